@@ -1,0 +1,35 @@
+-- The event log: append-only, gap-free global order, tamper-evident hash chain.
+-- See schema/events.md for the meaning of each column and the hash's canonical bytes.
+CREATE TABLE events (
+  global_position bigint PRIMARY KEY CHECK (global_position > 0),
+  stream_id text NOT NULL CHECK (length(stream_id) BETWEEN 3 AND 200),
+  stream_version bigint NOT NULL CHECK (stream_version > 0),
+  event_id uuid NOT NULL UNIQUE,
+  type text NOT NULL CHECK (length(type) BETWEEN 1 AND 100),
+  data jsonb NOT NULL CHECK (jsonb_typeof(data) = 'object'),
+  metadata jsonb NOT NULL CHECK (jsonb_typeof(metadata) = 'object'),
+  recorded_at timestamptz NOT NULL,
+  command_id uuid,
+  hash bytea NOT NULL CHECK (length(hash) = 32),
+  UNIQUE (stream_id, stream_version)
+);
+
+-- No index on type or recorded_at: readers filter through read models, and recorded_at never
+-- decreases along global_position, so "as of" a time is a search on the primary key.
+-- Idempotency: a retried command id finds the events its first attempt appended.
+CREATE INDEX events_command_idx ON events (command_id) WHERE command_id IS NOT NULL;
+
+CREATE FUNCTION strato_refuse_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the event log is append-only: % on % is refused', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+
+CREATE TRIGGER events_append_only
+  BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION strato_refuse_log_change();
+
+CREATE TRIGGER events_no_truncate
+  BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION strato_refuse_log_change();
