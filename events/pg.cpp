@@ -1,0 +1,181 @@
+#include "events/pg.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <cstdlib>
+
+namespace strato::events {
+
+void PgResult::Deleter::operator()(pg_result* r) const {
+  PQclear(r);
+}
+
+PgResult::PgResult(pg_result* r) : res_(r) {}
+int PgResult::rows() const {
+  return res_ ? PQntuples(res_.get()) : 0;
+}
+int PgResult::columns() const {
+  return res_ ? PQnfields(res_.get()) : 0;
+}
+bool PgResult::IsNull(int row, int col) const {
+  return PQgetisnull(res_.get(), row, col) != 0;
+}
+std::string_view PgResult::Get(int row, int col) const {
+  return std::string_view(PQgetvalue(res_.get(), row, col),
+                          static_cast<size_t>(PQgetlength(res_.get(), row, col)));
+}
+int64_t PgResult::GetInt64(int row, int col) const {
+  return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
+}
+
+PgConnection::~PgConnection() {
+  PQfinish(conn_);
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& url) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (c == nullptr) return Status::Unavailable("cannot allocate a PostgreSQL connection");
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    PQfinish(c);
+    return Status::Unavailable("cannot connect to PostgreSQL: " + msg);
+  }
+  auto conn = std::unique_ptr<PgConnection>(new PgConnection(c));
+  // Timestamps are exchanged as Unix microseconds; the session zone only affects display.
+  STRATO_RETURN_IF_ERROR(conn->Run("SET TIME ZONE 'UTC'"));
+  return conn;
+}
+
+Status PgConnection::ErrorFrom(pg_result* r, std::string_view sql) {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  last_sqlstate_ = state ? state : "";
+  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (msg.rfind("ERROR:  ", 0) == 0) msg = msg.substr(8);
+  if (r) PQclear(r);
+  if (PQstatus(conn_) != CONNECTION_OK || last_sqlstate_.rfind("08", 0) == 0 ||
+      last_sqlstate_ == "57P01") {
+    return Status::Unavailable("PostgreSQL connection lost: " + msg);
+  }
+  if (last_sqlstate_ == "23505") return Status::Conflict("PostgreSQL: " + msg);
+  if (last_sqlstate_ == "22P02" || last_sqlstate_ == "22023" || last_sqlstate_ == "22P05") {
+    return Status::InvalidArgument("PostgreSQL: " + msg);
+  }
+  return Status::Internal("PostgreSQL: " + msg);
+}
+
+Result<PgResult> PgConnection::Exec(std::string_view sql, const std::vector<std::string>& params) {
+  std::string q(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.c_str());
+  PGresult* r = PQexecParams(conn_, q.c_str(), static_cast<int>(params.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0);
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return ErrorFrom(r, sql);
+  last_sqlstate_.clear();
+  return PgResult(r);
+}
+
+Result<PgResult> PgConnection::ExecPrepared(const std::string& name, std::string_view sql,
+                                            const std::vector<std::string>& params) {
+  bool known = false;
+  for (const auto& n : prepared_) known = known || n == name;
+  if (!known) {
+    std::string q(sql);
+    PGresult* r =
+        PQprepare(conn_, name.c_str(), q.c_str(), static_cast<int>(params.size()), nullptr);
+    if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorFrom(r, sql);
+    PQclear(r);
+    prepared_.push_back(name);
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.c_str());
+  PGresult* r = PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
+                               nullptr, nullptr, 0);
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return ErrorFrom(r, sql);
+  last_sqlstate_.clear();
+  return PgResult(r);
+}
+
+Result<PgResult> PgConnection::ExecScript(std::string_view sql) {
+  std::string q(sql);
+  PGresult* r = PQexec(conn_, q.c_str());
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return ErrorFrom(r, sql);
+  last_sqlstate_.clear();
+  return PgResult(r);
+}
+
+Status PgConnection::Run(std::string_view sql, const std::vector<std::string>& params) {
+  if (params.empty()) {
+    std::string q(sql);
+    PGresult* r = PQexec(conn_, q.c_str());
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return ErrorFrom(r, sql);
+    PQclear(r);
+    last_sqlstate_.clear();
+    return Status::Ok();
+  }
+  auto r = Exec(sql, params);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+bool PgConnection::Healthy() const {
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
+Status PgConnection::Listen(const std::string& channel) {
+  return Run("LISTEN " + QuoteIdentifier(channel));
+}
+
+Result<bool> PgConnection::WaitForNotify(std::chrono::milliseconds timeout) {
+  auto drain = [this]() {
+    bool got = false;
+    while (PGnotify* n = PQnotifies(conn_)) {
+      got = true;
+      PQfreemem(n);
+    }
+    return got;
+  };
+  if (PQconsumeInput(conn_) == 0)
+    return Status::Unavailable("PostgreSQL connection lost while waiting");
+  if (drain()) return true;
+  pollfd pfd{PQsocket(conn_), POLLIN, 0};
+  int rc = poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (rc <= 0) return false;
+  if (PQconsumeInput(conn_) == 0)
+    return Status::Unavailable("PostgreSQL connection lost while waiting");
+  return drain();
+}
+
+void PgArray::Add(std::string_view element) {
+  if (size_++ > 0) text_.push_back(',');
+  text_.push_back('"');
+  for (char c : element) {
+    if (c == '"' || c == '\\') text_.push_back('\\');
+    text_.push_back(c);
+  }
+  text_.push_back('"');
+}
+
+void PgArray::AddNull() {
+  if (size_++ > 0) text_.push_back(',');
+  text_ += "NULL";
+}
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace strato::events

@@ -1,0 +1,91 @@
+// A thin libpq wrapper: one PgConnection is one PostgreSQL session, used by one thread at a
+// time (the owner serialises). Results are owned values (PQclear on destruction). Every
+// statement is parameterized: values travel as text parameters, never spliced into SQL.
+// This file and pg.cpp are the only ones that include libpq-fe.h.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace strato::events {
+
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(pg_result* r);
+  int rows() const;
+  int columns() const;
+  bool IsNull(int row, int col) const;
+  std::string_view Get(int row, int col) const;
+  int64_t GetInt64(int row, int col) const;
+
+ private:
+  struct Deleter {
+    void operator()(pg_result* r) const;
+  };
+  std::unique_ptr<pg_result, Deleter> res_;
+};
+
+class PgConnection {
+ public:
+  ~PgConnection();
+  static Result<std::unique_ptr<PgConnection>> Connect(const std::string& url);
+
+  // Runs one statement with text parameters ($1, $2, ...).
+  Result<PgResult> Exec(std::string_view sql, const std::vector<std::string>& params = {});
+  // Prepares a named statement once per session (later calls with the same name are no-ops)
+  // and runs it: the plan is made once, not per call.
+  Result<PgResult> ExecPrepared(const std::string& name, std::string_view sql,
+                                const std::vector<std::string>& params);
+  // Runs several statements without parameters (simple protocol); returns the last result.
+  Result<PgResult> ExecScript(std::string_view sql);
+  // For statements without rows; "BEGIN", "COMMIT", DDL (several statements are allowed when
+  // there are no parameters).
+  Status Run(std::string_view sql, const std::vector<std::string>& params = {});
+
+  // True when the session is still usable (false after the server went away).
+  bool Healthy() const;
+  // SQLSTATE of the last failed statement ("" when none).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+
+  // LISTEN on a channel; WaitForNotify returns true when a notification arrived in time.
+  Status Listen(const std::string& channel);
+  Result<bool> WaitForNotify(std::chrono::milliseconds timeout);
+
+ private:
+  explicit PgConnection(pg_conn* c) : conn_(c) {}
+  Status ErrorFrom(pg_result* r, std::string_view sql);
+  pg_conn* conn_;
+  std::string last_sqlstate_;
+  std::vector<std::string> prepared_;
+};
+
+// Builds the text form of a PostgreSQL array ({"a","b\"c",NULL}) to pass as ONE parameter,
+// cast in SQL ($1::text[], $1::jsonb[], $1::uuid[], ...). Every element is quoted and escaped,
+// so any string is safe; this is how a batch travels in a single parameterized statement.
+class PgArray {
+ public:
+  void Add(std::string_view element);
+  void Add(int64_t n) { Add(std::string_view(std::to_string(n))); }
+  void AddNull();
+  size_t size() const { return size_; }
+  std::string Literal() const { return text_ + "}"; }
+
+ private:
+  std::string text_ = "{";
+  size_t size_ = 0;
+};
+
+// Quotes a name as a SQL identifier ("my db" -> "\"my db\""). For DDL that cannot take
+// parameters, such as CREATE DATABASE; never for values.
+std::string QuoteIdentifier(std::string_view name);
+
+}  // namespace strato::events

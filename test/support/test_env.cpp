@@ -1,0 +1,48 @@
+#include "test/support/test_env.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "core/ids.h"
+#include "events/migrator.h"
+
+namespace strato::test {
+
+std::string RequireEnv(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') {
+    FAIL(name << " is not set: integration tests need the servers started by ./ops/test");
+  }
+  return v;
+}
+
+TestDatabase::TestDatabase() {
+  admin_url_ = RequireEnv("DATABASE_URL");
+  auto url = CreateScratchDatabase(admin_url_, "strato_test_");
+  REQUIRE_MESSAGE(url.ok(), url.status().ToString());
+  url_ = *url;
+  name_ = url_.substr(url_.find_last_of('/') + 1);
+  auto store = events::PgEventStore::Open(url_);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  store_ = std::move(*store);
+}
+
+TestDatabase::~TestDatabase() {
+  store_.reset();
+  DropDatabase(admin_url_, url_);
+}
+
+std::unique_ptr<events::AppendWaiter> TestDatabase::NewWaiter() {
+  auto w = store_->NewWaiter();
+  REQUIRE_MESSAGE(w.ok(), w.status().ToString());
+  return std::move(*w);
+}
+
+std::unique_ptr<events::PgConnection> TestDatabase::Connect() {
+  auto c = events::PgConnection::Connect(url_);
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  return std::move(*c);
+}
+
+}  // namespace strato::test
