@@ -1,0 +1,294 @@
+#include "http/cli.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "events/audit.h"
+#include "events/migrator.h"
+#include "events/pg_event_store.h"
+#include "events/relay.h"
+#include "http/server.h"
+
+namespace strato::cli {
+namespace {
+
+constexpr const char* kUsage = R"(strato — the Strato control plane
+
+usage:
+  strato serve                 HTTP API and UI, relay, background work
+  strato migrate               apply database migrations
+  strato relay                 publish the log to NATS JetStream (only the relay)
+  strato events [--stream S] [--from N] [--follow] [--limit N]
+                               print events as JSON lines (--from: position, or the
+                               stream version with --stream)
+  strato audit verify          recompute the hash chain; print OK or the first bad position
+
+environment: DATABASE_URL, NATS_URL, STRATO_ENV, STRATO_HTTP_ADDR
+)";
+
+// Leader election: the instance holding this session lock runs once-only work (the relay).
+constexpr int64_t kLeaderLockKey = 0x5354524154'4f0003;
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "strato: %s\n", s.message().c_str());
+  return s.code() == Code::kInvalidArgument ? 2 : 1;
+}
+
+// Blocks SIGINT and SIGTERM in this and every later thread so one thread can sigwait for them.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+Result<std::unique_ptr<events::PgEventStore>> OpenStore(const std::string& url, bool migrate) {
+  if (migrate) {
+    auto conn = events::PgConnection::Connect(url);
+    if (!conn.ok()) return conn.status().WithContext("DATABASE_URL");
+    auto report = events::Migrate(**conn);
+    if (!report.ok()) return report.status();
+  }
+  return events::PgEventStore::Open(url);
+}
+
+int CmdMigrate(const Env& env) {
+  auto url = ReadDatabaseUrl(env);
+  if (!url.ok()) return Fail(url.status());
+  auto conn = events::PgConnection::Connect(*url);
+  if (!conn.ok()) return Fail(conn.status());
+  auto report = events::Migrate(**conn);
+  if (!report.ok()) return Fail(report.status());
+  std::printf("migrations: %d applied, schema at version %d\n", report->applied,
+              report->current_version);
+  return 0;
+}
+
+// Runs the relay whenever this process holds the leader lock, until `stop`.
+void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
+                const std::atomic<bool>& stop, std::atomic<events::Relay*>& current) {
+  while (!stop) {
+    auto conn = events::PgConnection::Connect(db_url);
+    bool leader = false;
+    if (conn.ok()) {
+      auto r = (*conn)->Exec("SELECT pg_try_advisory_lock($1::bigint)",
+                             {std::to_string(kLeaderLockKey)});
+      leader = r.ok() && r->Get(0, 0) == "t";
+    }
+    if (!leader) {
+      for (int i = 0; i < 20 && !stop; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    log::Info("this instance is the leader: running the relay");
+    auto waiter = store.NewWaiter();
+    if (!waiter.ok()) {
+      log::Warn("relay waiter unavailable", {{"error", waiter.status().message()}});
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    events::RelayOptions opts;
+    opts.nats_url = nats_url;
+    events::Relay relay(store, **waiter, opts);
+    current = &relay;
+    Status s = relay.Run(stop);
+    current = nullptr;
+    if (!s.ok()) {
+      log::Error("relay stopped", {{"error", s.message()}});
+      for (int i = 0; i < 50 && !stop; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+int CmdServe(const Env& env) {
+  auto cfg = ReadServeConfig(env);
+  if (!cfg.ok()) return Fail(cfg.status());
+  sigset_t signals = BlockStopSignals();
+  auto store = OpenStore(cfg->database_url, /*migrate=*/true);
+  if (!store.ok()) return Fail(store.status());
+
+  std::atomic<bool> stop{false};
+  std::atomic<events::Relay*> relay{nullptr};
+  std::string db_url = cfg->database_url;
+  std::vector<http::ReadinessCheck> checks;
+  checks.push_back({"postgresql", [db_url] {
+                      auto c = events::PgConnection::Connect(db_url);
+                      if (!c.ok()) return c.status();
+                      return events::CheckMigrated(**c);
+                    }});
+  checks.push_back({"nats", [&relay] {
+                      events::Relay* r = relay.load();
+                      if (r == nullptr) return Status::Ok();  // not the leader: nothing to publish
+                      return r->connected() ? Status::Ok()
+                                            : Status::Unavailable("NATS is not reachable");
+                    }});
+  http::HttpServer server(cfg->http_addr, std::move(checks));
+  Status s = server.Start();
+  if (!s.ok()) return Fail(s);
+  std::thread leader([&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay); });
+  std::printf("strato serving on http://%s:%d\n", cfg->http_addr.host.c_str(), server.port());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::Info("stopping", {{"signal", sig}});
+  stop = true;
+  server.Stop();
+  leader.join();
+  return 0;
+}
+
+int CmdRelay(const Env& env) {
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto nats = ReadNatsUrl(env);
+  if (!nats.ok()) return Fail(nats.status());
+  sigset_t signals = BlockStopSignals();
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  auto waiter = (*store)->NewWaiter();
+  if (!waiter.ok()) return Fail(waiter.status());
+  std::atomic<bool> stop{false};
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    stop = true;
+  });
+  events::RelayOptions opts;
+  opts.nats_url = *nats;
+  events::Relay relay(**store, **waiter, opts);
+  Status s = relay.Run(stop);
+  if (!stop) {
+    pthread_kill(watcher.native_handle(), SIGTERM);
+  }
+  watcher.join();
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
+Result<int64_t> ParseCount(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno == ERANGE || n < 0) {
+    return Status::InvalidArgument(flag + " needs a whole number of 0 or more, not \"" + v + "\"");
+  }
+  return static_cast<int64_t>(n);
+}
+
+int CmdEvents(const Env& env, const std::vector<std::string>& args) {
+  std::string stream;
+  int64_t from = 0;
+  int64_t limit = -1;
+  bool follow = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> Result<std::string> {
+      if (i + 1 >= args.size()) return Status::InvalidArgument(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--stream") {
+      auto v = value();
+      if (!v.ok()) return Fail(v.status());
+      stream = *v;
+      Status s = events::ValidateStreamId(stream);
+      if (!s.ok()) return Fail(s);
+    } else if (a == "--from" || a == "--limit") {
+      auto v = value();
+      if (!v.ok()) return Fail(v.status());
+      auto n = ParseCount(a, *v);
+      if (!n.ok()) return Fail(n.status());
+      (a == "--from" ? from : limit) = *n;
+    } else if (a == "--follow" || a == "-f") {
+      follow = true;
+    } else {
+      return Fail(Status::InvalidArgument("unknown option \"" + a + "\" for strato events"));
+    }
+  }
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  std::unique_ptr<events::AppendWaiter> waiter;
+  if (follow) {
+    auto w = (*store)->NewWaiter();
+    if (!w.ok()) return Fail(w.status());
+    waiter = std::move(*w);
+  }
+  // `cursor` is the last position (or stream version) printed.
+  int64_t cursor = from > 0 ? from - 1 : 0;
+  int64_t printed = 0;
+  constexpr size_t kBatch = 1000;
+  for (;;) {
+    auto batch = stream.empty() ? (*store)->ReadAll(cursor, kBatch)
+                                : (*store)->ReadStream(stream, cursor + 1, kBatch);
+    if (!batch.ok()) return Fail(batch.status());
+    for (const auto& e : *batch) {
+      if (limit >= 0 && printed >= limit) return 0;
+      std::string line = events::ToJsonLine(e);
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      ++printed;
+      cursor = stream.empty() ? e.position : e.stream_version;
+    }
+    std::fflush(stdout);
+    if (batch->size() == kBatch) continue;
+    if (!follow) return 0;
+    (void)waiter->Wait(cursor, std::chrono::milliseconds(1000));
+  }
+}
+
+int CmdAuditVerify(const Env& env) {
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  auto report = events::VerifyLog(**store);
+  if (!report.ok()) return Fail(report.status());
+  if (report->ok) {
+    std::printf("OK: %lld events verified\n", static_cast<long long>(report->verified));
+    return 0;
+  }
+  std::printf("FAILED at position %lld: %s (%lld events before it verified)\n",
+              static_cast<long long>(report->first_bad_position), report->problem.c_str(),
+              static_cast<long long>(report->verified));
+  return 1;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  ProcessEnv env;
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cmd == "serve") return CmdServe(env);
+  if (cmd == "migrate") return CmdMigrate(env);
+  if (cmd == "relay") return CmdRelay(env);
+  if (cmd == "events") return CmdEvents(env, rest);
+  if (cmd == "audit") {
+    if (rest.size() == 1 && rest[0] == "verify") return CmdAuditVerify(env);
+    return Fail(Status::InvalidArgument("usage: strato audit verify"));
+  }
+  std::fprintf(stderr, "strato: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace strato::cli
