@@ -156,7 +156,7 @@ void PgEventStore::WriterLoop() {
 }
 
 void PgEventStore::ProcessBatch(std::vector<Pending*>& batch) {
-  Status st = TryBatch(batch);
+  Status st = TryBatch(batch, /*lookup_all=*/false);
   if (st.ok()) {
     batches_.fetch_add(1);
     appends_.fetch_add(static_cast<int64_t>(batch.size()));
@@ -181,7 +181,7 @@ void PgEventStore::ProcessBatch(std::vector<Pending*>& batch) {
   }
 }
 
-Status PgEventStore::TryBatch(const std::vector<Pending*>& batch) {
+Status PgEventStore::TryBatch(const std::vector<Pending*>& batch, bool lookup_all) {
   if (!writer_conn_ || !writer_conn_->Healthy()) {
     writer_conn_.reset();
     auto c = PgConnection::Connect(url_);
@@ -248,11 +248,14 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch) {
     last_recorded_us = tail->GetInt64(0, 2);
   }
 
-  // 3. Current versions of the streams involved, and what earlier appends of the same command
-  //    ids wrote (a command id's events carry it in the command_id column).
-  //    Stream versions this writer committed itself are cached, and still true when nobody
-  //    else appended since (the log ends where our last commit ended it).
-  if (last_position != cached_through_ || stream_cache_.size() > kMaxCachedStreams) {
+  // 3. What must be known before deciding: the current version of each stream, and whether
+  //    a command id was used before. Checks are optimistic where a unique index backs them:
+  //    a stream expected not to exist is assumed absent (events' (stream_id, stream_version)
+  //    key refuses it otherwise) and command ids are assumed new (the command key refuses a
+  //    reused one). A refusal rolls the batch back and it is decided again with `lookup_all`.
+  //    Versions this writer committed itself are cached, and still true when nobody else
+  //    appended since (the log ends where our last commit ended it).
+  if (lookup_all || last_position != cached_through_ || stream_cache_.size() > kMaxCachedStreams) {
     stream_cache_.clear();
   }
   std::map<std::string, int64_t, std::less<>> versions;
@@ -261,41 +264,53 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch) {
     for (const auto& s : p->request.streams) {
       if (auto it = stream_cache_.find(s.stream_id); it != stream_cache_.end()) {
         versions[s.stream_id] = it->second;
+      } else if (!lookup_all && s.expected.kind == ExpectedVersion::Kind::kNoStream) {
+        versions.emplace(s.stream_id, 0);
       } else {
         stream_ids.Add(s.stream_id);
       }
     }
-    if (!p->request.command_id.IsNil()) command_ids.Add(p->request.command_id.ToString());
-  }
-  auto known = db.ExecPrepared(
-      "strato_known",
-      "SELECT 'v', s, (SELECT max(stream_version) FROM events WHERE stream_id = s), "
-      "       NULL::text, NULL::bigint, NULL::bigint, NULL::bigint "
-      "FROM unnest($1::text[]) AS s "
-      "UNION ALL "
-      "SELECT 'c', command_id::text, min(stream_version), stream_id, max(stream_version), "
-      "       min(global_position), max(global_position) "
-      "FROM events WHERE command_id = ANY($2::uuid[]) GROUP BY command_id, stream_id",
-      {stream_ids.Literal(), command_ids.Literal()});
-  if (!known.ok()) return fail(known.status());
-  std::map<std::string, AppendResult, std::less<>> commands;
-  for (int i = 0; i < known->rows(); ++i) {
-    std::string key(known->Get(i, 1));
-    if (known->Get(i, 0) == "v") {
-      versions[key] = known->IsNull(i, 2) ? 0 : known->GetInt64(i, 2);
-      continue;
+    if (lookup_all && !p->request.command_id.IsNil()) {
+      command_ids.Add(p->request.command_id.ToString());
     }
-    AppendResult& r = commands[key];
-    r.streams.push_back(
-        {std::string(known->Get(i, 3)), known->GetInt64(i, 2), known->GetInt64(i, 4)});
-    int64_t first = known->GetInt64(i, 5), last = known->GetInt64(i, 6);
-    r.first_position = r.first_position == 0 ? first : std::min(r.first_position, first);
-    r.last_position = std::max(r.last_position, last);
+  }
+  std::map<std::string, AppendResult, std::less<>> commands;
+  if (stream_ids.size() > 0 || command_ids.size() > 0) {
+    // Planned per call: a generic plan made while the table was small would keep scanning
+    // it whole as it grows.
+    auto known = db.Exec(
+        "SELECT 'v', s, (SELECT stream_version FROM events WHERE stream_id = s "
+        "                ORDER BY stream_version DESC LIMIT 1), "
+        "       NULL::text, NULL::bigint, NULL::bigint, NULL::bigint "
+        "FROM unnest($1::text[]) AS s "
+        "UNION ALL "
+        "SELECT 'c', f.command_id::text, min(e.stream_version), e.stream_id, "
+        "       max(e.stream_version), min(e.global_position), max(e.global_position) "
+        "FROM events f JOIN events e ON e.command_id = f.command_id "
+        "  AND e.global_position BETWEEN f.global_position AND f.global_position + $3 "
+        "WHERE f.first_of_command AND f.command_id = ANY($2::uuid[]) "
+        "GROUP BY f.command_id, e.stream_id",
+        {stream_ids.Literal(), command_ids.Literal(), std::to_string(kMaxEventsPerAppend)});
+    if (!known.ok()) return fail(known.status());
+    for (int i = 0; i < known->rows(); ++i) {
+      std::string key(known->Get(i, 1));
+      if (known->Get(i, 0) == "v") {
+        versions[key] = known->IsNull(i, 2) ? 0 : known->GetInt64(i, 2);
+        continue;
+      }
+      AppendResult& r = commands[key];
+      r.streams.push_back(
+          {std::string(known->Get(i, 3)), known->GetInt64(i, 2), known->GetInt64(i, 4)});
+      int64_t first = known->GetInt64(i, 5), last = known->GetInt64(i, 6);
+      r.first_position = r.first_position == 0 ? first : std::min(r.first_position, first);
+      r.last_position = std::max(r.last_position, last);
+    }
   }
 
   // 4. Decide each request on its own; build the rows of those accepted.
   int64_t now_us = std::max(UnixMicros(clock_.Now()), last_recorded_us);
-  PgArray col_pos, col_stream, col_version, col_id, col_type, col_data, col_meta, col_cmd, col_hash;
+  PgArray col_pos, col_stream, col_version, col_id, col_type, col_data, col_meta, col_cmd,
+      col_first, col_hash;
   int normalized_row = 0;
   for (Pending* p : batch) {
     const AppendRequest& req = p->request;
@@ -324,6 +339,12 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch) {
                              "; the append expected version " + std::to_string(s.expected.version));
       }
       if (conflict) break;
+    }
+    if (conflict && !cmd.empty() && !lookup_all) {
+      // A retry of an append that succeeded conflicts with its own events: find out whether
+      // the command id was used before deciding.
+      (void)fail(Status::Ok());
+      return TryBatch(batch, /*lookup_all=*/true);
     }
     if (conflict) {
       p->result = *conflict;
@@ -363,6 +384,7 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch) {
         } else {
           col_cmd.Add(cmd);
         }
+        col_first.Add(!cmd.empty() && e.position == result.first_position ? "t" : "f");
         col_hash.Add(HexEncode(e.hash.data(), e.hash.size()));
       }
       result.streams.push_back(sr);
@@ -381,11 +403,11 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch) {
   auto ins = db.ExecPrepared(
       "strato_insert",
       "WITH ins AS (INSERT INTO events (global_position, stream_id, stream_version, event_id, "
-      "  type, data, metadata, recorded_at, command_id, hash) "
-      "  SELECT p, s, v, id, t, d::jsonb, m::jsonb, $8::timestamptz, c, decode(h, 'hex') "
+      "  type, data, metadata, recorded_at, command_id, first_of_command, hash) "
+      "  SELECT p, s, v, id, t, d::jsonb, m::jsonb, $8::timestamptz, c, f, decode(h, 'hex') "
       "  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], "
-      "              $6::text[], $7::text[], $9::uuid[], $10::text[]) "
-      "       AS r(p, s, v, id, t, d, m, c, h) "
+      "              $6::text[], $7::text[], $9::uuid[], $13::boolean[], $10::text[]) "
+      "       AS r(p, s, v, id, t, d, m, c, f, h) "
       "  RETURNING global_position, data::text AS dt, metadata::text AS mt) "
       "SELECT pg_notify($11, $12), count(*), "
       "       count(*) FILTER (WHERE ins.dt <> x.d OR ins.mt <> x.m) "
@@ -393,14 +415,21 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch) {
       "  ON x.p = ins.global_position",
       {col_pos.Literal(), col_stream.Literal(), col_version.Literal(), col_id.Literal(),
        col_type.Literal(), col_data.Literal(), col_meta.Literal(), MicrosToSql(now_us),
-       col_cmd.Literal(), col_hash.Literal(), kAppendChannel, std::to_string(last_position)});
+       col_cmd.Literal(), col_hash.Literal(), kAppendChannel, std::to_string(last_position),
+       col_first.Literal()});
+  if (!ins.ok() && ins.status().code() == Code::kConflict && !lookup_all) {
+    // An optimistic assumption was wrong (a stream exists, a command id was used before):
+    // decide the batch again knowing everything.
+    (void)fail(Status::Ok());
+    return TryBatch(batch, /*lookup_all=*/true);
+  }
   if (!ins.ok()) return fail(ins.status());
   if (ins->GetInt64(0, 2) != 0) {
     log::Warn("jsonb text prediction differed; redoing the batch with PostgreSQL's text",
               {{"mismatches", ins->GetInt64(0, 2)}});
     (void)fail(Status::Ok());
     distrust_prediction_ = true;
-    Status again = TryBatch(batch);
+    Status again = TryBatch(batch, lookup_all);
     distrust_prediction_ = false;
     return again;
   }

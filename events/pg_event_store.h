@@ -54,7 +54,7 @@ class PgEventStore final : public EventStore {
   PgEventStore(std::string url, PgEventStoreOptions options);
   void WriterLoop();
   void ProcessBatch(std::vector<Pending*>& batch);
-  Status TryBatch(const std::vector<Pending*>& batch);
+  Status TryBatch(const std::vector<Pending*>& batch, bool lookup_all);
   Result<std::unique_ptr<PgConnection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<PgConnection> conn);
   Result<std::vector<RecordedEvent>> Query(std::string_view sql,

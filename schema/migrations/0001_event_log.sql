@@ -10,14 +10,17 @@ CREATE TABLE events (
   metadata jsonb NOT NULL CHECK (jsonb_typeof(metadata) = 'object'),
   recorded_at timestamptz NOT NULL,
   command_id uuid,
+  first_of_command boolean NOT NULL DEFAULT false,
   hash bytea NOT NULL CHECK (length(hash) = 32),
   UNIQUE (stream_id, stream_version)
 );
 
 -- No index on type or recorded_at: readers filter through read models, and recorded_at never
 -- decreases along global_position, so "as of" a time is a search on the primary key.
--- Idempotency: a retried command id finds the events its first attempt appended.
-CREATE INDEX events_command_idx ON events (command_id) WHERE command_id IS NOT NULL;
+-- Idempotency: a command id appends once. Its first event carries first_of_command, so the
+-- key costs one index entry per command, and a retry finds the events its first attempt wrote.
+CREATE UNIQUE INDEX events_command_key ON events (command_id) WHERE first_of_command;
+ALTER TABLE events ADD CHECK (NOT first_of_command OR command_id IS NOT NULL);
 
 CREATE FUNCTION strato_refuse_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

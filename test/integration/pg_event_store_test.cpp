@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -291,4 +292,74 @@ TEST_CASE("two store instances (two processes' worth) share one gap-free order")
   for (size_t k = 0; k < all->size(); ++k) CHECK((*all)[k].position == static_cast<int64_t>(k + 1));
   ChainVerifier v;
   for (const auto& e : *all) CHECK(v.Add(e));
+}
+
+TEST_CASE(
+    "another writer's streams and command ids are respected though this writer assumed them new") {
+  test::TestDatabase db;
+  auto other = PgEventStore::Open(db.url());
+  REQUIRE(other.ok());
+  AppendRequest create = One("vm-x", ExpectedVersion::NoStream(), "VmCreated");
+  create.command_id = Uuid::NewV4();
+  auto first = (*other)->Append(create);
+  REQUIRE(first.ok());
+
+  // This store has never seen vm-x: it assumes "no stream" holds, and the key corrects it.
+  auto again = db.store().Append(One("vm-x", ExpectedVersion::NoStream(), "VmCreated"));
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.status().code() == Code::kConflict);
+  CHECK(again.status().message() ==
+        "stream vm-x already exists (at version 1); the append expected no stream");
+
+  // The same command retried through another writer returns the first result.
+  auto retry = db.store().Append(create);
+  REQUIRE(retry.ok());
+  CHECK(retry->duplicate);
+  CHECK(retry->first_position == first->first_position);
+  REQUIRE(retry->streams.size() == 1);
+  CHECK(retry->streams[0].stream_id == "vm-x");
+  CHECK(retry->streams[0].last_version == 1);
+
+  // A command id reused for a different stream is still the same command: nothing new.
+  AppendRequest reuse = One("vm-other", ExpectedVersion::Any());
+  reuse.command_id = create.command_id;
+  auto reused = db.store().Append(reuse);
+  REQUIRE(reused.ok());
+  CHECK(reused->duplicate);
+  CHECK(CountEvents(db) == 1);
+
+  // After the other writer appends, this writer's cached version is not trusted.
+  REQUIRE(db.store().Append(One("vm-y", ExpectedVersion::NoStream())).ok());
+  REQUIRE((*other)->Append(One("vm-y", ExpectedVersion::Exact(1))).ok());
+  auto stale = db.store().Append(One("vm-y", ExpectedVersion::Exact(1)));
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.status().message() == "stream vm-y is at version 2; the append expected version 1");
+  CHECK(db.store().Append(One("vm-y", ExpectedVersion::Exact(2))).ok());
+}
+
+TEST_CASE("a multi-stream command retried returns every stream's versions") {
+  test::TestDatabase db;
+  AppendRequest r;
+  r.command_id = Uuid::NewV4();
+  r.streams.push_back({"user-1",
+                       ExpectedVersion::NoStream(),
+                       {{"UserRegistered", "{}", "{}"}, {"UserRenamed", "{}", "{}"}}});
+  r.streams.push_back(
+      {"username-alice", ExpectedVersion::NoStream(), {{"UsernameReserved", "{}", "{}"}}});
+  auto first = db.store().Append(r);
+  REQUIRE(first.ok());
+  CHECK(first->first_position == 1);
+  CHECK(first->last_position == 3);
+  auto other = PgEventStore::Open(db.url());
+  REQUIRE(other.ok());
+  auto again = (*other)->Append(r);
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->first_position == 1);
+  CHECK(again->last_position == 3);
+  REQUIRE(again->streams.size() == 2);
+  std::map<std::string, std::pair<int64_t, int64_t>> got;
+  for (const auto& s : again->streams) got[s.stream_id] = {s.first_version, s.last_version};
+  CHECK(got["user-1"] == std::make_pair(int64_t{1}, int64_t{2}));
+  CHECK(got["username-alice"] == std::make_pair(int64_t{1}, int64_t{1}));
 }
