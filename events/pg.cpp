@@ -79,18 +79,21 @@ Result<PgResult> PgConnection::Exec(std::string_view sql, const std::vector<std:
   return PgResult(r);
 }
 
+Status PgConnection::EnsurePrepared(const std::string& name, std::string_view sql, int nparams) {
+  for (const auto& n : prepared_) {
+    if (n == name) return Status::Ok();
+  }
+  std::string q(sql);
+  PGresult* r = PQprepare(conn_, name.c_str(), q.c_str(), nparams, nullptr);
+  if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorFrom(r, sql);
+  PQclear(r);
+  prepared_.push_back(name);
+  return Status::Ok();
+}
+
 Result<PgResult> PgConnection::ExecPrepared(const std::string& name, std::string_view sql,
                                             const std::vector<std::string>& params) {
-  bool known = false;
-  for (const auto& n : prepared_) known = known || n == name;
-  if (!known) {
-    std::string q(sql);
-    PGresult* r =
-        PQprepare(conn_, name.c_str(), q.c_str(), static_cast<int>(params.size()), nullptr);
-    if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) return ErrorFrom(r, sql);
-    PQclear(r);
-    prepared_.push_back(name);
-  }
+  STRATO_RETURN_IF_ERROR(EnsurePrepared(name, sql, static_cast<int>(params.size())));
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
@@ -100,6 +103,72 @@ Result<PgResult> PgConnection::ExecPrepared(const std::string& name, std::string
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return ErrorFrom(r, sql);
   last_sqlstate_.clear();
   return PgResult(r);
+}
+
+Result<std::vector<PgResult>> PgConnection::ExecPipeline(
+    const std::vector<PgStatement>& statements) {
+  for (const auto& st : statements) {
+    if (!st.name.empty()) {
+      STRATO_RETURN_IF_ERROR(EnsurePrepared(st.name, st.sql, static_cast<int>(st.params.size())));
+    }
+  }
+  if (PQenterPipelineMode(conn_) != 1) {
+    return Status::Internal("PostgreSQL: cannot enter pipeline mode: " +
+                            std::string(PQerrorMessage(conn_)));
+  }
+  bool sent = true;
+  for (const auto& st : statements) {
+    std::vector<const char*> values;
+    values.reserve(st.params.size());
+    for (const auto& p : st.params) values.push_back(p.c_str());
+    int n = static_cast<int>(st.params.size());
+    int ok = st.name.empty() ? PQsendQueryParams(conn_, st.sql.c_str(), n, nullptr, values.data(),
+                                                 nullptr, nullptr, 0)
+                             : PQsendQueryPrepared(conn_, st.name.c_str(), n, values.data(),
+                                                   nullptr, nullptr, 0);
+    if (ok != 1) {
+      sent = false;
+      break;
+    }
+  }
+  if (!sent || PQpipelineSync(conn_) != 1) {
+    Status s = Status::Unavailable("PostgreSQL: sending a pipeline failed: " +
+                                   std::string(PQerrorMessage(conn_)));
+    return s;
+  }
+  std::vector<PgResult> results;
+  Status first_error;
+  for (size_t i = 0; i < statements.size(); ++i) {
+    PGresult* r = PQgetResult(conn_);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+      results.emplace_back(r);
+    } else if (st == PGRES_PIPELINE_ABORTED) {
+      PQclear(r);
+    } else if (first_error.ok()) {
+      first_error = ErrorFrom(r, statements[i].sql);  // takes ownership of r
+      std::string state = last_sqlstate_;
+      if (first_error.ok()) first_error = Status::Internal("PostgreSQL: statement failed");
+      last_sqlstate_ = state;
+    } else if (r) {
+      PQclear(r);
+    }
+    if (r != nullptr) {
+      // Each statement's results end with a null.
+      while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    }
+    if (!Healthy()) break;
+  }
+  if (Healthy()) {
+    PGresult* sync = PQgetResult(conn_);  // PGRES_PIPELINE_SYNC
+    if (sync) PQclear(sync);
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    PQexitPipelineMode(conn_);
+  }
+  if (!first_error.ok()) return first_error;
+  if (!Healthy()) return Status::Unavailable("PostgreSQL connection lost during a pipeline");
+  last_sqlstate_.clear();
+  return results;
 }
 
 Result<PgResult> PgConnection::ExecScript(std::string_view sql) {

@@ -34,6 +34,13 @@ class PgResult {
   std::unique_ptr<pg_result, Deleter> res_;
 };
 
+// One statement of a pipeline. With a name, it is prepared once per session and reused.
+struct PgStatement {
+  std::string name;
+  std::string sql;
+  std::vector<std::string> params;
+};
+
 class PgConnection {
  public:
   ~PgConnection();
@@ -45,6 +52,9 @@ class PgConnection {
   // and runs it: the plan is made once, not per call.
   Result<PgResult> ExecPrepared(const std::string& name, std::string_view sql,
                                 const std::vector<std::string>& params);
+  // Sends the statements in one pipeline (one round trip) and returns their results. At the
+  // first error the server skips the rest; the error is returned (see last_sqlstate()).
+  Result<std::vector<PgResult>> ExecPipeline(const std::vector<PgStatement>& statements);
   // Runs several statements without parameters (simple protocol); returns the last result.
   Result<PgResult> ExecScript(std::string_view sql);
   // For statements without rows; "BEGIN", "COMMIT", DDL (several statements are allowed when
@@ -63,6 +73,7 @@ class PgConnection {
  private:
   explicit PgConnection(pg_conn* c) : conn_(c) {}
   Status ErrorFrom(pg_result* r, std::string_view sql);
+  Status EnsurePrepared(const std::string& name, std::string_view sql, int nparams);
   pg_conn* conn_;
   std::string last_sqlstate_;
   std::vector<std::string> prepared_;

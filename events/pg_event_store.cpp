@@ -203,6 +203,7 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch, bool lookup_al
         if (!distrust_prediction_) {
           d = JsonbText(e.data);
           m = JsonbText(e.metadata);
+          if (d && options_.test_skew_prediction) options_.test_skew_prediction(*d);
         }
         if (!d || !m) {
           asked.push_back(norm_data.size());
@@ -226,27 +227,42 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch, bool lookup_al
     }
   }
 
-  // 2. Serialise with every other appender and read where the log ends.
-  auto fail = [&db](Status s) {
-    if (db.Healthy()) (void)db.Run("ROLLBACK");
+  // 2. Where the log ends. After our own commit we know it, and the transaction checks it
+  //    under the append lock (strato_expect_log_end): one round trip for the whole batch.
+  //    Otherwise take the lock first and read it.
+  bool in_txn = false;
+  auto fail = [&db, &in_txn](Status s) {
+    if (in_txn && db.Healthy()) (void)db.Run("ROLLBACK");
+    in_txn = false;
     return s;
   };
-  auto tail =
-      db.ExecScript("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kAppendLockKey) +
-                    "); SELECT global_position, encode(hash, 'hex'), "
-                    "(extract(epoch FROM recorded_at) * 1000000)::bigint "
-                    "FROM events ORDER BY global_position DESC LIMIT 1");
-  if (!tail.ok()) return fail(tail.status());
+  const bool known_end = !lookup_all && end_known_;
   int64_t last_position = 0;
   Hash previous = kGenesisHash;
   int64_t last_recorded_us = 0;
-  if (tail->rows() == 1) {
-    last_position = tail->GetInt64(0, 0);
-    auto h = HashFromHex(tail->Get(0, 1));
-    if (!h.ok()) return fail(h.status());
-    previous = *h;
-    last_recorded_us = tail->GetInt64(0, 2);
+  if (known_end) {
+    last_position = cached_through_;
+    previous = cached_hash_;
+    last_recorded_us = cached_recorded_us_;
+  } else {
+    end_known_ = false;
+    auto tail =
+        db.ExecScript("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kAppendLockKey) +
+                      "); SELECT global_position, encode(hash, 'hex'), "
+                      "(extract(epoch FROM recorded_at) * 1000000)::bigint "
+                      "FROM events ORDER BY global_position DESC LIMIT 1");
+    in_txn = true;
+    if (!tail.ok()) return fail(tail.status());
+    if (tail->rows() == 1) {
+      last_position = tail->GetInt64(0, 0);
+      auto h = HashFromHex(tail->Get(0, 1));
+      if (!h.ok()) return fail(h.status());
+      previous = *h;
+      last_recorded_us = tail->GetInt64(0, 2);
+    }
   }
+  const int64_t start_position = last_position;
+  const Hash start_hash = previous;
 
   // 3. What must be known before deciding: the current version of each stream, and whether
   //    a command id was used before. Checks are optimistic where a unique index backs them:
@@ -393,52 +409,73 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch, bool lookup_al
     p->result = result;
   }
 
-  // 5. Write everything accepted in one statement, signal followers, commit.
+  // 5. Write everything accepted, check the predicted payload text, signal followers and
+  //    commit, in one pipeline.
   if (col_pos.size() == 0) {
-    (void)db.Run("ROLLBACK");
+    (void)fail(Status::Ok());
     return Status::Ok();
   }
-  // The insert also returns how many stored payloads read back differently from the text that
-  // was hashed; any difference rolls the batch back and it is redone with PostgreSQL's text.
-  auto ins = db.ExecPrepared(
-      "strato_insert",
-      "WITH ins AS (INSERT INTO events (global_position, stream_id, stream_version, event_id, "
-      "  type, data, metadata, recorded_at, command_id, first_of_command, hash) "
-      "  SELECT p, s, v, id, t, d::jsonb, m::jsonb, $8::timestamptz, c, f, decode(h, 'hex') "
-      "  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], "
-      "              $6::text[], $7::text[], $9::uuid[], $13::boolean[], $10::text[]) "
-      "       AS r(p, s, v, id, t, d, m, c, f, h) "
-      "  RETURNING global_position, data::text AS dt, metadata::text AS mt) "
-      "SELECT pg_notify($11, $12), count(*), "
-      "       count(*) FILTER (WHERE ins.dt <> x.d OR ins.mt <> x.m) "
-      "FROM ins JOIN unnest($1::bigint[], $6::text[], $7::text[]) AS x(p, d, m) "
-      "  ON x.p = ins.global_position",
-      {col_pos.Literal(), col_stream.Literal(), col_version.Literal(), col_id.Literal(),
-       col_type.Literal(), col_data.Literal(), col_meta.Literal(), MicrosToSql(now_us),
-       col_cmd.Literal(), col_hash.Literal(), kAppendChannel, std::to_string(last_position),
-       col_first.Literal()});
-  if (!ins.ok() && ins.status().code() == Code::kConflict && !lookup_all) {
-    // An optimistic assumption was wrong (a stream exists, a command id was used before):
-    // decide the batch again knowing everything.
-    (void)fail(Status::Ok());
-    return TryBatch(batch, /*lookup_all=*/true);
+  std::vector<PgStatement> pipeline;
+  if (known_end) {
+    pipeline.push_back({"", "BEGIN", {}});
+    pipeline.push_back({"strato_lock",
+                        "SELECT pg_advisory_xact_lock($1::bigint)",
+                        {std::to_string(kAppendLockKey)}});
+    pipeline.push_back(
+        {"strato_expect_end",
+         "SELECT strato_expect_log_end($1, decode($2, 'hex'))",
+         {std::to_string(start_position), HexEncode(start_hash.data(), start_hash.size())}});
   }
-  if (!ins.ok()) return fail(ins.status());
-  if (ins->GetInt64(0, 2) != 0) {
-    log::Warn("jsonb text prediction differed; redoing the batch with PostgreSQL's text",
-              {{"mismatches", ins->GetInt64(0, 2)}});
-    (void)fail(Status::Ok());
-    distrust_prediction_ = true;
-    Status again = TryBatch(batch, lookup_all);
-    distrust_prediction_ = false;
-    return again;
+  pipeline.push_back(
+      {"strato_insert",
+       "WITH ins AS (INSERT INTO events (global_position, stream_id, stream_version, event_id, "
+       "  type, data, metadata, recorded_at, command_id, first_of_command, hash) "
+       "  SELECT p, s, v, id, t, d::jsonb, m::jsonb, $8::timestamptz, c, f, decode(h, 'hex') "
+       "  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], "
+       "              $6::text[], $7::text[], $9::uuid[], $13::boolean[], $10::text[]) "
+       "       AS r(p, s, v, id, t, d, m, c, f, h) "
+       "  RETURNING global_position, data::text AS dt, metadata::text AS mt) "
+       "SELECT strato_expect_payload_text(count(*) FILTER (WHERE ins.dt <> x.d OR ins.mt <> x.m)),"
+       "       pg_notify($11, $12) "
+       "FROM ins JOIN unnest($1::bigint[], $6::text[], $7::text[]) AS x(p, d, m) "
+       "  ON x.p = ins.global_position",
+       {col_pos.Literal(), col_stream.Literal(), col_version.Literal(), col_id.Literal(),
+        col_type.Literal(), col_data.Literal(), col_meta.Literal(), MicrosToSql(now_us),
+        col_cmd.Literal(), col_hash.Literal(), kAppendChannel, std::to_string(last_position),
+        col_first.Literal()}});
+  pipeline.push_back({"", "COMMIT", {}});
+  in_txn = true;
+  auto done = db.ExecPipeline(pipeline);
+  if (!done.ok()) {
+    const std::string state = db.last_sqlstate();
+    Status error = fail(done.status());
+    if (error.code() == Code::kUnavailable) return error;
+    end_known_ = false;
+    stream_cache_.clear();
+    if (state == "SX001") {
+      // Another writer appended since our last commit: decide again from where the log ends.
+      return TryBatch(batch, lookup_all);
+    }
+    if (state == "SX002") {
+      log::Warn("jsonb text prediction differed; redoing the batch with PostgreSQL's text");
+      distrust_prediction_ = true;
+      Status again = TryBatch(batch, lookup_all);
+      distrust_prediction_ = false;
+      return again;
+    }
+    if (error.code() == Code::kConflict && !lookup_all) {
+      // An optimistic assumption was wrong (a stream exists, a command id was used before):
+      // decide the batch again knowing everything.
+      return TryBatch(batch, /*lookup_all=*/true);
+    }
+    return error;
   }
-  Status committed = db.Run("COMMIT");
-  if (committed.ok()) {
-    for (const auto& [stream, version] : versions) stream_cache_[stream] = version;
-    cached_through_ = last_position;
-  }
-  return committed;
+  for (const auto& [stream, version] : versions) stream_cache_[stream] = version;
+  cached_through_ = last_position;
+  cached_hash_ = previous;
+  cached_recorded_us_ = now_us;
+  end_known_ = true;
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<PgConnection>> PgEventStore::AcquireReader() {

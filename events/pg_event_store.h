@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -28,6 +29,9 @@ struct PgEventStoreOptions {
   size_t max_batch_events = 4000;  // events per group-commit transaction, at most
   size_t max_read_connections = 4;
   const Clock* clock = nullptr;  // null: the system clock
+  // Tests only: rewrites each predicted payload text, to exercise the check that catches a
+  // wrong prediction before commit.
+  std::function<void(std::string&)> test_skew_prediction;
 };
 
 class PgEventStore final : public EventStore {
@@ -72,7 +76,11 @@ class PgEventStore final : public EventStore {
   std::unique_ptr<PgConnection> writer_conn_;
   bool distrust_prediction_ = false;  // redoing a batch whose jsonb text prediction failed
   std::map<std::string, int64_t, std::less<>> stream_cache_;  // stream -> version we committed
-  int64_t cached_through_ = -1;  // the log's last position when stream_cache_ was true
+  // Where the log ended after our last commit; trusted (and checked) while end_known_.
+  bool end_known_ = false;
+  int64_t cached_through_ = -1;
+  Hash cached_hash_{};
+  int64_t cached_recorded_us_ = 0;
   static constexpr size_t kMaxCachedStreams = 100000;
   std::thread writer_;
 

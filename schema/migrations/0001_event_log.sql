@@ -22,6 +22,36 @@ CREATE TABLE events (
 CREATE UNIQUE INDEX events_command_key ON events (command_id) WHERE first_of_command;
 ALTER TABLE events ADD CHECK (NOT first_of_command OR command_id IS NOT NULL);
 
+-- For appenders that know where the log ended after their own last append: inside their
+-- transaction (after the append lock) they check that nobody appended since. SQLSTATE SX001.
+CREATE FUNCTION strato_expect_log_end(expected_position bigint, expected_hash bytea)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  last_position bigint;
+  last_hash bytea;
+BEGIN
+  SELECT global_position, hash INTO last_position, last_hash
+    FROM events ORDER BY global_position DESC LIMIT 1;
+  IF coalesce(last_position, 0) <> expected_position
+     OR (last_position IS NOT NULL AND last_hash <> expected_hash) THEN
+    RAISE EXCEPTION 'the log ends at position %, not at %', coalesce(last_position, 0),
+      expected_position USING ERRCODE = 'SX001';
+  END IF;
+END;
+$$;
+
+-- Appenders hash the jsonb text they predicted; a stored payload that reads back differently
+-- aborts the transaction before commit. SQLSTATE SX002.
+CREATE FUNCTION strato_expect_payload_text(mismatches bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF mismatches <> 0 THEN
+    RAISE EXCEPTION '% payloads read back differently from the hashed text', mismatches
+      USING ERRCODE = 'SX002';
+  END IF;
+END;
+$$;
+
 CREATE FUNCTION strato_refuse_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'the event log is append-only: % on % is refused', TG_OP, TG_TABLE_NAME

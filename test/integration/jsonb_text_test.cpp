@@ -2,7 +2,9 @@
 #include <doctest/doctest.h>
 
 #include "events/event.h"
+#include "events/hash_chain.h"
 #include "events/jsonb_text.h"
+#include "events/pg_event_store.h"
 #include "test/support/test_env.h"
 
 using namespace strato;
@@ -65,4 +67,30 @@ TEST_CASE("events with payloads the prediction declines are stored and hashed co
   auto verify = c->Exec("SELECT count(*) FROM events");
   REQUIRE(verify.ok());
   CHECK(verify->GetInt64(0, 0) == 2);
+}
+
+TEST_CASE("a wrong payload text prediction is caught before commit and the batch is redone") {
+  test::TestDatabase db;
+  PgEventStoreOptions options;
+  options.test_skew_prediction = [](std::string& text) { text.insert(1, " "); };
+  auto store = PgEventStore::Open(db.url(), options);
+  REQUIRE(store.ok());
+  for (int i = 0; i < 3; ++i) {
+    AppendRequest r;
+    r.streams.push_back({"vm-s",
+                         ExpectedVersion::Any(),
+                         {{"VmRenamed", "{\"name\":\"web-" + std::to_string(i) + "\"}", "{}"}}});
+    auto res = (*store)->Append(r);
+    REQUIRE(res.ok());
+    CHECK(res->last_position == i + 1);
+  }
+  auto events = db.store().ReadAll(0, 10);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 3);
+  Hash previous = kGenesisHash;
+  for (const auto& e : *events) {
+    CHECK(e.data.rfind("{\"name\": \"web-", 0) == 0);
+    CHECK(ChainHash(previous, e) == e.hash);  // hashed over what jsonb gives back
+    previous = e.hash;
+  }
 }
