@@ -1,0 +1,129 @@
+// `strato serve` as a process: health, readiness, and configuration errors.
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "test/support/process.h"
+#include "test/support/test_env.h"
+
+using namespace strato;
+
+namespace {
+
+std::string StratoBinary() {
+  return STRATO_BINARY_DIR "/strato";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::unique_ptr<test::ChildProcess> Spawn(std::vector<std::string> argv,
+                                          std::map<std::string, std::string> env,
+                                          const std::string& name) {
+  auto dir = test::MakeTempDir(name);
+  REQUIRE_MESSAGE(dir.ok(), dir.status().ToString());
+  auto child = test::ChildProcess::Spawn({std::move(argv), std::move(env), *dir + "/out.log"});
+  REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+  return std::move(*child);
+}
+
+// Polls GET path until it answers with `want` or the deadline passes; returns the last answer.
+httplib::Result WaitFor(httplib::Client& c, const char* path, int want, int seconds = 30) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  for (;;) {
+    auto r = c.Get(path);
+    if ((r && r->status == want) || std::chrono::steady_clock::now() > deadline) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "serve answers healthz and is ready with PostgreSQL and NATS and not ready without NATS") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  int port = test::FreePort();
+  auto serve = Spawn({StratoBinary(), "serve"},
+                     {{"DATABASE_URL", db.url()},
+                      {"NATS_URL", nats.url()},
+                      {"STRATO_ENV", "development"},
+                      {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port)}},
+                     "serve");
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1);
+  auto health = WaitFor(c, "/healthz", 200);
+  REQUIRE_MESSAGE(health, ReadFile(serve->log_path()));
+  CHECK(health->status == 200);
+  CHECK(health->body == "{\"status\":\"ok\"}");
+
+  auto ready = WaitFor(c, "/readyz", 200);
+  REQUIRE(ready);
+  CHECK_MESSAGE(ready->status == 200, ready->body);
+  CHECK(ready->body.find("\"status\":\"ready\"") != std::string::npos);
+
+  REQUIRE(nats.Stop().ok());
+  auto down = WaitFor(c, "/readyz", 503);
+  REQUIRE(down);
+  CHECK(down->status == 503);
+  CHECK(down->body.find("\"postgresql\":\"ok\"") != std::string::npos);
+  CHECK(down->body.find("\"status\":\"not ready\"") != std::string::npos);
+
+  auto missing = c.Get("/no/such/page");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+
+  REQUIRE(serve->Kill(SIGTERM).ok());
+  auto code = serve->Wait(std::chrono::seconds(20));
+  REQUIRE(code.ok());
+  CHECK(*code == 0);
+}
+
+TEST_CASE("serve refuses to start with bad configuration and names the variable") {
+  auto serve = Spawn({StratoBinary(), "serve"},
+                     {{"DATABASE_URL", "postgresql://127.0.0.1:1/x"},
+                      {"NATS_URL", "http://wrong"},
+                      {"STRATO_HTTP_ADDR", "127.0.0.1:1"}},
+                     "serve-bad");
+  auto code = serve->Wait(std::chrono::seconds(20));
+  REQUIRE(code.ok());
+  CHECK(*code == 2);
+  CHECK(ReadFile(serve->log_path()).find("NATS_URL has \"http://wrong\"") != std::string::npos);
+}
+
+TEST_CASE("strato events prints the log as JSON lines by stream and from a position") {
+  test::TestDatabase db;
+  for (int i = 0; i < 5; ++i) {
+    events::AppendRequest r;
+    r.streams.push_back({i % 2 ? "vm-odd" : "vm-even",
+                         events::ExpectedVersion::Any(),
+                         {{"VmStarted", "{\"i\": " + std::to_string(i) + "}", "{}"}}});
+    REQUIRE(db.store().Append(r).ok());
+  }
+  auto all = Spawn({StratoBinary(), "events", "--from", "3"}, {{"DATABASE_URL", db.url()}}, "ev");
+  REQUIRE(*all->Wait(std::chrono::seconds(20)) == 0);
+  std::string out = ReadFile(all->log_path());
+  CHECK(out.find("\"position\":3,") != std::string::npos);
+  CHECK(out.find("\"position\":5,") != std::string::npos);
+  CHECK(out.find("\"position\":2,") == std::string::npos);
+
+  auto odd =
+      Spawn({StratoBinary(), "events", "--stream", "vm-odd"}, {{"DATABASE_URL", db.url()}}, "ev");
+  REQUIRE(*odd->Wait(std::chrono::seconds(20)) == 0);
+  std::string odd_out = ReadFile(odd->log_path());
+  CHECK(odd_out.find("\"data\":{\"i\": 1}") != std::string::npos);
+  CHECK(odd_out.find("\"data\":{\"i\": 3}") != std::string::npos);
+  CHECK(odd_out.find("vm-even") == std::string::npos);
+
+  auto bad = Spawn({StratoBinary(), "events", "--from", "x"}, {{"DATABASE_URL", db.url()}}, "ev");
+  CHECK(*bad->Wait(std::chrono::seconds(20)) == 2);
+  CHECK(ReadFile(bad->log_path()).find("--from needs a whole number") != std::string::npos);
+}
