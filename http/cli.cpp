@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "events/audit.h"
 #include "events/migrator.h"
+#include "events/nats_bus.h"
 #include "events/pg_event_store.h"
 #include "events/relay.h"
 #include "http/server.h"
@@ -76,9 +78,66 @@ int CmdMigrate(const Env& env) {
   return 0;
 }
 
+// What readiness knows of the relay; shared by the leader thread and HTTP threads.
+class RelayState {
+ public:
+  void Set(events::Relay* relay) {
+    std::lock_guard<std::mutex> lock(mu_);
+    relay_ = relay;
+    if (relay != nullptr) problem_.clear();
+  }
+  void SetProblem(std::string problem) {
+    std::lock_guard<std::mutex> lock(mu_);
+    problem_ = std::move(problem);
+  }
+  Status Check() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!problem_.empty()) return Status::Unavailable("the relay stopped: " + problem_);
+    if (relay_ != nullptr && !relay_->connected()) {
+      return Status::Unavailable("the relay cannot reach NATS");
+    }
+    return Status::Ok();  // running, or another instance leads
+  }
+
+ private:
+  std::mutex mu_;
+  events::Relay* relay_ = nullptr;
+  std::string problem_;
+};
+
+// A NATS connection for readiness, made on first use and remade after failures.
+class NatsProbe {
+ public:
+  explicit NatsProbe(std::string url) : url_(std::move(url)) {}
+  Status Check() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!conn_) {
+      events::NatsOptions o;
+      o.url = url_;
+      o.name = "strato-readiness";
+      o.connect_timeout = std::chrono::milliseconds(1000);
+      o.log_connection_events = false;
+      auto c = events::NatsConnection::Connect(o);
+      if (!c.ok()) return c.status();
+      conn_ = std::move(*c);
+    }
+    return conn_->Ping(std::chrono::milliseconds(1000));
+  }
+
+ private:
+  std::mutex mu_;
+  std::string url_;
+  std::unique_ptr<events::NatsConnection> conn_;
+};
+
 // Runs the relay whenever this process holds the leader lock, until `stop`.
 void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
-                const std::atomic<bool>& stop, std::atomic<events::Relay*>& current) {
+                const std::atomic<bool>& stop, RelayState& state) {
+  auto pause = [&stop](int tenths) {
+    for (int i = 0; i < tenths && !stop; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
   while (!stop) {
     auto conn = events::PgConnection::Connect(db_url);
     bool leader = false;
@@ -88,27 +147,26 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
       leader = r.ok() && r->Get(0, 0) == "t";
     }
     if (!leader) {
-      for (int i = 0; i < 20 && !stop; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      pause(20);
       continue;
     }
-    log::Info("this instance is the leader: running the relay");
+    log::Info("this instance leads: running the relay");
     auto waiter = store.NewWaiter();
     if (!waiter.ok()) {
       log::Warn("relay waiter unavailable", {{"error", waiter.status().message()}});
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      pause(10);
       continue;
     }
     events::RelayOptions opts;
     opts.nats_url = nats_url;
     events::Relay relay(store, **waiter, opts);
-    current = &relay;
+    state.Set(&relay);
     Status s = relay.Run(stop);
-    current = nullptr;
+    state.Set(nullptr);
     if (!s.ok()) {
       log::Error("relay stopped", {{"error", s.message()}});
-      for (int i = 0; i < 50 && !stop; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      state.SetProblem(s.message());
+      pause(50);
     }
   }
 }
@@ -121,7 +179,8 @@ int CmdServe(const Env& env) {
   if (!store.ok()) return Fail(store.status());
 
   std::atomic<bool> stop{false};
-  std::atomic<events::Relay*> relay{nullptr};
+  RelayState relay_state;
+  NatsProbe nats_probe(cfg->nats_url);
   std::string db_url = cfg->database_url;
   std::vector<http::ReadinessCheck> checks;
   checks.push_back({"postgresql", [db_url] {
@@ -129,16 +188,12 @@ int CmdServe(const Env& env) {
                       if (!c.ok()) return c.status();
                       return events::CheckMigrated(**c);
                     }});
-  checks.push_back({"nats", [&relay] {
-                      events::Relay* r = relay.load();
-                      if (r == nullptr) return Status::Ok();  // not the leader: nothing to publish
-                      return r->connected() ? Status::Ok()
-                                            : Status::Unavailable("NATS is not reachable");
-                    }});
+  checks.push_back({"nats", [&nats_probe] { return nats_probe.Check(); }});
+  checks.push_back({"relay", [&relay_state] { return relay_state.Check(); }});
   http::HttpServer server(cfg->http_addr, std::move(checks));
   Status s = server.Start();
   if (!s.ok()) return Fail(s);
-  std::thread leader([&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay); });
+  std::thread leader([&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state); });
   std::printf("strato serving on http://%s:%d\n", cfg->http_addr.host.c_str(), server.port());
   std::fflush(stdout);
 

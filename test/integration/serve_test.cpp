@@ -127,3 +127,42 @@ TEST_CASE("strato events prints the log as JSON lines by stream and from a posit
   CHECK(*bad->Wait(std::chrono::seconds(20)) == 2);
   CHECK(ReadFile(bad->log_path()).find("--from needs a whole number") != std::string::npos);
 }
+
+TEST_CASE(
+    "serve reports a relay that cannot publish to a stream holding another log as not ready") {
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  test::TestDatabase first;
+  for (int i = 0; i < 3; ++i) {
+    events::AppendRequest r;
+    r.streams.push_back(
+        {"org-a", events::ExpectedVersion::Any(), {{"OrganizationRenamed", "{}", "{}"}}});
+    REQUIRE(first.store().Append(r).ok());
+  }
+  int port_a = test::FreePort();
+  auto a = Spawn({StratoBinary(), "serve"},
+                 {{"DATABASE_URL", first.url()},
+                  {"NATS_URL", nats.url()},
+                  {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port_a)}},
+                 "serve-a");
+  httplib::Client ca("127.0.0.1", port_a);
+  auto ready_a = WaitFor(ca, "/readyz", 200);
+  REQUIRE(ready_a);
+  CHECK(ready_a->status == 200);
+
+  // A second control plane with its own, empty log, pointed at the same NATS by mistake.
+  test::TestDatabase second;
+  int port_b = test::FreePort();
+  auto b = Spawn({StratoBinary(), "serve"},
+                 {{"DATABASE_URL", second.url()},
+                  {"NATS_URL", nats.url()},
+                  {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port_b)}},
+                 "serve-b");
+  httplib::Client cb("127.0.0.1", port_b);
+  auto health_b = WaitFor(cb, "/healthz", 200);
+  REQUIRE(health_b);
+  auto ready_b = WaitFor(cb, "/readyz", 503);
+  REQUIRE(ready_b);
+  CHECK(ready_b->status == 503);
+  CHECK(ready_b->body.find("the relay stopped") != std::string::npos);
+}
