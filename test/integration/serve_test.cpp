@@ -166,3 +166,29 @@ TEST_CASE(
   CHECK(ready_b->status == 503);
   CHECK(ready_b->body.find("the relay stopped") != std::string::npos);
 }
+
+TEST_CASE("strato events --follow prints events appended after it started") {
+  test::TestDatabase db;
+  auto follow =
+      Spawn({StratoBinary(), "events", "--follow"}, {{"DATABASE_URL", db.url()}}, "ev-follow");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 3; ++i) {
+    events::AppendRequest r;
+    r.streams.push_back({"host-h1",
+                         events::ExpectedVersion::Any(),
+                         {{"HostHeartbeat", "{\"n\": " + std::to_string(i) + "}", "{}"}}});
+    REQUIRE(db.store().Append(r).ok());
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string out;
+  while (std::chrono::steady_clock::now() < deadline) {
+    out = ReadFile(follow->log_path());
+    if (out.find("\"position\":3,") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(out.find("\"position\":1,") != std::string::npos);
+  CHECK(out.find("\"position\":3,") != std::string::npos);
+  CHECK(out.find("\"data\":{\"n\": 2}") != std::string::npos);
+  CHECK(follow->Running());
+  REQUIRE(follow->Kill(SIGTERM).ok());
+}
