@@ -1,0 +1,128 @@
+#include "events/command_pipeline.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace strato::events {
+
+namespace {
+
+constexpr size_t kReadBatch = 1000;
+
+Result<std::vector<RecordedEvent>> LoadStream(EventStore& store, const std::string& stream_id) {
+  std::vector<RecordedEvent> all;
+  int64_t from = 1;
+  for (;;) {
+    auto batch = store.ReadStream(stream_id, from, kReadBatch);
+    if (!batch.ok()) return batch.status();
+    for (auto& e : *batch) all.push_back(std::move(e));
+    if (batch->size() < kReadBatch) return all;
+    from = all.back().stream_version + 1;
+  }
+}
+
+bool ConflictIsAbout(const Status& s, const std::string& stream_id) {
+  return s.code() == Code::kConflict && s.message().rfind("stream " + stream_id + " ", 0) == 0;
+}
+
+}  // namespace
+
+std::string CommandMetadata(const CommandContext& context, const Uuid& command_id, TimePoint now,
+                            const std::string& host_id) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto str = [&w](const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  w.StartObject();
+  str("actor", context.actor.empty() ? "system" : context.actor);
+  str("command_id", command_id.ToString());
+  str("correlation_id",
+      (context.correlation_id.IsNil() ? command_id : context.correlation_id).ToString());
+  if (!context.causation_id.IsNil()) str("causation_id", context.causation_id.ToString());
+  if (!context.client_address.empty()) str("client_address", context.client_address);
+  if (!host_id.empty()) str("host_id", host_id);
+  str("issued_at", FormatRfc3339(now));
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+CommandPipeline::CommandPipeline(EventStore& store, PipelineOptions options)
+    : store_(store),
+      options_(options),
+      clock_(options.clock ? *options.clock : SystemClock::Instance()) {}
+
+Result<CommandOutcome> CommandPipeline::Execute(const std::string& stream_id,
+                                                const CommandContext& context,
+                                                const Decide& decide) {
+  STRATO_RETURN_IF_ERROR(ValidateStreamId(stream_id));
+  const Uuid command_id = context.command_id.IsNil() ? Uuid::NewV4() : context.command_id;
+  Status last_conflict;
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    auto history = LoadStream(store_, stream_id);
+    if (!history.ok()) return history.status().WithContext("loading " + stream_id);
+    const int64_t version = history->empty() ? 0 : history->back().stream_version;
+
+    auto decision = decide(*history);
+    if (!decision.ok()) return decision.status();
+
+    const std::string metadata =
+        CommandMetadata(context, command_id, clock_.Now(), decision->host_id);
+    AppendRequest req;
+    req.command_id = command_id;
+    if (!decision->events.empty()) {
+      StreamAppend main{
+          stream_id,
+          version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(version),
+          {}};
+      for (const auto& d : decision->events) main.events.push_back({d.type, d.data, metadata});
+      req.streams.push_back(std::move(main));
+    }
+    for (const auto& r : decision->also) {
+      StreamAppend extra{r.stream_id, r.expected, {}};
+      for (const auto& d : r.events) extra.events.push_back({d.type, d.data, metadata});
+      req.streams.push_back(std::move(extra));
+    }
+    if (req.streams.empty()) {
+      // Already satisfied: nothing to append. The caller may read at the stream's position.
+      CommandOutcome none;
+      none.position = history->empty() ? 0 : history->back().position;
+      none.stream_version = version;
+      none.attempts = attempt;
+      return none;
+    }
+
+    auto appended = store_.Append(req);
+    if (appended.ok()) {
+      CommandOutcome out;
+      out.position = appended->last_position;
+      out.duplicate = appended->duplicate;
+      out.attempts = attempt;
+      out.stream_version = version;
+      for (const auto& s : appended->streams) {
+        if (s.stream_id == stream_id) out.stream_version = s.last_version;
+      }
+      if (appended->first_position > 0) {
+        auto written = store_.ReadAll(
+            appended->first_position - 1,
+            static_cast<size_t>(appended->last_position - appended->first_position + 1));
+        if (written.ok()) out.events = std::move(*written);
+      }
+      return out;
+    }
+    const Status& s = appended.status();
+    for (const auto& r : decision->also) {
+      if (ConflictIsAbout(s, r.stream_id)) {
+        return Status::AlreadyExists(r.conflict_message.empty() ? s.message() : r.conflict_message);
+      }
+    }
+    if (!ConflictIsAbout(s, stream_id)) return s;
+    last_conflict = s;  // someone else changed the stream: decide again on what is there now
+  }
+  return Status::Conflict(stream_id + " kept changing while the command was decided (" +
+                          std::to_string(options_.max_attempts) +
+                          " attempts); try again: " + last_conflict.message());
+}
+
+}  // namespace strato::events
