@@ -42,4 +42,72 @@ std::string FormatRfc3339(TimePoint t) {
   return buf;
 }
 
+Result<TimePoint> ParseRfc3339(std::string_view text, std::string_view what) {
+  auto bad = [&]() {
+    return Status::InvalidArgument(std::string(what) + " \"" + std::string(text.substr(0, 64)) +
+                                   "\" is not an RFC 3339 time such as 2026-11-27T07:16:54Z");
+  };
+  auto digits = [&](size_t pos, size_t n, int* out) {
+    if (pos + n > text.size()) return false;
+    int v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      v = v * 10 + (text[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (!digits(0, 4, &year) || text.size() < 20 || text[4] != '-' || !digits(5, 2, &month) ||
+      text[7] != '-' || !digits(8, 2, &day) ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !digits(11, 2, &hour) ||
+      text[13] != ':' || !digits(14, 2, &minute) || text[16] != ':' || !digits(17, 2, &second)) {
+    return bad();
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return bad();
+  }
+  if (year < 1970 || year > 2200) {
+    return Status::InvalidArgument(std::string(what) + " \"" + std::string(text.substr(0, 64)) +
+                                   "\" is outside the years 1970 to 2200");
+  }
+  size_t pos = 19;
+  int64_t micros = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int n = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (n < 6) micros = micros * 10 + (text[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0) return bad();
+    for (int k = n; k < 6; ++k) micros *= 10;
+  }
+  int64_t offset_s = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int oh, om;
+    if (!digits(pos + 1, 2, &oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+        !digits(pos + 4, 2, &om) || oh > 23 || om > 59) {
+      return bad();
+    }
+    offset_s = (oh * 3600 + om * 60) * (text[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return bad();
+  }
+  if (pos != text.size()) return bad();
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_s;
+  return FromUnixMicros(secs * 1000000 + micros);
+}
+
 }  // namespace strato

@@ -6,6 +6,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "core/status.h"
 
 namespace strato {
 
@@ -39,5 +42,8 @@ int64_t UnixMicros(TimePoint t);
 TimePoint FromUnixMicros(int64_t us);
 // RFC 3339 in UTC with microseconds: 2026-11-27T07:16:54.123456Z
 std::string FormatRfc3339(TimePoint t);
+// Parses RFC 3339 ("2026-11-27T07:16:54Z", fractions up to microseconds, "Z" or an offset
+// such as "+01:00"); `what` names the value in the error sentence.
+Result<TimePoint> ParseRfc3339(std::string_view text, std::string_view what);
 
 }  // namespace strato

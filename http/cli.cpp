@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "events/audit.h"
+#include "events/event_filter.h"
 #include "events/migrator.h"
 #include "events/nats_bus.h"
 #include "events/pg_event_store.h"
@@ -30,9 +31,10 @@ usage:
   strato serve                 HTTP API and UI, relay, background work
   strato migrate               apply database migrations
   strato relay                 publish the log to NATS JetStream (only the relay)
-  strato events [--stream S] [--from N] [--follow] [--limit N]
+  strato events [--stream S] [--from N] [--type T] [--actor A] [--since TIME]
+                [--until TIME] [--limit N] [--follow]
                                print events as JSON lines (--from: position, or the
-                               stream version with --stream)
+                               stream version with --stream; TIME in RFC 3339)
   strato audit verify          recompute the hash chain; print OK or the first bad position
 
 environment: DATABASE_URL, NATS_URL, STRATO_ENV, STRATO_HTTP_ADDR
@@ -249,6 +251,7 @@ int CmdEvents(const Env& env, const std::vector<std::string>& args) {
   int64_t from = 0;
   int64_t limit = -1;
   bool follow = false;
+  events::EventFilter filter;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> Result<std::string> {
@@ -269,6 +272,22 @@ int CmdEvents(const Env& env, const std::vector<std::string>& args) {
       (a == "--from" ? from : limit) = *n;
     } else if (a == "--follow" || a == "-f") {
       follow = true;
+    } else if (a == "--type" || a == "--actor") {
+      auto v = value();
+      if (!v.ok()) return Fail(v.status());
+      if (a == "--type") {
+        Status s = events::ValidateEventType(*v);
+        if (!s.ok()) return Fail(s.WithContext("--type"));
+        filter.type = *v;
+      } else {
+        filter.actor = *v;
+      }
+    } else if (a == "--since" || a == "--until") {
+      auto v = value();
+      if (!v.ok()) return Fail(v.status());
+      auto t = ParseRfc3339(*v, a);
+      if (!t.ok()) return Fail(t.status());
+      (a == "--since" ? filter.since : filter.until) = *t;
     } else {
       return Fail(Status::InvalidArgument("unknown option \"" + a + "\" for strato events"));
     }
@@ -293,11 +312,13 @@ int CmdEvents(const Env& env, const std::vector<std::string>& args) {
     if (!batch.ok()) return Fail(batch.status());
     for (const auto& e : *batch) {
       if (limit >= 0 && printed >= limit) return 0;
+      cursor = stream.empty() ? e.position : e.stream_version;
+      if (!follow && filter.PastTheEnd(e)) return 0;
+      if (!filter.Matches(e)) continue;
       std::string line = events::ToJsonLine(e);
       line.push_back('\n');
       std::fwrite(line.data(), 1, line.size(), stdout);
       ++printed;
-      cursor = stream.empty() ? e.position : e.stream_version;
     }
     std::fflush(stdout);
     if (batch->size() == kBatch) continue;

@@ -192,3 +192,38 @@ TEST_CASE("strato events --follow prints events appended after it started") {
   CHECK(follow->Running());
   REQUIRE(follow->Kill(SIGTERM).ok());
 }
+
+TEST_CASE("strato events filters by type and actor and time") {
+  test::TestDatabase db;
+  const char* types[] = {"VmStarted", "VmStopped", "VmStarted"};
+  const char* actors[] = {"user-a", "user-b", "user-b"};
+  for (int i = 0; i < 3; ++i) {
+    events::AppendRequest r;
+    r.streams.push_back({"vm-f",
+                         events::ExpectedVersion::Any(),
+                         {{types[i], "{}", std::string("{\"actor\":\"") + actors[i] + "\"}"}}});
+    REQUIRE(db.store().Append(r).ok());
+  }
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {StratoBinary(), "events"});
+    auto p = Spawn(args, {{"DATABASE_URL", db.url()}}, "ev-filter");
+    auto code = p->Wait(std::chrono::seconds(20));
+    REQUIRE(code.ok());
+    return std::make_pair(*code, ReadFile(p->log_path()));
+  };
+  auto [c1, started] = run({"--type", "VmStarted"});
+  CHECK(c1 == 0);
+  CHECK(started.find("\"position\":1,") != std::string::npos);
+  CHECK(started.find("\"position\":2,") == std::string::npos);
+  CHECK(started.find("\"position\":3,") != std::string::npos);
+  auto [c2, by_b] = run({"--actor", "user-b", "--type", "VmStarted"});
+  CHECK(c2 == 0);
+  CHECK(by_b.find("\"position\":3,") != std::string::npos);
+  CHECK(by_b.find("\"position\":1,") == std::string::npos);
+  auto [c3, future] = run({"--since", "2200-01-01T00:00:00Z"});
+  CHECK(c3 == 0);
+  CHECK(future.find("\"position\"") == std::string::npos);
+  auto [c4, bad] = run({"--until", "soon"});
+  CHECK(c4 == 2);
+  CHECK(bad.find("--until \"soon\" is not an RFC 3339 time") != std::string::npos);
+}

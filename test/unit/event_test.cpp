@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "events/event.h"
+#include "events/event_filter.h"
 
 using namespace strato;
 using namespace strato::events;
@@ -109,4 +110,48 @@ TEST_CASE("an event survives the JSON line codec") {
   CHECK(back->recorded_at == e.recorded_at);
   CHECK(back->hash == e.hash);
   CHECK_FALSE(FromJsonLine("{\"position\":1}").ok());
+}
+
+TEST_CASE("an event filter selects by type and actor and time range") {
+  RecordedEvent e;
+  e.type = "VmStarted";
+  e.metadata = R"({"actor": "user-1"})";
+  e.recorded_at = *ParseRfc3339("2026-11-27T10:00:00Z", "t");
+  EventFilter none;
+  CHECK(none.Matches(e));
+  EventFilter by_type{std::string("VmStopped"), {}, {}, {}};
+  CHECK_FALSE(by_type.Matches(e));
+  EventFilter by_actor{{}, std::string("user-1"), {}, {}};
+  CHECK(by_actor.Matches(e));
+  e.metadata = "{}";
+  CHECK_FALSE(by_actor.Matches(e));
+  CHECK(ActorOf(e) == "system");
+  EventFilter window{{},
+                     {},
+                     *ParseRfc3339("2026-11-27T09:00:00Z", "t"),
+                     *ParseRfc3339("2026-11-27T10:00:00Z", "t")};
+  CHECK_FALSE(window.Matches(e));  // until is exclusive
+  CHECK(window.PastTheEnd(e));
+  e.recorded_at -= std::chrono::microseconds(1);
+  CHECK(window.Matches(e));
+}
+
+TEST_CASE("RFC 3339 times parse with fractions and offsets and bad ones are refused") {
+  auto z = ParseRfc3339("2026-11-27T07:16:54.123456Z", "--since");
+  REQUIRE(z.ok());
+  CHECK(FormatRfc3339(*z) == "2026-11-27T07:16:54.123456Z");
+  auto off = ParseRfc3339("2026-11-27T08:16:54.5+01:00", "--since");
+  REQUIRE(off.ok());
+  CHECK(FormatRfc3339(*off) == "2026-11-27T07:16:54.500000Z");
+  auto bad = ParseRfc3339("yesterday", "--since");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("--since \"yesterday\" is not an RFC 3339 time") == 0);
+  CHECK_FALSE(ParseRfc3339("2026-13-01T00:00:00Z", "t").ok());
+  CHECK_FALSE(ParseRfc3339("2026-11-27T07:16:54", "t").ok());
+}
+
+TEST_CASE("RFC 3339 years outside what the clock can hold are refused") {
+  auto far = ParseRfc3339("2999-01-01T00:00:00Z", "--since");
+  REQUIRE_FALSE(far.ok());
+  CHECK(far.status().message().find("outside the years 1970 to 2200") != std::string::npos);
 }
