@@ -64,6 +64,32 @@ Result<CommandOutcome> CommandPipeline::Execute(const std::string& stream_id,
     if (!history.ok()) return history.status().WithContext("loading " + stream_id);
     const int64_t version = history->empty() ? 0 : history->back().stream_version;
 
+    // A retry of a command that already landed: its decision might now refuse (a VM that
+    // exists cannot be created again), so answer from the log before deciding.
+    if (!context.command_id.IsNil()) {
+      CommandOutcome earlier;
+      for (const auto& e : *history) {
+        if (e.command_id != context.command_id) continue;
+        earlier.events.push_back(e);
+        earlier.position = e.position;
+        earlier.stream_version = e.stream_version;
+      }
+      if (!earlier.events.empty()) {
+        // One append's events sit at consecutive positions: the ones on other streams
+        // (reservations) follow, and the caller waits for the last of them.
+        auto after = store_.ReadAll(earlier.position, 100);
+        if (after.ok()) {
+          for (const auto& e : *after) {
+            if (e.command_id != context.command_id || e.position != earlier.position + 1) break;
+            earlier.position = e.position;
+          }
+        }
+        earlier.duplicate = true;
+        earlier.attempts = attempt;
+        return earlier;
+      }
+    }
+
     auto decision = decide(*history);
     if (!decision.ok()) return decision.status();
 

@@ -1,0 +1,230 @@
+#include "events/domain_commands.h"
+
+#include <type_traits>
+
+namespace strato::events {
+namespace {
+
+domain::DomainEvent ToDomain(const RecordedEvent& e) {
+  return {e.type, e.data};
+}
+
+template <typename State>
+Result<State> Fold(const std::vector<RecordedEvent>& history) {
+  State state;
+  for (const auto& e : history) {
+    Status s = domain::Evolve(state, ToDomain(e));
+    if (!s.ok()) {
+      return s.WithContext("folding " + e.stream_id + " at version " +
+                           std::to_string(e.stream_version));
+    }
+  }
+  return state;
+}
+
+std::vector<Decided> ToDecided(const domain::Events& events) {
+  std::vector<Decided> out;
+  out.reserve(events.size());
+  for (const auto& e : events) out.push_back({e.type, e.data});
+  return out;
+}
+
+Result<std::vector<RecordedEvent>> LoadAll(EventStore& store, const std::string& stream_id) {
+  std::vector<RecordedEvent> all;
+  int64_t from = 1;
+  for (;;) {
+    auto batch = store.ReadStream(stream_id, from, 1000);
+    if (!batch.ok()) return batch.status();
+    for (auto& e : *batch) all.push_back(std::move(e));
+    if (batch->size() < 1000) return all;
+    from = all.back().stream_version + 1;
+  }
+}
+
+ExpectedVersion ExpectAt(int64_t version) {
+  return version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(version);
+}
+
+// How many times a command races a concurrent change of a reservation before giving up.
+constexpr int kReservationAttempts = 5;
+
+}  // namespace
+
+std::string BareActorId(std::string_view actor) {
+  if (actor.empty()) return "system";
+  auto dash = actor.find('-');
+  if (dash == std::string_view::npos) return std::string(actor);
+  std::string_view category = actor.substr(0, dash);
+  if (category == "user" || category == "host") return std::string(actor.substr(dash + 1));
+  return std::string(actor);
+}
+
+const std::vector<CommandSpec>& CommandTable() {
+  static const std::vector<CommandSpec> kTable = {
+      {"organization.create", "organization", "authenticated", {"OrganizationCreated"}},
+      {"organization.rename", "organization", "organization:{id}#manage", {"OrganizationRenamed"}},
+      {"organization.add_member", "organization", "organization:{id}#manage", {"MemberAdded"}},
+      {"organization.remove_member", "organization", "organization:{id}#manage", {"MemberRemoved"}},
+      {"organization.transfer_ownership",
+       "organization",
+       "organization:{id}#manage",
+       {"OwnershipTransferred"}},
+      {"user.register", "user", "public", {"UserRegistered", "UsernameReserved"}},
+      {"user.change_display_name", "user", "user:{id}#self", {"UserDisplayNameChanged"}},
+      {"host.register", "host", "host:{id}#self", {"HostRegistered"}},
+      {"host.update_capacity", "host", "host:{id}#self", {"HostCapacityUpdated"}},
+      {"host.cordon", "host", "host:{id}#manage", {"HostCordoned"}},
+      {"host.uncordon", "host", "host:{id}#manage", {"HostUncordoned"}},
+      {"host.mark_unreachable", "host", "system", {"HostUnreachable"}},
+      {"host.mark_reachable", "host", "system", {"HostReachable"}},
+      {"vm.create", "vm", "organization:{org}#create_vm", {"VmCreated", "VmNameReserved"}},
+      {"vm.start", "vm", "vm:{id}#start", {"VmStartRequested"}},
+      {"vm.stop", "vm", "vm:{id}#stop", {"VmStopRequested"}},
+      {"vm.restart", "vm", "vm:{id}#restart", {"VmRestartRequested"}},
+      {"vm.pause", "vm", "vm:{id}#stop", {"VmPauseRequested"}},
+      {"vm.resume", "vm", "vm:{id}#start", {"VmResumeRequested"}},
+      {"vm.resize", "vm", "vm:{id}#update", {"VmResized"}},
+      {"vm.rename", "vm", "vm:{id}#update", {"VmRenamed", "VmNameReserved", "VmNameReleased"}},
+      {"vm.delete", "vm", "vm:{id}#delete", {"VmDeleteRequested", "VmNameReleased"}},
+      {"vm.schedule", "vm", "system", {"VmScheduled"}},
+      {"vm.report_placement_failure", "vm", "system", {"VmPlacementFailed"}},
+      {"vm.report_observed", "vm", "host:{host}#self", {"VmObserved"}},
+  };
+  return kTable;
+}
+
+const CommandSpec* FindCommand(std::string_view name) {
+  for (const auto& c : CommandTable()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+DomainCommands::DomainCommands(EventStore& store, PipelineOptions options)
+    : store_(store),
+      pipeline_(store, options),
+      clock_(options.clock ? *options.clock : SystemClock::Instance()) {}
+
+Result<CommandOutcome> DomainCommands::Organization(const CommandContext& ctx,
+                                                    const std::string& org_id,
+                                                    const domain::OrganizationCommand& command) {
+  domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
+  return pipeline_.Execute(domain::OrganizationStreamId(org_id), ctx,
+                           [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
+                             auto state = Fold<domain::OrganizationState>(history);
+                             if (!state.ok()) return state.status();
+                             auto events = domain::Decide(*state, command, dc);
+                             if (!events.ok()) return events.status();
+                             return Decision{ToDecided(*events), {}, ""};
+                           });
+}
+
+Result<CommandOutcome> DomainCommands::User(const CommandContext& ctx, const std::string& user_id,
+                                            const domain::UserCommand& command) {
+  domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
+  return pipeline_.Execute(
+      domain::UserStreamId(user_id), ctx,
+      [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
+        auto state = Fold<domain::UserState>(history);
+        if (!state.ok()) return state.status();
+        auto events = domain::Decide(*state, command, dc);
+        if (!events.ok()) return events.status();
+        Decision d{ToDecided(*events), {}, ""};
+        if (auto* reg = std::get_if<domain::RegisterUser>(&command); reg && !events->empty()) {
+          d.also.push_back({domain::UsernameStreamId(reg->username), ExpectedVersion::NoStream(),
+                            ToDecided({domain::UsernameReservedEvent(user_id)}),
+                            "the username " + reg->username + " is taken; choose another"});
+        }
+        return d;
+      });
+}
+
+Result<CommandOutcome> DomainCommands::Host(const CommandContext& ctx, const std::string& host_id,
+                                            const domain::HostCommand& command) {
+  domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
+  return pipeline_.Execute(domain::HostStreamId(host_id), ctx,
+                           [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
+                             auto state = Fold<domain::HostState>(history);
+                             if (!state.ok()) return state.status();
+                             auto events = domain::Decide(*state, command, dc);
+                             if (!events.ok()) return events.status();
+                             return Decision{ToDecided(*events), {}, ""};
+                           });
+}
+
+Result<CommandOutcome> DomainCommands::Vm(const CommandContext& ctx, const std::string& vm_id,
+                                          const domain::VmCommand& command) {
+  domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
+  const std::string stream = domain::VmStreamId(vm_id);
+
+  // The name this command wants to hold, if any; its reservation stream is read before the
+  // decision and appended with the version read. A concurrent change there is retried.
+  std::string wanted_name;
+  if (auto* c = std::get_if<domain::CreateVm>(&command)) wanted_name = c->name;
+  if (auto* r = std::get_if<domain::RenameVm>(&command)) wanted_name = r->name;
+
+  Status last;
+  for (int attempt = 0; attempt < kReservationAttempts; ++attempt) {
+    auto outcome = pipeline_.Execute(
+        stream, ctx, [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
+          auto state = Fold<domain::VmState>(history);
+          if (!state.ok()) return state.status();
+          auto events = domain::Decide(*state, command, dc);
+          if (!events.ok()) return events.status();
+          Decision d{ToDecided(*events), {}, state->host_id};
+          for (const auto& e : *events) {
+            if (e.type == "VmScheduled") {
+              // The placement is in the event itself: publish it under the new host.
+              auto* s = std::get_if<domain::ScheduleVm>(&command);
+              if (s) d.host_id = s->host_id;
+            }
+          }
+          if (events->empty()) return d;
+          const std::string org =
+              state->exists ? state->org_id : std::get<domain::CreateVm>(command).org_id;
+          if (!wanted_name.empty() && wanted_name != state->name) {
+            const std::string name_stream = domain::VmNameStreamId(org, wanted_name);
+            auto held = LoadAll(store_, name_stream);
+            if (!held.ok()) return held.status();
+            auto reservation = Fold<domain::VmNameReservation>(*held);
+            if (!reservation.ok()) return reservation.status();
+            auto reserve = domain::ReserveVmName(*reservation, vm_id, wanted_name);
+            if (!reserve.ok()) return reserve.status();
+            if (!reserve->empty()) {
+              d.also.push_back({name_stream, ExpectAt(reservation->version), ToDecided(*reserve),
+                                "a VM named " + wanted_name +
+                                    " was just created in this organization; choose another "
+                                    "name"});
+            }
+          }
+          const bool releases =
+              std::holds_alternative<domain::DeleteVm>(command) ||
+              (std::holds_alternative<domain::RenameVm>(command) && wanted_name != state->name);
+          if (releases && state->exists && !state->name.empty()) {
+            const std::string old_stream = domain::VmNameStreamId(org, state->name);
+            auto held = LoadAll(store_, old_stream);
+            if (!held.ok()) return held.status();
+            auto reservation = Fold<domain::VmNameReservation>(*held);
+            if (!reservation.ok()) return reservation.status();
+            if (reservation->held && reservation->vm_id == vm_id) {
+              d.also.push_back({old_stream, ExpectAt(reservation->version),
+                                ToDecided({domain::VmNameReleasedEvent(vm_id)}),
+                                "the name " + state->name + " changed hands; try again"});
+            }
+          }
+          return d;
+        });
+    if (outcome.ok() || outcome.status().code() != Code::kAlreadyExists) return outcome;
+    // A reservation changed between our read and our append: read it again, decide again.
+    last = outcome.status();
+  }
+  return last;
+}
+
+Result<domain::VmState> DomainCommands::LoadVm(const std::string& vm_id) {
+  auto history = LoadAll(store_, domain::VmStreamId(vm_id));
+  if (!history.ok()) return history.status();
+  return Fold<domain::VmState>(*history);
+}
+
+}  // namespace strato::events

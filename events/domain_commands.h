@@ -1,0 +1,58 @@
+// DomainCommands: the domain's commands executed through the CommandPipeline. For each
+// aggregate it folds the target stream into state (domain Evolve), runs the pure decision
+// (domain Decide) and appends, adding the reservation streams that keep usernames and VM names
+// unique (an append with the reservation's expected version, in the same transaction).
+//
+// The command table (CommandTable) declares every command as data: its name, the aggregate it
+// targets, the permission it needs (enforced by the authorization layer) and the events it may
+// emit. Thread-safe as the EventStore it borrows.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/domain/host.h"
+#include "core/domain/organization.h"
+#include "core/domain/user.h"
+#include "core/domain/vm.h"
+#include "events/command_pipeline.h"
+
+namespace strato::events {
+
+struct CommandSpec {
+  std::string_view name;        // "vm.start"
+  std::string_view aggregate;   // "vm"
+  std::string_view permission;  // Permify-style: "vm:{id}#start", "organization:{org}#create_vm"
+  std::vector<std::string_view> emits;
+};
+
+const std::vector<CommandSpec>& CommandTable();
+const CommandSpec* FindCommand(std::string_view name);
+
+class DomainCommands {
+ public:
+  explicit DomainCommands(EventStore& store, PipelineOptions options = {});
+
+  Result<CommandOutcome> Organization(const CommandContext& ctx, const std::string& org_id,
+                                      const domain::OrganizationCommand& command);
+  Result<CommandOutcome> User(const CommandContext& ctx, const std::string& user_id,
+                              const domain::UserCommand& command);
+  Result<CommandOutcome> Host(const CommandContext& ctx, const std::string& host_id,
+                              const domain::HostCommand& command);
+  Result<CommandOutcome> Vm(const CommandContext& ctx, const std::string& vm_id,
+                            const domain::VmCommand& command);
+
+  // Current state of one aggregate, folded from its stream (for tools and tests).
+  Result<domain::VmState> LoadVm(const std::string& vm_id);
+
+ private:
+  EventStore& store_;
+  CommandPipeline pipeline_;
+  const Clock& clock_;
+};
+
+// "user-<uuid>" -> "<uuid>"; "system" stays "system".
+std::string BareActorId(std::string_view actor);
+
+}  // namespace strato::events
