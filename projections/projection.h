@@ -1,0 +1,52 @@
+// Projection: a named fold of the event log into tables (a read model). The ProjectionRunner
+// (runner.h) calls Apply for every event in log order inside a transaction it owns, together
+// with the update of the projection's checkpoint, so each event takes effect exactly once.
+//
+// A projection only writes its own tables, only through the connection it is handed, and only
+// with parameterized SQL; it never commits, rolls back or opens a transaction of its own.
+// Events it does not care about are ignored (return OK). A non-OK Status stops the projection
+// at that event (the runner records the error and position; it never skips the event), except
+// Code::kUnavailable and a lost connection, which the runner retries.
+//
+// Threading: the runner calls a projection from one thread at a time. Prepared statement
+// names are per session and shared by every projection on it: prefix them with name().
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "events/event.h"
+#include "events/pg.h"
+
+namespace strato::projections {
+
+class Projection {
+ public:
+  virtual ~Projection() = default;
+
+  // Unique among the projections of a runner; the key of its projection_checkpoints row.
+  // Never rename a projection that has run: a new name rebuilds from position 0.
+  virtual const std::string& name() const = 0;
+
+  // The tables this projection owns (and Reset truncates).
+  virtual std::vector<std::string> tables() const = 0;
+
+  // Folds one event into the tables, on `tx` (inside the runner's transaction).
+  virtual Status Apply(events::PgConnection& tx, const events::RecordedEvent& e) = 0;
+
+  // Folds several consecutive events (for projections that can batch, e.g. one INSERT for the
+  // lot). The default calls Apply for each. When it fails, the runner rolls back and replays
+  // the same events through Apply one at a time to find the failing one.
+  virtual Status ApplyBatch(events::PgConnection& tx, std::span<const events::RecordedEvent> es);
+
+  // Empties the tables (inside the runner's transaction, which also sets the checkpoint to 0).
+  // The default truncates tables().
+  virtual Status Reset(events::PgConnection& tx);
+};
+
+// TRUNCATE of the named tables (quoted as identifiers; DDL takes no parameters).
+Status TruncateTables(events::PgConnection& tx, const std::vector<std::string>& tables);
+
+}  // namespace strato::projections
