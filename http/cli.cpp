@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "events/as_of.h"
 #include "events/audit.h"
 #include "events/event_filter.h"
 #include "events/migrator.h"
@@ -35,6 +36,8 @@ usage:
                 [--until TIME] [--limit N] [--follow]
                                print events as JSON lines (--from: position, or the
                                stream version with --stream; TIME in RFC 3339)
+  strato replay --as-of <position|time> (--stream S | --all)
+                               print aggregates' state as it was then, as JSON
   strato audit verify          recompute the hash chain; print OK or the first bad position
 
 environment: DATABASE_URL, NATS_URL, STRATO_ENV, STRATO_HTTP_ADDR
@@ -327,6 +330,43 @@ int CmdEvents(const Env& env, const std::vector<std::string>& args) {
   }
 }
 
+int CmdReplay(const Env& env, const std::vector<std::string>& args) {
+  std::string as_of, stream;
+  bool all = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "--as-of" || a == "--stream") && i + 1 < args.size()) {
+      (a == "--as-of" ? as_of : stream) = args[++i];
+    } else if (a == "--all") {
+      all = true;
+    } else {
+      return Fail(
+          Status::InvalidArgument("unknown or incomplete option \"" + a + "\" for strato replay"));
+    }
+  }
+  if (as_of.empty() || (stream.empty() == !all)) {
+    return Fail(Status::InvalidArgument(
+        "usage: strato replay --as-of <position|RFC 3339 time> (--stream <vm-id|org-id|...> | "
+        "--all); rebuilding read models is not available yet"));
+  }
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  auto position = events::ResolveAsOf(**store, as_of);
+  if (!position.ok()) return Fail(position.status());
+  if (!stream.empty()) {
+    auto json = events::StateAsOf(**store, stream, *position);
+    if (!json.ok()) return Fail(json.status());
+    std::printf("%s\n", json->c_str());
+    return 0;
+  }
+  Status s = events::AllStatesAsOf(
+      **store, *position, [](const std::string& json) { std::printf("%s\n", json.c_str()); });
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
 int CmdAuditVerify(const Env& env) {
   auto db = ReadDatabaseUrl(env);
   if (!db.ok()) return Fail(db.status());
@@ -359,6 +399,7 @@ int RunCli(int argc, char** argv) {
   if (cmd == "migrate") return CmdMigrate(env);
   if (cmd == "relay") return CmdRelay(env);
   if (cmd == "events") return CmdEvents(env, rest);
+  if (cmd == "replay") return CmdReplay(env, rest);
   if (cmd == "audit") {
     if (rest.size() == 1 && rest[0] == "verify") return CmdAuditVerify(env);
     return Fail(Status::InvalidArgument("usage: strato audit verify"));
