@@ -1,0 +1,37 @@
+// RelationshipProjection: the relationship tuples authorization checks read, table
+// relationship_tuples (schema/migrations/0003), in Permify's form
+// entity_type:entity_id#relation@subject_type:subject_id[#subject_relation] for the schema in
+// DESIGN.md (Authorization). Folded from the vm-<id> and org-<id> streams:
+//
+//   VmCreated             vm:<vm>#owner@user:<owner_id>, vm:<vm>#organization@organization:<org_id>
+//   VmDeleteRequested     removes every tuple of vm:<vm> (a deleted VM grants nothing)
+//   OrganizationCreated   organization:<org>#owner@user:<owner_id>
+//   MemberAdded           organization:<org>#<role>@user:<user_id>
+//   MemberRemoved         removes the user's owner and member tuples of the organization
+//   OwnershipTransferred  from_user_id: owner -> member; to_user_id: member -> owner
+//
+// A user holds one role per organization (owner or member), as in the Organization aggregate.
+// Adding a tuple that exists changes nothing. A batch is one pipeline of parameterized
+// statements. Use from one thread at a time (the runner's).
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "projections/planned_projection.h"
+
+namespace strato::projections {
+
+class RelationshipProjection final : public PlannedProjection {
+ public:
+  static constexpr const char* kName = "relationships";
+
+  RelationshipProjection() : PlannedProjection(kName) {}
+  std::vector<std::string> tables() const override { return {"relationship_tuples"}; }
+
+ private:
+  Status Plan(const events::RecordedEvent& e, std::vector<events::PgStatement>& out) const override;
+};
+
+}  // namespace strato::projections

@@ -1,0 +1,27 @@
+// UserProjection: the users read model, table users (schema/migrations/0003), folded from the
+// user-<id> streams (schema/events.md): UserRegistered adds the user, UserDisplayNameChanged
+// changes the display name. Usernames are unique by reservation in the log, and unique in the
+// table too (lookup by username at sign-in). A batch is one pipeline of parameterized
+// statements. Use from one thread at a time (the runner's).
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "projections/planned_projection.h"
+
+namespace strato::projections {
+
+class UserProjection final : public PlannedProjection {
+ public:
+  static constexpr const char* kName = "users";
+
+  UserProjection() : PlannedProjection(kName) {}
+  std::vector<std::string> tables() const override { return {"users"}; }
+
+ private:
+  Status Plan(const events::RecordedEvent& e, std::vector<events::PgStatement>& out) const override;
+};
+
+}  // namespace strato::projections
