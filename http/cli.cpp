@@ -1,6 +1,7 @@
 #include "http/cli.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -21,7 +22,11 @@
 #include "events/nats_bus.h"
 #include "events/pg_event_store.h"
 #include "events/relay.h"
+#include "events/scheduler_service.h"
 #include "http/server.h"
+#include "projections/rebuild.h"
+#include "projections/registry.h"
+#include "projections/runner.h"
 
 namespace strato::cli {
 namespace {
@@ -36,6 +41,8 @@ usage:
                 [--until TIME] [--limit N] [--follow]
                                print events as JSON lines (--from: position, or the
                                stream version with --stream; TIME in RFC 3339)
+  strato replay                rebuild every read model from the log into fresh tables,
+                               swap them in, and say whether they equal the live ones
   strato replay --as-of <position|time> (--stream S | --all)
                                print aggregates' state as it was then, as JSON
   strato audit verify          recompute the hash chain; print OK or the first bad position
@@ -162,11 +169,23 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
       pause(10);
       continue;
     }
+    // The scheduler places pending VMs while this instance leads, beside the relay.
+    // It stops when the relay returns (shutdown, or an error that ends this leadership).
+    std::atomic<bool> scheduler_stop{false};
+    std::thread scheduler([&store, &scheduler_stop] {
+      auto scheduler_waiter = store.NewWaiter();
+      events::DomainCommands commands(store);
+      events::SchedulerService service(
+          store, scheduler_waiter.ok() ? scheduler_waiter->get() : nullptr, commands);
+      (void)service.Run(scheduler_stop);
+    });
     events::RelayOptions opts;
     opts.nats_url = nats_url;
     events::Relay relay(store, **waiter, opts);
     state.Set(&relay);
     Status s = relay.Run(stop);
+    scheduler_stop = true;
+    scheduler.join();
     state.Set(nullptr);
     if (!s.ok()) {
       log::Error("relay stopped", {{"error", s.message()}});
@@ -176,12 +195,38 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
   }
 }
 
+// Readiness of the read models: not ready while a projection is stopped on an event.
+Status ProjectionsCheck(const projections::ProjectionRunner& runner) {
+  std::string problems;
+  for (const projections::ProjectionState& p : runner.States()) {
+    if (!p.stopped) continue;
+    if (!problems.empty()) problems += "; ";
+    problems += "projection " + p.name + " stopped at position " +
+                std::to_string(p.error_position) + ": " + p.error;
+  }
+  if (!problems.empty()) return Status::Unavailable(problems);
+  if (!runner.running()) return Status::Unavailable("the projection runner is not running");
+  return Status::Ok();
+}
+
 int CmdServe(const Env& env) {
   auto cfg = ReadServeConfig(env);
   if (!cfg.ok()) return Fail(cfg.status());
   sigset_t signals = BlockStopSignals();
   auto store = OpenStore(cfg->database_url, /*migrate=*/true);
   if (!store.ok()) return Fail(store.status());
+
+  // Every instance folds the read models: the runner's checkpoint row locks make several
+  // runners safe (projections/runner.h), and each instance's reads stay current.
+  projections::RunnerOptions runner_options;
+  runner_options.database_url = cfg->database_url;
+  auto waiter = (*store)->NewWaiter();
+  if (!waiter.ok()) return Fail(waiter.status());
+  auto runner = projections::ProjectionRunner::Create(
+      **store, std::move(*waiter), projections::AllProjections(), std::move(runner_options));
+  if (!runner.ok()) return Fail(runner.status());
+  Status started = (*runner)->Start();
+  if (!started.ok()) return Fail(started);
 
   std::atomic<bool> stop{false};
   RelayState relay_state;
@@ -195,6 +240,8 @@ int CmdServe(const Env& env) {
                     }});
   checks.push_back({"nats", [&nats_probe] { return nats_probe.Check(); }});
   checks.push_back({"relay", [&relay_state] { return relay_state.Check(); }});
+  projections::ProjectionRunner* folding = runner->get();
+  checks.push_back({"projections", [folding] { return ProjectionsCheck(*folding); }});
   http::HttpServer server(cfg->http_addr, std::move(checks));
   Status s = server.Start();
   if (!s.ok()) return Fail(s);
@@ -207,6 +254,7 @@ int CmdServe(const Env& env) {
   log::Info("stopping", {{"signal", sig}});
   stop = true;
   server.Stop();
+  (*runner)->Stop();
   leader.join();
   return 0;
 }
@@ -330,6 +378,90 @@ int CmdEvents(const Env& env, const std::vector<std::string>& args) {
   }
 }
 
+std::string Seconds(double s) {
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%.1f s", s);
+  } else {
+    std::snprintf(buf, sizeof buf, "%d min %02d s", static_cast<int>(s) / 60,
+                  static_cast<int>(s) % 60);
+  }
+  return buf;
+}
+
+// Progress of a rebuild on stderr: a bar redrawn in place on a terminal, else a line every
+// few seconds (for logs).
+class ProgressPrinter {
+ public:
+  ProgressPrinter() : tty_(isatty(STDERR_FILENO) == 1) {}
+  void Update(const projections::RebuildProgress& p) {
+    auto now = std::chrono::steady_clock::now();
+    auto gap = tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
+    if (now - last_ < gap && p.done < p.total) return;
+    last_ = now;
+    double fraction = p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total) : 1;
+    char line[200];
+    std::snprintf(line, sizeof line, "%lld/%lld events, %.0f events/s, ETA %s",
+                  static_cast<long long>(p.done), static_cast<long long>(p.total),
+                  p.events_per_second, Seconds(p.eta_seconds).c_str());
+    if (tty_) {
+      constexpr int kWidth = 30;
+      int filled = static_cast<int>(fraction * kWidth);
+      std::string bar(static_cast<size_t>(filled), '#');
+      bar.append(static_cast<size_t>(kWidth - filled), '.');
+      std::fprintf(stderr, "\r[%s] %3.0f%% %s\x1b[K", bar.c_str(), fraction * 100, line);
+      drawn_ = true;
+    } else {
+      std::fprintf(stderr, "replay: %s\n", line);
+    }
+    std::fflush(stderr);
+  }
+  void Finish() {
+    if (drawn_) std::fputs("\n", stderr);
+    drawn_ = false;
+  }
+
+ private:
+  bool tty_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+int CmdRebuild(const Env& env) {
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  ProgressPrinter progress;
+  projections::RebuildOptions options;
+  options.database_url = *db;
+  options.on_progress = [&progress](const projections::RebuildProgress& p) { progress.Update(p); };
+  auto report = projections::Rebuild(**store, projections::AllProjections(), options);
+  progress.Finish();
+  if (!report.ok()) return Fail(report.status());
+  double secs = report->elapsed.count();
+  double rate = secs > 0 ? static_cast<double>(report->events) / secs : 0;
+  std::printf("rebuilt %zu read model%s (%zu table%s) from %lld events in %.1f s (%.0f events/s); ",
+              report->projections, report->projections == 1 ? "" : "s", report->tables.size(),
+              report->tables.size() == 1 ? "" : "s", static_cast<long long>(report->events), secs,
+              rate);
+  if (report->identical()) {
+    std::printf("identical to the live tables\n");
+  } else {
+    std::printf("the live tables differed and were replaced:");
+    for (const auto& d : report->differences) {
+      std::printf(" %s (%lld rows only in the live table, %lld only in the rebuild)",
+                  d.table.c_str(), static_cast<long long>(d.only_live),
+                  static_cast<long long>(d.only_rebuilt));
+    }
+    std::printf("\n");
+  }
+  for (const std::string& why : report->not_compared) {
+    std::printf("not compared: %s\n", why.c_str());
+  }
+  return report->identical() ? 0 : 1;
+}
+
 int CmdReplay(const Env& env, const std::vector<std::string>& args) {
   std::string as_of, stream;
   bool all = false;
@@ -344,10 +476,11 @@ int CmdReplay(const Env& env, const std::vector<std::string>& args) {
           Status::InvalidArgument("unknown or incomplete option \"" + a + "\" for strato replay"));
     }
   }
+  if (args.empty()) return CmdRebuild(env);
   if (as_of.empty() || (stream.empty() == !all)) {
     return Fail(Status::InvalidArgument(
-        "usage: strato replay --as-of <position|RFC 3339 time> (--stream <vm-id|org-id|...> | "
-        "--all); rebuilding read models is not available yet"));
+        "usage: strato replay (rebuilds every read model), or strato replay --as-of "
+        "<position|RFC 3339 time> (--stream <vm-id|org-id|...> | --all)"));
   }
   auto db = ReadDatabaseUrl(env);
   if (!db.ok()) return Fail(db.status());

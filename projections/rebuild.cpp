@@ -1,0 +1,400 @@
+#include "projections/rebuild.h"
+
+#include <algorithm>
+#include <future>
+#include <map>
+#include <set>
+#include <span>
+
+#include "core/log.h"
+#include "events/pg.h"
+
+namespace strato::projections {
+
+using events::PgConnection;
+using events::QuoteIdentifier;
+using events::RecordedEvent;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+// Serialises rebuilds across processes (they share the strato_rebuild schema).
+constexpr int64_t kRebuildLockKey = 0x5354524154'4f0004;
+
+// Events the swap transaction may still have to fold; more than this is caught up first.
+constexpr int64_t kMaxLockedCatchUp = 20000;
+
+constexpr const char* kEnsureCheckpointsSql =
+    "INSERT INTO projection_checkpoints (name, position, updated_at) "
+    "SELECT n, 0, now() FROM unnest($1::text[]) AS n ON CONFLICT (name) DO NOTHING";
+constexpr const char* kLockCheckpointSql =
+    "SELECT position, coalesce(error, ''), coalesce(error_position, 0) "
+    "FROM projection_checkpoints WHERE name = $1 FOR UPDATE";
+constexpr const char* kSetCheckpointSql =
+    "UPDATE projection_checkpoints SET position = $2, updated_at = now(), error = NULL, "
+    "error_position = NULL WHERE name = $1";
+// An index's definition without its own name and its table's (to match copies by shape).
+constexpr const char* kIndexesSql =
+    "SELECT c.relname, regexp_replace(pg_get_indexdef(i.indexrelid), "
+    "'^(CREATE (UNIQUE )?INDEX )\\S+ ON \\S+ ', '\\1ON ') "
+    "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::regclass "
+    "ORDER BY c.relname";
+
+std::string Qualified(const std::string& schema, const std::string& table) {
+  return QuoteIdentifier(schema) + "." + QuoteIdentifier(table);
+}
+
+struct Table {
+  std::string name;
+  size_t projection = 0;  // index of its owner
+};
+
+class Rebuilder {
+ public:
+  Rebuilder(events::EventStore& store, std::vector<std::unique_ptr<Projection>> projections,
+            const RebuildOptions& options)
+      : store_(store), projections_(std::move(projections)), options_(options) {
+    if (options_.batch_size == 0) options_.batch_size = 1;
+  }
+
+  Result<RebuildReport> Run() {
+    start_ = Steady::now();
+    STRATO_RETURN_IF_ERROR(Prepare());
+    auto total = store_.LastPosition();
+    if (!total.ok()) return total.status().WithContext("rebuild");
+    total_ = *total;
+    STRATO_RETURN_IF_ERROR(Fold(total_, /*own_transactions=*/true));
+    // Appends went on meanwhile: catch up outside the lock until little is left.
+    for (int pass = 0; pass < 5; ++pass) {
+      auto last = store_.LastPosition();
+      if (!last.ok()) return last.status().WithContext("rebuild");
+      if (*last - position_ <= kMaxLockedCatchUp) break;
+      total_ = *last;
+      STRATO_RETURN_IF_ERROR(Fold(total_, /*own_transactions=*/true));
+    }
+    Status swapped = Swap();
+    if (!swapped.ok()) {
+      if (conn_->Healthy()) (void)conn_->Run("ROLLBACK");
+      return swapped.WithContext("rebuild (the live read models are unchanged)");
+    }
+    report_.projections = projections_.size();
+    report_.position = position_;
+    report_.events = position_;
+    report_.elapsed = Steady::now() - start_;
+    return report_;
+  }
+
+ private:
+  Status Prepare() {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < projections_.size(); ++i) {
+      for (const std::string& t : projections_[i]->tables()) {
+        if (!seen.insert(t).second) {
+          return Status::InvalidArgument("two projections own the table " + t);
+        }
+        tables_.push_back({t, i});
+        report_.tables.push_back(t);
+      }
+    }
+    auto c = PgConnection::Connect(options_.database_url);
+    if (!c.ok()) return c.status().WithContext("rebuild");
+    conn_ = std::move(*c);
+    auto locked =
+        conn_->Exec("SELECT pg_try_advisory_lock($1::bigint)", {std::to_string(kRebuildLockKey)});
+    if (!locked.ok()) return locked.status().WithContext("rebuild");
+    if (locked->Get(0, 0) != "t") {
+      return Status::FailedPrecondition("another strato replay is rebuilding the read models");
+    }
+    auto schema = conn_->Exec("SELECT current_schema()");
+    if (!schema.ok()) return schema.status().WithContext("rebuild");
+    if (schema->IsNull(0, 0)) return Status::FailedPrecondition("no current schema");
+    live_ = std::string(schema->Get(0, 0));
+    if (live_ == kRebuildSchema) return Status::FailedPrecondition("search_path is the rebuild's");
+
+    events::PgArray regclasses;
+    for (const Table& t : tables_) {
+      auto exists = conn_->Exec("SELECT to_regclass($1) IS NOT NULL", {Qualified(live_, t.name)});
+      if (!exists.ok()) return exists.status().WithContext("rebuild");
+      if (exists->Get(0, 0) != "t") {
+        return Status::FailedPrecondition("the read model table " + live_ + "." + t.name +
+                                          " does not exist (run strato migrate)");
+      }
+      regclasses.Add(Qualified(live_, t.name));
+    }
+    auto fks = conn_->Exec(
+        "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'f' AND "
+        "(conrelid = ANY($1::regclass[]) OR confrelid = ANY($1::regclass[]))",
+        {regclasses.Literal()});
+    if (!fks.ok()) return fks.status().WithContext("rebuild");
+    if (fks->rows() > 0) {
+      return Status::FailedPrecondition("the read model table " + std::string(fks->Get(0, 0)) +
+                                        " has the foreign key " + std::string(fks->Get(0, 1)) +
+                                        ", which a rebuild into fresh tables cannot keep");
+    }
+
+    std::string ddl = "SET client_min_messages = warning; DROP SCHEMA IF EXISTS " +
+                      QuoteIdentifier(kRebuildSchema) + " CASCADE; CREATE SCHEMA " +
+                      QuoteIdentifier(kRebuildSchema) + ";";
+    for (const Table& t : tables_) {
+      ddl += "CREATE TABLE " + Qualified(kRebuildSchema, t.name) + " (LIKE " +
+             Qualified(live_, t.name) + " INCLUDING ALL);";
+    }
+    ddl += "SET search_path = " + QuoteIdentifier(kRebuildSchema) + ", " + QuoteIdentifier(live_) +
+           "; SET synchronous_commit = off;";
+    return conn_->Run(ddl).WithContext("rebuild: creating the fresh tables");
+  }
+
+  Status UseSchema(const std::string& schema, bool local) {
+    std::string sql = std::string(local ? "SET LOCAL" : "SET") + " search_path = ";
+    if (schema == kRebuildSchema) sql += QuoteIdentifier(kRebuildSchema) + ", ";
+    sql += QuoteIdentifier(live_);
+    return conn_->Run(sql);
+  }
+
+  // Names the event a projection refuses, by trying the batch one event at a time.
+  Status Pinpoint(Projection& p, std::span<const RecordedEvent> batch, const Status& batch_error) {
+    (void)conn_->Run("ROLLBACK");
+    if (!conn_->Run("BEGIN").ok()) return batch_error;
+    Status result = batch_error.WithContext("projection " + p.name());
+    for (const RecordedEvent& e : batch) {
+      Status s = p.Apply(*conn_, e);
+      if (!s.ok()) {
+        result = s.WithContext("projection " + p.name() + " cannot apply " + e.type +
+                               " at position " + std::to_string(e.position));
+        break;
+      }
+    }
+    (void)conn_->Run("ROLLBACK");
+    return result;
+  }
+
+  // Applies `batch` to the projections in `which` (all when empty), on the open transaction.
+  Status Apply(std::span<const RecordedEvent> batch, const std::vector<size_t>& which,
+               bool pinpoint) {
+    auto apply_one = [&](size_t i) -> Status {
+      Status s = projections_[i]->ApplyBatch(*conn_, batch);
+      if (s.ok()) return s;
+      if (pinpoint) return Pinpoint(*projections_[i], batch, s);
+      return s.WithContext("projection " + projections_[i]->name() + " (positions " +
+                           std::to_string(batch.front().position) + " to " +
+                           std::to_string(batch.back().position) + ")");
+    };
+    if (which.empty()) {
+      for (size_t i = 0; i < projections_.size(); ++i) STRATO_RETURN_IF_ERROR(apply_one(i));
+    } else {
+      for (size_t i : which) STRATO_RETURN_IF_ERROR(apply_one(i));
+    }
+    return Status::Ok();
+  }
+
+  // Folds the events after `*from` up to `to` into the tables the search_path names; with
+  // own_transactions one transaction per batch, else on the transaction already open.
+  Status FoldRange(int64_t* from, int64_t to, bool own_transactions,
+                   const std::vector<size_t>& which, bool report_progress) {
+    auto read = [this, to](int64_t after) {
+      size_t n = static_cast<size_t>(std::min<int64_t>(to - after, options_.batch_size));
+      return store_.ReadAll(after, n);
+    };
+    if (*from >= to) return Status::Ok();
+    auto next = std::async(std::launch::async, read, *from);
+    while (*from < to) {
+      auto batch = next.get();
+      if (!batch.ok()) return batch.status().WithContext("rebuild: reading the log");
+      if (batch->empty()) break;  // the log ended before `to` (cannot happen: positions are dense)
+      const int64_t last = batch->back().position;
+      if (last < to) next = std::async(std::launch::async, read, last);
+      if (own_transactions) STRATO_RETURN_IF_ERROR(conn_->Run("BEGIN"));
+      Status s = Apply(*batch, which, own_transactions);
+      if (s.ok() && own_transactions) s = conn_->Run("COMMIT");
+      if (!s.ok()) {
+        if (next.valid()) (void)next.get();
+        return s;
+      }
+      *from = last;
+      if (report_progress) Progress();
+    }
+    if (next.valid()) (void)next.get();
+    return Status::Ok();
+  }
+
+  Status Fold(int64_t to, bool own_transactions) {
+    return FoldRange(&position_, to, own_transactions, {}, /*report_progress=*/true);
+  }
+
+  void Progress() {
+    if (!options_.on_progress) return;
+    RebuildProgress p;
+    p.done = position_;
+    p.total = std::max(total_, position_);
+    double secs = std::chrono::duration<double>(Steady::now() - start_).count();
+    p.events_per_second = secs > 0 ? static_cast<double>(p.done) / secs : 0;
+    if (p.events_per_second > 0 && p.total > p.done) {
+      p.eta_seconds = static_cast<double>(p.total - p.done) / p.events_per_second;
+    }
+    options_.on_progress(p);
+  }
+
+  // The rows of `live.T` and `strato_rebuild.T` that the other lacks (as multisets).
+  Result<TableDifference> Compare(const std::string& table) {
+    const std::string a = Qualified(live_, table), b = Qualified(kRebuildSchema, table);
+    auto r = conn_->Exec("SELECT (SELECT count(*) FROM (SELECT x::text FROM " + a +
+                         " x EXCEPT ALL SELECT y::text FROM " + b +
+                         " y) d), (SELECT count(*) FROM (SELECT y::text FROM " + b +
+                         " y EXCEPT ALL SELECT x::text FROM " + a + " x) d)");
+    if (!r.ok()) return r.status().WithContext("comparing " + table);
+    return TableDifference{table, r->GetInt64(0, 0), r->GetInt64(0, 1)};
+  }
+
+  // Index name -> shape, for the indexes of `schema.table`.
+  Result<std::map<std::string, std::string>> Indexes(const std::string& schema,
+                                                     const std::string& table) {
+    auto r = conn_->Exec(kIndexesSql, {Qualified(schema, table)});
+    if (!r.ok()) return r.status().WithContext("listing the indexes of " + table);
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < r->rows(); ++i) out[std::string(r->Get(i, 0))] = std::string(r->Get(i, 1));
+    return out;
+  }
+
+  // Replaces live.T by strato_rebuild.T, giving the fresh indexes (and the constraints they
+  // back) the live ones' names, so later migrations find them.
+  Status Replace(const std::string& table) {
+    auto old_indexes = Indexes(live_, table);
+    if (!old_indexes.ok()) return old_indexes.status();
+    STRATO_RETURN_IF_ERROR(conn_->Run("DROP TABLE " + Qualified(live_, table)));
+    STRATO_RETURN_IF_ERROR(conn_->Run("ALTER TABLE " + Qualified(kRebuildSchema, table) +
+                                      " SET SCHEMA " + QuoteIdentifier(live_)));
+    auto new_indexes = Indexes(live_, table);
+    if (!new_indexes.ok()) return new_indexes.status();
+    std::vector<std::pair<std::string, std::string>> renames;  // fresh name -> live name
+    std::set<std::string> taken;
+    for (const auto& [fresh, shape] : *new_indexes) {
+      for (const auto& [old, old_shape] : *old_indexes) {
+        if (old_shape == shape && !taken.count(old)) {
+          taken.insert(old);
+          if (old != fresh) renames.emplace_back(fresh, old);
+          break;
+        }
+      }
+    }
+    // Two steps, in case a fresh name is another index's live name.
+    for (size_t i = 0; i < renames.size(); ++i) {
+      STRATO_RETURN_IF_ERROR(conn_->Run("ALTER INDEX " + Qualified(live_, renames[i].first) +
+                                        " RENAME TO " +
+                                        QuoteIdentifier("strato_rebuild_" + std::to_string(i))));
+    }
+    for (size_t i = 0; i < renames.size(); ++i) {
+      STRATO_RETURN_IF_ERROR(conn_->Run("ALTER INDEX " +
+                                        Qualified(live_, "strato_rebuild_" + std::to_string(i)) +
+                                        " RENAME TO " + QuoteIdentifier(renames[i].second)));
+    }
+    return Status::Ok();
+  }
+
+  Status Swap() {
+    STRATO_RETURN_IF_ERROR(conn_->Run("BEGIN"));
+    STRATO_RETURN_IF_ERROR(conn_->Run("SET LOCAL synchronous_commit = on"));
+    events::PgArray names;
+    for (const auto& p : projections_) names.Add(p->name());
+    auto ensured = conn_->Exec(kEnsureCheckpointsSql, {names.Literal()});
+    if (!ensured.ok()) return ensured.status().WithContext("creating checkpoints");
+    // In registry order, as the runner takes them: its transactions wait, none deadlocks.
+    struct Live {
+      int64_t position = 0;
+      std::string error;
+      int64_t error_position = 0;
+    };
+    std::vector<Live> live;
+    for (const auto& p : projections_) {
+      auto row = conn_->Exec(kLockCheckpointSql, {p->name()});
+      if (!row.ok()) return row.status().WithContext("locking the checkpoint of " + p->name());
+      if (row->rows() != 1) return Status::Internal("the checkpoint of " + p->name() + " is gone");
+      live.push_back({row->GetInt64(0, 0), std::string(row->Get(0, 1)), row->GetInt64(0, 2)});
+    }
+    if (!tables_.empty()) {
+      std::string lock = "LOCK TABLE ";
+      for (size_t i = 0; i < tables_.size(); ++i) {
+        lock += (i ? ", " : "") + Qualified(live_, tables_[i].name);
+      }
+      STRATO_RETURN_IF_ERROR(conn_->Run(lock + " IN ACCESS EXCLUSIVE MODE"));
+    }
+    auto end = conn_->Exec("SELECT coalesce(max(global_position), 0) FROM events");
+    if (!end.ok()) return end.status().WithContext("reading the end of the log");
+    int64_t target = end->GetInt64(0, 0);
+    for (const Live& l : live) target = std::max(target, l.position);
+    total_ = std::max(total_, target);
+    STRATO_RETURN_IF_ERROR(Fold(target, /*own_transactions=*/false));
+
+    for (size_t i = 0; i < projections_.size(); ++i) {
+      const std::string& name = projections_[i]->name();
+      if (live[i].position == 0) {
+        report_.not_compared.push_back("projection " + name + " had not run yet");
+        continue;
+      }
+      if (live[i].position < target) {
+        // Bring the live tables to the same position, with the same code the runner runs.
+        STRATO_RETURN_IF_ERROR(UseSchema(live_, /*local=*/true));
+        STRATO_RETURN_IF_ERROR(conn_->Run("SAVEPOINT strato_live"));
+        int64_t from = live[i].position;
+        Status s = FoldRange(&from, target, false, {i}, /*report_progress=*/false);
+        if (!s.ok()) {
+          STRATO_RETURN_IF_ERROR(conn_->Run("ROLLBACK TO SAVEPOINT strato_live"));
+          std::string why =
+              live[i].error.empty()
+                  ? s.message()
+                  : live[i].error + " (at position " + std::to_string(live[i].error_position) + ")";
+          report_.not_compared.push_back("projection " + name + " had stopped at position " +
+                                         std::to_string(live[i].position) + ": " + why);
+        }
+        STRATO_RETURN_IF_ERROR(conn_->Run("RELEASE SAVEPOINT strato_live"));
+        STRATO_RETURN_IF_ERROR(UseSchema(kRebuildSchema, /*local=*/true));
+        if (!s.ok()) continue;
+      }
+      for (const Table& t : tables_) {
+        if (t.projection != i) continue;
+        auto d = Compare(t.name);
+        if (!d.ok()) return d.status();
+        if (d->only_live != 0 || d->only_rebuilt != 0) report_.differences.push_back(*d);
+      }
+    }
+
+    for (const Table& t : tables_) {
+      Status s = Replace(t.name);
+      if (!s.ok()) return s.WithContext("replacing " + t.name);
+    }
+    for (const auto& p : projections_) {
+      auto r = conn_->Exec(kSetCheckpointSql, {p->name(), std::to_string(target)});
+      if (!r.ok()) return r.status().WithContext("setting the checkpoint of " + p->name());
+    }
+    STRATO_RETURN_IF_ERROR(conn_->Run("DROP SCHEMA " + QuoteIdentifier(kRebuildSchema)));
+    STRATO_RETURN_IF_ERROR(conn_->Run("COMMIT").WithContext("committing the swap"));
+    (void)UseSchema(kRebuildSchema, /*local=*/false);  // as before; the session ends soon
+    position_ = target;
+    log::Info("read models rebuilt and swapped in", {{"position", target}});
+    return Status::Ok();
+  }
+
+  events::EventStore& store_;
+  std::vector<std::unique_ptr<Projection>> projections_;
+  RebuildOptions options_;
+  std::vector<Table> tables_;
+  std::unique_ptr<PgConnection> conn_;
+  std::string live_;
+  int64_t position_ = 0;  // the fresh tables hold every event up to here
+  int64_t total_ = 0;
+  Steady::time_point start_;
+  RebuildReport report_;
+};
+
+}  // namespace
+
+Result<RebuildReport> Rebuild(events::EventStore& store,
+                              std::vector<std::unique_ptr<Projection>> projections,
+                              const RebuildOptions& options) {
+  if (options.database_url.empty()) {
+    return Status::InvalidArgument("a rebuild needs a database URL");
+  }
+  Rebuilder r(store, std::move(projections), options);
+  return r.Run();
+}
+
+}  // namespace strato::projections

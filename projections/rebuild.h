@@ -1,0 +1,80 @@
+// Rebuild: what `strato replay` does to the read models. It folds the whole event log, from
+// position 1, into FRESH copies of every projection's tables, then swaps them in atomically
+// and says whether they equal what the live runner had built.
+//
+//   1. Under a session advisory lock (one rebuild at a time), creates the schema
+//      strato_rebuild with `CREATE TABLE strato_rebuild.T (LIKE <live>.T INCLUDING ALL)` for
+//      every table T the projections own, and folds the log into them on a connection whose
+//      search_path is `strato_rebuild, <live schema>` (projections use unqualified table names).
+//      One transaction per batch, synchronous_commit off: nothing is visible or needed until
+//      the swap. The next batch is read while the current one is applied.
+//   2. In ONE transaction: locks every projection's checkpoint row (FOR UPDATE, in registry
+//      order, as the runner does: the live runners wait), locks the live tables, folds the
+//      events appended meanwhile into the fresh tables, brings a live projection that was
+//      behind up to the same position (so both sides are compared at one position), compares
+//      each table's rows both ways (EXCEPT ALL on the rows' text), replaces each live table by
+//      its fresh copy (index and constraint names kept), and sets the checkpoints to the
+//      rebuilt position with errors cleared. A failure anywhere rolls it all back: the live
+//      tables stay as they were.
+//
+// Live tables are replaced even when they differ (the log is the truth); the report names
+// them. Tables with foreign keys are refused (LIKE does not copy them).
+//
+// Threading: Rebuild runs on the caller's thread (plus one reader thread of its own); the
+// progress callback is called on the caller's thread. The store is borrowed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "events/event_store.h"
+#include "projections/projection.h"
+
+namespace strato::projections {
+
+inline constexpr const char* kRebuildSchema = "strato_rebuild";
+
+struct RebuildProgress {
+  int64_t done = 0;   // events folded so far
+  int64_t total = 0;  // events in the log when the rebuild began (grows if it catches up more)
+  double events_per_second = 0;
+  double eta_seconds = 0;  // 0 when unknown or done
+};
+
+struct RebuildOptions {
+  std::string database_url;  // the database of the log, the read models and the checkpoints
+  size_t batch_size = 5000;  // events per read and per transaction
+  // Called after every batch of the bulk fold (on the caller's thread).
+  std::function<void(const RebuildProgress&)> on_progress;
+};
+
+struct TableDifference {
+  std::string table;
+  int64_t only_live = 0;     // rows the live table had and the rebuild does not
+  int64_t only_rebuilt = 0;  // rows the rebuild has and the live table had not
+};
+
+struct RebuildReport {
+  size_t projections = 0;
+  std::vector<std::string> tables;  // every table replaced
+  int64_t position = 0;             // the position the rebuilt tables (and checkpoints) are at
+  int64_t events = 0;               // events folded
+  std::chrono::duration<double> elapsed{0};
+  std::vector<TableDifference> differences;  // empty: identical
+  // Projections whose live tables could not be compared, each with a sentence why (e.g. the
+  // live projection had not run yet, or had stopped on an event).
+  std::vector<std::string> not_compared;
+
+  bool identical() const { return differences.empty(); }
+};
+
+Result<RebuildReport> Rebuild(events::EventStore& store,
+                              std::vector<std::unique_ptr<Projection>> projections,
+                              const RebuildOptions& options);
+
+}  // namespace strato::projections

@@ -1,0 +1,179 @@
+// bench_replay: events/s for `strato replay`'s rebuild of every read model (AllProjections:
+// fold the whole log into fresh tables, compare, swap) from N events, against a raw baseline
+// measured in the same run on the same log: `COPY (SELECT * FROM events ORDER BY
+// global_position) TO STDOUT` read through libpq (PQgetCopyData), the rate at which the log
+// can be read at all.
+//
+//   DATABASE_URL=postgresql://... BENCH_REPLAY_EVENTS=200000 bench_replay
+//
+// The events are VM lifecycles (VmCreated, then VmStopRequested and VmStartRequested) of ~300
+// bytes, appended in multi-event appends from a few threads. A scratch database is created and
+// dropped (BENCH_KEEP_DB=1 keeps it). Not a test: nothing here passes or fails.
+//
+// This program includes libpq-fe.h itself: COPY OUT is not part of events/pg.h, and the
+// baseline must not go through Strato's own read path.
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/ids.h"
+#include "events/migrator.h"
+#include "events/pg_event_store.h"
+#include "projections/rebuild.h"
+#include "projections/registry.h"
+#include "test/support/scratch_db.h"
+
+using namespace strato;
+using namespace strato::events;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kEventsPerAppend = 100;
+constexpr int kAppenders = 4;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "bench_replay: %s\n", what.c_str());
+  std::exit(1);
+}
+
+std::vector<NewEvent> Lifecycle(const std::string& vm_id, const std::string& org_id,
+                                const std::string& actor, int first, int count) {
+  std::string meta =
+      "{\"actor\":\"" + actor + "\",\"correlation_id\":\"" + Uuid::NewV4().ToString() + "\"}";
+  std::vector<NewEvent> out;
+  for (int k = first; k < first + count; ++k) {
+    if (k == 0) {
+      out.push_back({"VmCreated",
+                     "{\"vm_id\":\"" + vm_id + "\",\"org_id\":\"" + org_id + "\",\"owner_id\":\"" +
+                         actor.substr(5) + "\",\"name\":\"web-" + vm_id.substr(0, 8) +
+                         "\",\"description\":\"benchmark virtual machine\",\"image\":\"debian-12-"
+                         "generic-amd64\",\"cpu_count\":2,\"memory_mb\":4096,\"disk_gb\":40,"
+                         "\"desired\":\"running\",\"generation\":1}",
+                     meta});
+    } else if (k % 2 == 1) {
+      out.push_back({"VmStopRequested",
+                     "{\"force\":false,\"generation\":" + std::to_string(k + 1) + "}", meta});
+    } else {
+      out.push_back({"VmStartRequested", "{\"generation\":" + std::to_string(k + 1) + "}", meta});
+    }
+  }
+  return out;
+}
+
+void AppendEvents(PgEventStore& store, int64_t n) {
+  std::atomic<int64_t> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kAppenders; ++t) {
+    threads.emplace_back([&] {
+      const std::string org = Uuid::NewV4().ToString();
+      const std::string actor = "user-" + Uuid::NewV4().ToString();
+      for (;;) {
+        int64_t start = next.fetch_add(kEventsPerAppend);
+        if (start >= n) return;
+        int count = static_cast<int>(std::min<int64_t>(kEventsPerAppend, n - start));
+        // Each append: 10 VMs' lifecycles of 10 events (or what is left).
+        AppendRequest r;
+        for (int done = 0; done < count; done += 10) {
+          std::string vm = Uuid::NewV4().ToString();
+          r.streams.push_back({"vm-" + vm, ExpectedVersion::NoStream(),
+                               Lifecycle(vm, org, actor, 0, std::min(10, count - done))});
+        }
+        auto res = store.Append(std::move(r));
+        if (!res.ok()) Die("append: " + res.status().ToString());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+// Reads the whole log with COPY OUT; returns the rows read.
+int64_t CopyOut(const std::string& url) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) Die(PQerrorMessage(conn.get()));
+  std::unique_ptr<PGresult, decltype(&PQclear)> started(
+      PQexec(conn.get(), "COPY (SELECT * FROM events ORDER BY global_position) TO STDOUT"),
+      &PQclear);
+  if (PQresultStatus(started.get()) != PGRES_COPY_OUT) Die(PQerrorMessage(conn.get()));
+  int64_t rows = 0;
+  for (;;) {
+    char* buf = nullptr;
+    int len = PQgetCopyData(conn.get(), &buf, 0);
+    if (len == -1) break;
+    if (len == -2) Die(PQerrorMessage(conn.get()));
+    ++rows;  // one row per message
+    PQfreemem(buf);
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> done(PQgetResult(conn.get()), &PQclear);
+  if (PQresultStatus(done.get()) != PGRES_COMMAND_OK) Die(PQerrorMessage(conn.get()));
+  return rows;
+}
+
+}  // namespace
+
+int main() {
+  const char* admin = std::getenv("DATABASE_URL");
+  if (admin == nullptr || *admin == '\0') {
+    std::fprintf(stderr, "bench_replay: DATABASE_URL is not set (./ops/bench sets it)\n");
+    return 2;
+  }
+  int64_t n = 200000;
+  if (const char* e = std::getenv("BENCH_REPLAY_EVENTS"); e != nullptr && std::atoll(e) > 0) {
+    n = std::atoll(e);
+  }
+  auto url = test::CreateScratchDatabase(admin, "strato_bench_");
+  if (!url.ok()) Die(url.status().ToString());
+  auto store = PgEventStore::Open(*url);
+  if (!store.ok()) Die(store.status().ToString());
+
+  auto t0 = Steady::now();
+  AppendEvents(**store, n);
+  double append_s = std::chrono::duration<double>(Steady::now() - t0).count();
+  std::printf("appended %lld events in %.1f s (%.0f events/s, %d events per append)\n",
+              static_cast<long long>(n), append_s, static_cast<double>(n) / append_s,
+              kEventsPerAppend);
+  std::fflush(stdout);
+
+  (void)CopyOut(*url);  // warm the cache, as the rebuild will find it warm too
+  t0 = Steady::now();
+  int64_t rows = CopyOut(*url);
+  double copy_s = std::chrono::duration<double>(Steady::now() - t0).count();
+  double raw = static_cast<double>(rows) / copy_s;
+  std::printf(
+      "raw baseline (COPY events ORDER BY global_position TO STDOUT): %lld rows in %.2f s, "
+      "%.0f events/s\n",
+      static_cast<long long>(rows), copy_s, raw);
+  std::fflush(stdout);
+
+  auto projections = projections::AllProjections();
+  std::string names;
+  for (const auto& p : projections) names += (names.empty() ? "" : ", ") + p->name();
+  projections::RebuildOptions options;
+  options.database_url = *url;
+  auto report = projections::Rebuild(**store, std::move(projections), options);
+  if (!report.ok()) Die("rebuild: " + report.status().ToString());
+  double rebuild_s = report->elapsed.count();
+  double rate = static_cast<double>(report->events) / rebuild_s;
+  std::printf(
+      "rebuild of %zu read models (%s; %zu tables) from %lld events: %.2f s, %.0f "
+      "events/s\n",
+      report->projections, names.c_str(), report->tables.size(),
+      static_cast<long long>(report->events), rebuild_s, rate);
+  std::printf("ratio: %.2f (strato/raw, replay vs COPY out)\n", rate / raw);
+  std::fflush(stdout);
+
+  store->reset();
+  if (std::getenv("BENCH_KEEP_DB") != nullptr) {
+    std::printf("kept database: %s\n", url->c_str());
+  } else {
+    test::DropDatabase(admin, *url);
+  }
+  return 0;
+}

@@ -1,0 +1,253 @@
+// `strato replay` (rebuilding every read model into fresh tables and swapping them in) and the
+// projection runner inside `strato serve`, each as a process against a real PostgreSQL.
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "events/domain_commands.h"
+#include "projections/registry.h"
+#include "projections/runner.h"
+#include "test/support/process.h"
+#include "test/support/test_env.h"
+
+using namespace strato;
+namespace d = strato::domain;
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs `strato <args>` to its end; returns its exit code and output (stdout and stderr).
+std::pair<int, std::string> RunStrato(std::vector<std::string> args, const std::string& db_url) {
+  args.insert(args.begin(), STRATO_BINARY_DIR "/strato");
+  auto dir = test::MakeTempDir("replay");
+  REQUIRE_MESSAGE(dir.ok(), dir.status().ToString());
+  auto child = test::ChildProcess::Spawn({args, {{"DATABASE_URL", db_url}}, *dir + "/out.log"});
+  REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+  auto code = (*child)->Wait(std::chrono::seconds(120));
+  REQUIRE_MESSAGE(code.ok(), code.status().ToString());
+  return {*code, ReadFile(*dir + "/out.log")};
+}
+
+events::CommandContext As(const std::string& actor) {
+  events::CommandContext c;
+  c.command_id = Uuid::NewV4();
+  c.actor = actor;
+  return c;
+}
+
+// A small cloud's life through the domain's commands: orgs, users, hosts, and VMs created,
+// started, stopped, renamed and deleted. Returns the number of events in the log. `round`
+// keeps usernames unique when called again on the same log.
+int64_t AppendRealisticMix(test::TestDatabase& db, int round = 0) {
+  events::DomainCommands commands(db.store());
+  const std::string admin = "user-" + Uuid::NewV4().ToString();
+  std::vector<std::string> users, orgs;
+  for (int i = 0; i < 6; ++i) {
+    std::string id = Uuid::NewV4().ToString();
+    d::RegisterUser r{id, "user" + std::to_string(round) + "x" + std::to_string(i),
+                      "User Number " + std::to_string(i)};
+    REQUIRE(commands.User(As("system"), id, r).ok());
+    users.push_back(id);
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::string id = Uuid::NewV4().ToString();
+    auto created = commands.Organization(As("user-" + users[i]), id,
+                                         d::CreateOrganization{id, "Org " + std::to_string(i)});
+    REQUIRE_MESSAGE(created.ok(), created.status().ToString());
+    REQUIRE(commands
+                .Organization(As("user-" + users[i]), id,
+                              d::AddMember{users[i + 3], d::OrgRole::kMember})
+                .ok());
+    orgs.push_back(id);
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::string id = Uuid::NewV4().ToString();
+    d::RegisterHost h;
+    h.host_id = id;
+    h.name = "host-" + std::to_string(i);
+    h.address = "10.0.0." + std::to_string(i + 1);
+    h.cpu_count = 64;
+    h.memory_mb = 262144;
+    h.disk_gb = 4000;
+    h.hypervisor_kind = "cloud-hypervisor";
+    h.hypervisor_version = "38.0";
+    REQUIRE(commands.Host(As("host-" + id), id, h).ok());
+  }
+  for (int i = 0; i < 60; ++i) {
+    std::string id = Uuid::NewV4().ToString();
+    const std::string actor = "user-" + users[i % 3];
+    d::CreateVm c;
+    c.vm_id = id;
+    c.org_id = orgs[i % 3];
+    c.name = "web-" + std::to_string(i);
+    c.description = "a \"quoted\" VM with a password=hunter2 in its description";
+    c.image = "debian-12";
+    c.cpu_count = 1 + i % 4;
+    c.memory_mb = 1024;
+    c.disk_gb = 20;
+    auto created = commands.Vm(As(actor), id, c);
+    REQUIRE_MESSAGE(created.ok(), created.status().ToString());
+    REQUIRE(commands.Vm(As(actor), id, d::StopVm{i % 2 == 0}).ok());
+    REQUIRE(commands.Vm(As(actor), id, d::StartVm{}).ok());
+    if (i % 3 == 0)
+      REQUIRE(commands.Vm(As(actor), id, d::RenameVm{"app-" + std::to_string(i)}).ok());
+    if (i % 5 == 0) REQUIRE(commands.Vm(As(actor), id, d::RestartVm{}).ok());
+    if (i % 4 == 0) REQUIRE(commands.Vm(As(admin), id, d::DeleteVm{}).ok());
+  }
+  auto last = db.store().LastPosition();
+  REQUIRE(last.ok());
+  return *last;
+}
+
+// Folds every read model to the end of the log, as `strato serve` would.
+void CatchUpLive(test::TestDatabase& db) {
+  projections::RunnerOptions o;
+  o.database_url = db.url();
+  auto runner =
+      projections::ProjectionRunner::Create(db.store(), nullptr, projections::AllProjections(), o);
+  REQUIRE(runner.ok());
+  REQUIRE((*runner)->CatchUp().ok());
+}
+
+std::string Scalar(events::PgConnection& c, const std::string& sql) {
+  auto r = c.Exec(sql);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return std::string(r->Get(0, 0));
+}
+
+}  // namespace
+
+TEST_CASE("strato replay rebuilds the read models and finds them identical to the live ones") {
+  test::TestDatabase db;
+  const int64_t events = AppendRealisticMix(db);
+  REQUIRE(events >= 300);
+  CatchUpLive(db);
+  auto conn = db.Connect();
+  const std::string before = Scalar(*conn, "SELECT count(*) FROM audit_entries");
+  CHECK(before == std::to_string(events));
+
+  auto [code, out] = RunStrato({"replay"}, db.url());
+  CHECK_MESSAGE(code == 0, out);
+  CHECK_MESSAGE(out.find("from " + std::to_string(events) + " events") != std::string::npos, out);
+  CHECK_MESSAGE(out.find("identical to the live tables") != std::string::npos, out);
+  CHECK(Scalar(*conn, "SELECT count(*) FROM audit_entries") == before);
+  CHECK(Scalar(*conn, "SELECT position FROM projection_checkpoints WHERE name = 'audit'") ==
+        std::to_string(events));
+  // The fresh table took the migration's names, and the shadow schema is gone.
+  CHECK(Scalar(*conn,
+               "SELECT count(*) FROM pg_indexes WHERE tablename = 'audit_entries' AND "
+               "indexname IN ('audit_entries_pkey', 'audit_entries_actor', "
+               "'audit_entries_stream', 'audit_entries_type', 'audit_entries_time')") == "5");
+  CHECK(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'strato_rebuild'") == "0");
+}
+
+TEST_CASE("strato replay names a tampered read model table and replaces it with the rebuilt one") {
+  test::TestDatabase db;
+  const int64_t events = AppendRealisticMix(db);
+  CatchUpLive(db);
+  auto conn = db.Connect();
+  const std::string truth =
+      Scalar(*conn, "SELECT actor || ' ' || summary FROM audit_entries WHERE position = 7");
+  REQUIRE(conn->Run("UPDATE audit_entries SET actor = 'mallory', summary = 'nothing happened' "
+                    "WHERE position = 7")
+              .ok());
+  REQUIRE(conn->Run("DELETE FROM audit_entries WHERE position = 9").ok());
+
+  auto [code, out] = RunStrato({"replay"}, db.url());
+  CHECK_MESSAGE(code == 1, out);
+  CHECK_MESSAGE(out.find("differed") != std::string::npos, out);
+  CHECK_MESSAGE(out.find("audit_entries (1 rows only in the live table, 2 only in the rebuild)") !=
+                    std::string::npos,
+                out);
+  CHECK(Scalar(*conn, "SELECT actor || ' ' || summary FROM audit_entries WHERE position = 7") ==
+        truth);
+  CHECK(Scalar(*conn, "SELECT count(*) FROM audit_entries") == std::to_string(events));
+
+  auto [again, out2] = RunStrato({"replay"}, db.url());
+  CHECK_MESSAGE(again == 0, out2);
+  CHECK(out2.find("identical to the live tables") != std::string::npos);
+}
+
+TEST_CASE("strato replay brings a lagging live projection to the log's end before comparing") {
+  test::TestDatabase db;
+  AppendRealisticMix(db);
+  CatchUpLive(db);
+  // Appended while no runner was folding: the live tables are behind the log.
+  const int64_t events = AppendRealisticMix(db, 1);
+  auto [code, out] = RunStrato({"replay"}, db.url());
+  CHECK_MESSAGE(code == 0, out);
+  CHECK_MESSAGE(out.find("identical to the live tables") != std::string::npos, out);
+  auto conn = db.Connect();
+  CHECK(Scalar(*conn, "SELECT count(*) FROM audit_entries") == std::to_string(events));
+}
+
+TEST_CASE("serve folds appends into audit_entries and reports projections in readyz") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  int port = test::FreePort();
+  auto dir = test::MakeTempDir("serve-projections");
+  REQUIRE(dir.ok());
+  auto serve =
+      test::ChildProcess::Spawn({{STRATO_BINARY_DIR "/strato", "serve"},
+                                 {{"DATABASE_URL", db.url()},
+                                  {"NATS_URL", nats.url()},
+                                  {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port)}},
+                                 *dir + "/out.log"});
+  REQUIRE(serve.ok());
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1);
+  auto get_ready = [&c] {
+    for (int i = 0;; ++i) {
+      auto r = c.Get("/readyz");
+      if ((r && r->status == 200) || i == 300) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  auto ready = get_ready();
+  REQUIRE_MESSAGE(ready, ReadFile(*dir + "/out.log"));
+  CHECK_MESSAGE(ready->status == 200, ready->body);
+  CHECK_MESSAGE(ready->body.find("\"projections\":\"ok\"") != std::string::npos, ready->body);
+
+  const int64_t events = AppendRealisticMix(db);
+  auto conn = db.Connect();
+  // serve's scheduler may append too (placing the VMs): the audit follows the whole log.
+  std::string count, logged;
+  for (int i = 0; i < 200; ++i) {
+    count = Scalar(*conn, "SELECT count(*) FROM audit_entries");
+    logged = Scalar(*conn, "SELECT count(*) FROM events");
+    if (count == logged) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(count == logged);
+  CHECK(std::stoll(logged) >= events);
+
+  // A replay while serve runs swaps the tables under the live runner, which goes on folding.
+  auto [code, out] = RunStrato({"replay"}, db.url());
+  CHECK_MESSAGE(code == 0, out);
+  CHECK_MESSAGE(out.find("identical to the live tables") != std::string::npos, out);
+  events::AppendRequest r;
+  r.streams.push_back(
+      {"host-late", events::ExpectedVersion::Any(), {{"HostHeartbeat", "{}", "{}"}}});
+  REQUIRE(db.store().Append(r).ok());
+  for (int i = 0; i < 200; ++i) {
+    count = Scalar(*conn, "SELECT count(*) FROM audit_entries");
+    if (count == std::to_string(events + 1)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(count == std::to_string(events + 1));
+
+  REQUIRE((*serve)->Kill(SIGTERM).ok());
+  auto exit_code = (*serve)->Wait(std::chrono::seconds(20));
+  REQUIRE(exit_code.ok());
+  CHECK(*exit_code == 0);
+}
