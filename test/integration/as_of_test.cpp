@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <thread>
 
 #include "events/as_of.h"
@@ -27,16 +26,6 @@ CommandContext Alice() {
   c.command_id = Uuid::NewV4();
   c.actor = "user-alice";
   return c;
-}
-
-std::string Run(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  pclose(p);
-  return out;
 }
 
 }  // namespace
@@ -78,12 +67,11 @@ TEST_CASE("state as of a position or a time shows each aggregate as it was then"
   CHECK(not_aggregate.status().code() == Code::kInvalidArgument);
 
   std::string out =
-      Run("DATABASE_URL='" + db.url() + "' " STRATO_BINARY_DIR "/strato replay --as-of " +
-          std::to_string(middle) + " --stream vm-v1");
+      test::RunStrato({"replay", "--as-of", std::to_string(middle), "--stream", "vm-v1"}, db.url())
+          .second;
   CHECK(out.find("\"name\":\"web-1\"") != std::string::npos);
   std::string every =
-      Run("DATABASE_URL='" + db.url() + "' " STRATO_BINARY_DIR "/strato replay --as-of '" +
-          FormatRfc3339(between) + "' --all");
+      test::RunStrato({"replay", "--as-of", FormatRfc3339(between), "--all"}, db.url()).second;
   CHECK(every.find("\"kind\":\"organization\"") != std::string::npos);
   CHECK(every.find("db-1") == std::string::npos);
 }

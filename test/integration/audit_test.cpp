@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <cstdlib>
 
 #include "events/audit.h"
@@ -23,14 +22,7 @@ void AppendMany(EventStore& store, int n) {
 
 // Runs `strato audit verify` against the database and returns (exit code, output).
 std::pair<int, std::string> RunVerify(const std::string& url) {
-  std::string cmd = "DATABASE_URL='" + url + "' " STRATO_BINARY_DIR "/strato audit verify 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[512];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WEXITSTATUS(status), out};
+  return test::RunStrato({"audit", "verify"}, url);
 }
 
 // Changes a row behind the trigger's back, as a superuser could.

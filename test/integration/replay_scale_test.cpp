@@ -3,7 +3,6 @@
 // `--as-of` a middle position must show each VM as it was then.
 #include <doctest/doctest.h>
 
-#include <cstdio>
 
 #include "events/domain_commands.h"
 #include "events/scheduler_service.h"
@@ -22,16 +21,6 @@ CommandContext As(const std::string& user) {
   c.command_id = Uuid::NewV4();
   c.actor = "user-" + user;
   return c;
-}
-
-std::pair<int, std::string> Run(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WEXITSTATUS(status), out};
 }
 
 void Must(const Result<CommandOutcome>& r) {
@@ -125,18 +114,19 @@ TEST_CASE("replay rebuilds identical read models from 1000 VMs in 10 orgs on 5 h
   if (placed.ok()) CHECK(placed->GetInt64(0, 0) == 5);
   runner->reset();
 
-  const std::string env = "DATABASE_URL='" + db.url() + "' ";
-  auto [code, out] = Run(env + STRATO_BINARY_DIR "/strato replay");
+  auto [code, out] = test::RunStrato({"replay"}, db.url());
   CHECK_MESSAGE(code == 0, out);
   CHECK_MESSAGE(out.find("identical") != std::string::npos, out);
 
-  auto [as_code, as_out] = Run(env + STRATO_BINARY_DIR "/strato replay --as-of " +
-                               std::to_string(middle) + " --stream vm-" + renamed_after_middle);
+  auto [as_code, as_out] = test::RunStrato(
+      {"replay", "--as-of", std::to_string(middle), "--stream", "vm-" + renamed_after_middle},
+      db.url());
   CHECK(as_code == 0);
   CHECK_MESSAGE(as_out.find("\"name\":\"web-") != std::string::npos, as_out);
   auto [now_code, now_out] =
-      Run(env + STRATO_BINARY_DIR "/strato replay --as-of " +
-          std::to_string(*db.store().LastPosition()) + " --stream vm-" + renamed_after_middle);
+      test::RunStrato({"replay", "--as-of", std::to_string(*db.store().LastPosition()), "--stream",
+                       "vm-" + renamed_after_middle},
+                      db.url());
   CHECK(now_code == 0);
   CHECK_MESSAGE(now_out.find("\"name\":\"app-") != std::string::npos, now_out);
 }

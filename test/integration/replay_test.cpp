@@ -18,24 +18,8 @@ namespace d = strato::domain;
 
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs `strato <args>` to its end; returns its exit code and output (stdout and stderr).
-std::pair<int, std::string> RunStrato(std::vector<std::string> args, const std::string& db_url) {
-  args.insert(args.begin(), STRATO_BINARY_DIR "/strato");
-  auto dir = test::MakeTempDir("replay");
-  REQUIRE_MESSAGE(dir.ok(), dir.status().ToString());
-  auto child = test::ChildProcess::Spawn({args, {{"DATABASE_URL", db_url}}, *dir + "/out.log"});
-  REQUIRE_MESSAGE(child.ok(), child.status().ToString());
-  auto code = (*child)->Wait(std::chrono::seconds(120));
-  REQUIRE_MESSAGE(code.ok(), code.status().ToString());
-  return {*code, ReadFile(*dir + "/out.log")};
-}
+using test::ReadFile;
+using test::RunStrato;
 
 events::CommandContext As(const std::string& actor) {
   events::CommandContext c;

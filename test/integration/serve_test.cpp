@@ -17,12 +17,7 @@ std::string StratoBinary() {
   return STRATO_BINARY_DIR "/strato";
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::ReadFile;
 
 std::unique_ptr<test::ChildProcess> Spawn(std::vector<std::string> argv,
                                           std::map<std::string, std::string> env,

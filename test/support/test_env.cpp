@@ -3,9 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "core/ids.h"
 #include "events/migrator.h"
+#include "test/support/process.h"
 
 namespace strato::test {
 
@@ -15,6 +18,26 @@ std::string RequireEnv(const char* name) {
     FAIL(name << " is not set: integration tests need the servers started by ./ops/test");
   }
   return v;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::pair<int, std::string> RunStrato(std::vector<std::string> args, const std::string& db_url,
+                                      std::map<std::string, std::string> extra_env) {
+  args.insert(args.begin(), STRATO_BINARY_DIR "/strato");
+  extra_env["DATABASE_URL"] = db_url;
+  auto dir = MakeTempDir("strato-run");
+  REQUIRE_MESSAGE(dir.ok(), dir.status().ToString());
+  auto child = ChildProcess::Spawn({args, extra_env, *dir + "/out.log"});
+  REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+  auto code = (*child)->Wait(std::chrono::seconds(120));
+  REQUIRE_MESSAGE(code.ok(), code.status().ToString());
+  return {*code, ReadFile(*dir + "/out.log")};
 }
 
 TestDatabase::TestDatabase() {

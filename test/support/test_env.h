@@ -4,8 +4,11 @@
 // Objects here belong to the test thread that made them.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "events/pg_event_store.h"
 #include "test/support/scratch_db.h"
@@ -14,6 +17,13 @@ namespace strato::test {
 
 // The value of an environment variable the test needs; fails the current test when unset.
 std::string RequireEnv(const char* name);
+
+// Runs the strato binary with `args` and DATABASE_URL=db_url (and any `extra_env`), waits up
+// to two minutes, and returns its exit code and its stdout and stderr together.
+std::pair<int, std::string> RunStrato(std::vector<std::string> args, const std::string& db_url,
+                                      std::map<std::string, std::string> extra_env = {});
+// The whole file as a string ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
 
 class TestDatabase {
  public:
