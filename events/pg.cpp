@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace strato::events {
@@ -194,6 +195,38 @@ Status PgConnection::Run(std::string_view sql, const std::vector<std::string>& p
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view data) {
+  std::string q(copy_sql);
+  PGresult* r = PQexec(conn_, q.c_str());
+  if (r == nullptr || PQresultStatus(r) != PGRES_COPY_IN) return ErrorFrom(r, copy_sql);
+  PQclear(r);
+  constexpr size_t kChunk = 1 << 20;
+  bool sent = true;
+  for (size_t off = 0; off < data.size(); off += kChunk) {
+    size_t n = std::min(kChunk, data.size() - off);
+    if (PQputCopyData(conn_, data.data() + off, static_cast<int>(n)) != 1) {
+      sent = false;
+      break;
+    }
+  }
+  if (PQputCopyEnd(conn_, sent ? nullptr : "sending the rows failed") != 1) {
+    return Status::Unavailable("PostgreSQL: ending a COPY failed: " +
+                               std::string(PQerrorMessage(conn_)));
+  }
+  Status result;
+  bool first = true;
+  while (PGresult* done = PQgetResult(conn_)) {
+    if (first && PQresultStatus(done) != PGRES_COMMAND_OK) {
+      result = ErrorFrom(done, copy_sql);  // takes ownership
+    } else {
+      PQclear(done);
+    }
+    first = false;
+  }
+  if (result.ok()) last_sqlstate_.clear();
+  return result;
+}
+
 bool PgConnection::Healthy() const {
   return PQstatus(conn_) == CONNECTION_OK;
 }
@@ -235,6 +268,47 @@ void PgArray::Add(std::string_view element) {
 void PgArray::AddNull() {
   if (size_++ > 0) text_.push_back(',');
   text_ += "NULL";
+}
+
+PgCopyText& PgCopyText::Raw(std::string_view field) {
+  if (row_started_) text_.push_back('\t');
+  row_started_ = true;
+  text_.append(field);
+  return *this;
+}
+
+PgCopyText& PgCopyText::Add(std::string_view field) {
+  if (row_started_) text_.push_back('\t');
+  row_started_ = true;
+  for (char c : field) {
+    switch (c) {
+      case '\\':
+        text_ += "\\\\";
+        break;
+      case '\t':
+        text_ += "\\t";
+        break;
+      case '\n':
+        text_ += "\\n";
+        break;
+      case '\r':
+        text_ += "\\r";
+        break;
+      default:
+        text_.push_back(c);
+    }
+  }
+  return *this;
+}
+
+PgCopyText& PgCopyText::Add(int64_t n) {
+  return Raw(std::to_string(n));
+}
+
+void PgCopyText::EndRow() {
+  text_.push_back('\n');
+  row_started_ = false;
+  ++rows_;
 }
 
 std::string QuoteIdentifier(std::string_view name) {

@@ -61,6 +61,10 @@ class PgConnection {
   // there are no parameters).
   Status Run(std::string_view sql, const std::vector<std::string>& params = {});
 
+  // COPY ... FROM STDIN: sends `data` (rows in COPY's text format, e.g. built with PgCopyText)
+  // for `copy_sql` ("COPY t (a, b) FROM STDIN") and waits for the server's verdict.
+  Status CopyIn(std::string_view copy_sql, std::string_view data);
+
   // True when the session is still usable (false after the server went away).
   bool Healthy() const;
   // SQLSTATE of the last failed statement ("" when none).
@@ -93,6 +97,25 @@ class PgArray {
  private:
   std::string text_ = "{";
   size_t size_ = 0;
+};
+
+// Rows in COPY's text format: fields separated by tabs, rows ended by newlines, \N for NULL,
+// and backslash, tab, newline and carriage return escaped. Any string is safe.
+class PgCopyText {
+ public:
+  PgCopyText& Add(std::string_view field);
+  PgCopyText& Add(int64_t n);
+  PgCopyText& AddBool(bool b) { return Raw(b ? "t" : "f"); }
+  PgCopyText& AddNull() { return Raw("\\N"); }
+  void EndRow();
+  size_t rows() const { return rows_; }
+  const std::string& data() const { return text_; }
+
+ private:
+  PgCopyText& Raw(std::string_view field);
+  std::string text_;
+  bool row_started_ = false;
+  size_t rows_ = 0;
 };
 
 // Quotes a name as a SQL identifier ("my db" -> "\"my db\""). For DDL that cannot take

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/clock.h"
+
 namespace strato::projections {
 
 namespace {
@@ -132,6 +134,44 @@ Status AuditProjection::ApplyBatch(events::PgConnection& tx,
                             streams.Literal(), types.Literal(), summaries.Literal()});
   if (!r.ok()) return r.status().WithContext("audit entries");
   return Status::Ok();
+}
+
+}  // namespace strato::projections
+
+namespace strato::projections {
+
+namespace {
+
+// Every event is one row, final as soon as it is read.
+class AuditBulk final : public BulkFold {
+ public:
+  Status Add(const events::RecordedEvent& e) override {
+    rows_.Add(e.position)
+        .Add(FormatRfc3339(e.recorded_at))
+        .Add(AuditActor(e))
+        .Add(e.stream_id)
+        .Add(e.type)
+        .Add(AuditSummary(e))
+        .EndRow();
+    return Status::Ok();
+  }
+  Status Write(events::PgConnection& tx) override {
+    return tx
+        .CopyIn(
+            "COPY audit_entries (position, recorded_at, actor, stream_id, type, summary) "
+            "FROM STDIN",
+            rows_.data())
+        .WithContext("audit entries");
+  }
+
+ private:
+  events::PgCopyText rows_;
+};
+
+}  // namespace
+
+std::unique_ptr<BulkFold> AuditProjection::StartBulk() const {
+  return std::make_unique<AuditBulk>();
 }
 
 }  // namespace strato::projections

@@ -49,6 +49,7 @@ class AuditProjection final : public Projection {
   std::vector<std::string> tables() const override { return {"audit_entries"}; }
   Status Apply(events::PgConnection& tx, const events::RecordedEvent& e) override;
   Status ApplyBatch(events::PgConnection& tx, std::span<const events::RecordedEvent> es) override;
+  std::unique_ptr<BulkFold> StartBulk() const override;
 
  private:
   const std::string name_ = kName;

@@ -36,6 +36,7 @@ class HostProjection final : public PlannedProjection {
   std::vector<std::string> tables() const override {
     return {"hosts", "host_allocations", "host_desired_vms"};
   }
+  std::unique_ptr<BulkFold> StartBulk() const override;
 
  private:
   Status Plan(const events::RecordedEvent& e, std::vector<events::PgStatement>& out) const override;

@@ -23,6 +23,7 @@ class OrgProjection final : public PlannedProjection {
   std::vector<std::string> tables() const override {
     return {"organizations", "organization_members"};
   }
+  std::unique_ptr<BulkFold> StartBulk() const override;
 
  private:
   Status Plan(const events::RecordedEvent& e, std::vector<events::PgStatement>& out) const override;

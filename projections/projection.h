@@ -12,6 +12,7 @@
 // names are per session and shared by every projection on it: prefix them with name().
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,18 @@
 #include "events/pg.h"
 
 namespace strato::projections {
+
+// BulkFold: a projection's fold of the log done in memory, for rebuilds (rebuild.h). It is
+// fed every event from position 1 in order (Add), then writes the rows its tables end with
+// (Write, with COPY, into the tables the search_path names, which are empty). It must give
+// exactly the rows ApplyBatch would. A non-OK Status from either makes the rebuild fall back
+// to ApplyBatch. Used from one thread at a time.
+class BulkFold {
+ public:
+  virtual ~BulkFold() = default;
+  virtual Status Add(const events::RecordedEvent& e) = 0;
+  virtual Status Write(events::PgConnection& tx) = 0;
+};
 
 class Projection {
  public:
@@ -44,6 +57,9 @@ class Projection {
   // Empties the tables (inside the runner's transaction, which also sets the checkpoint to 0).
   // The default truncates tables().
   virtual Status Reset(events::PgConnection& tx);
+
+  // A fresh in-memory fold of this read model, or nullptr when it has none (the default).
+  virtual std::unique_ptr<BulkFold> StartBulk() const { return nullptr; }
 };
 
 // TRUNCATE of the named tables (quoted as identifiers; DDL takes no parameters).

@@ -63,7 +63,22 @@ class Rebuilder {
     auto total = store_.LastPosition();
     if (!total.ok()) return total.status().WithContext("rebuild");
     total_ = *total;
-    STRATO_RETURN_IF_ERROR(Fold(total_, /*own_transactions=*/true));
+    report_.path = "batch";
+    if (Status bulk = BulkFold(total_); bulk.ok()) {
+      report_.path = "bulk";
+    } else {
+      if (bulk.code() == Code::kUnavailable) return bulk.WithContext("rebuild");
+      report_.bulk_fallback = bulk.message();
+      log::Warn("rebuild: the bulk fold failed, folding batch by batch",
+                {{"error", bulk.message()}});
+      STRATO_RETURN_IF_ERROR(conn_->Run("BEGIN"));
+      std::vector<std::string> names;
+      for (const Table& t : tables_) names.push_back(t.name);
+      STRATO_RETURN_IF_ERROR(TruncateTables(*conn_, names));
+      STRATO_RETURN_IF_ERROR(conn_->Run("COMMIT"));
+      position_ = 0;
+    }
+    if (position_ < total_) STRATO_RETURN_IF_ERROR(Fold(total_, /*own_transactions=*/true));
     // Appends went on meanwhile: catch up outside the lock until little is left.
     for (int pass = 0; pass < 5; ++pass) {
       auto last = store_.LastPosition();
@@ -142,6 +157,84 @@ class Rebuilder {
     ddl += "SET search_path = " + QuoteIdentifier(kRebuildSchema) + ", " + QuoteIdentifier(live_) +
            "; SET synchronous_commit = off;";
     return conn_->Run(ddl).WithContext("rebuild: creating the fresh tables");
+  }
+
+  // The initial fold through every projection's BulkFold (rebuild.h). Not OK (with the fresh
+  // tables in an unknown state) when a projection has none or one fails.
+  Status BulkFold(int64_t to) {
+    std::vector<std::unique_ptr<projections::BulkFold>> folds;
+    for (const auto& p : projections_) {
+      folds.push_back(p->StartBulk());
+      if (!folds.back())
+        return Status::FailedPrecondition("projection " + p->name() + " has no bulk fold");
+    }
+    const size_t batch = std::max<size_t>(options_.batch_size, 20000);
+    auto read = [this, to, batch](int64_t after) {
+      size_t n = static_cast<size_t>(std::min<int64_t>(to - after, static_cast<int64_t>(batch)));
+      return store_.ReadAll(after, n);
+    };
+    int64_t at = 0;
+    if (at < to) {
+      auto next = std::async(std::launch::async, read, at);
+      while (at < to) {
+        auto events = next.get();
+        if (!events.ok()) return events.status().WithContext("reading the log");
+        if (events->empty()) break;
+        const int64_t last = events->back().position;
+        if (last < to) next = std::async(std::launch::async, read, last);
+        for (const RecordedEvent& e : *events) {
+          for (size_t i = 0; i < folds.size(); ++i) {
+            Status s = folds[i]->Add(e);
+            if (!s.ok()) {
+              if (next.valid()) (void)next.get();
+              return s.WithContext("projection " + projections_[i]->name() + " at position " +
+                                   std::to_string(e.position));
+            }
+          }
+        }
+        at = last;
+        position_ = at;  // for the progress report; reset by the caller on failure
+        Progress();
+      }
+      if (next.valid()) (void)next.get();
+    }
+    Status written = WriteBulk(folds);
+    if (!written.ok()) {
+      if (conn_->Healthy()) (void)conn_->Run("ROLLBACK");
+      return written;
+    }
+    position_ = at;
+    return Status::Ok();
+  }
+
+  // One transaction: the fresh tables' secondary indexes go, the folds' rows come in with
+  // COPY, the indexes come back (same definitions, same names). On failure the transaction is
+  // left for the caller to roll back.
+  Status WriteBulk(std::vector<std::unique_ptr<projections::BulkFold>>& folds) {
+    STRATO_RETURN_IF_ERROR(conn_->Run("BEGIN"));
+    std::vector<std::string> recreate;
+    for (const Table& t : tables_) {
+      auto r = conn_->Exec(
+          "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+          "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::regclass "
+          "AND NOT i.indisunique AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
+          "WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
+          {Qualified(kRebuildSchema, t.name)});
+      if (!r.ok()) return r.status().WithContext("listing the indexes of " + t.name);
+      for (int i = 0; i < r->rows(); ++i) {
+        STRATO_RETURN_IF_ERROR(
+            conn_->Run("DROP INDEX " + Qualified(kRebuildSchema, std::string(r->Get(i, 0)))));
+        recreate.emplace_back(r->Get(i, 1));
+      }
+    }
+    for (size_t i = 0; i < folds.size(); ++i) {
+      Status s = folds[i]->Write(*conn_);
+      if (!s.ok()) return s.WithContext("projection " + projections_[i]->name());
+      folds[i].reset();
+    }
+    for (const std::string& ddl : recreate) STRATO_RETURN_IF_ERROR(conn_->Run(ddl));
+    STRATO_RETURN_IF_ERROR(conn_->Run("COMMIT"));
+    return Status::Ok();
   }
 
   Status UseSchema(const std::string& schema, bool local) {

@@ -17,6 +17,13 @@
 //      rebuilt position with errors cleared. A failure anywhere rolls it all back: the live
 //      tables stay as they were.
 //
+//   When every projection has a BulkFold (projection.h), step 1 instead reads the log once,
+//   folds it in memory, and writes the final rows with COPY in one transaction, with the
+//   fresh tables' non-unique indexes dropped meanwhile and created again after. Should a bulk
+//   fold fail, the fresh tables are emptied and step 1 runs batch by batch as above. Catching
+//   up afterwards always goes through ApplyBatch, and the comparison with the live tables
+//   catches any difference between the two.
+//
 // Live tables are replaced even when they differ (the log is the truth); the report names
 // them. Tables with foreign keys are refused (LIKE does not copy them).
 //
@@ -69,6 +76,11 @@ struct RebuildReport {
   // Projections whose live tables could not be compared, each with a sentence why (e.g. the
   // live projection had not run yet, or had stopped on an event).
   std::vector<std::string> not_compared;
+  // How the log up to the first catch-up was folded: "bulk" (every projection's BulkFold, in
+  // memory, then COPY) or "batch" (ApplyBatch, batch by batch). bulk_fallback says why a bulk
+  // fold was abandoned for batches ("" when it was not).
+  std::string path;
+  std::string bulk_fallback;
 
   bool identical() const { return differences.empty(); }
 };

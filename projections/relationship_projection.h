@@ -29,6 +29,7 @@ class RelationshipProjection final : public PlannedProjection {
 
   RelationshipProjection() : PlannedProjection(kName) {}
   std::vector<std::string> tables() const override { return {"relationship_tuples"}; }
+  std::unique_ptr<BulkFold> StartBulk() const override;
 
  private:
   Status Plan(const events::RecordedEvent& e, std::vector<events::PgStatement>& out) const override;

@@ -19,6 +19,7 @@ class UserProjection final : public PlannedProjection {
 
   UserProjection() : PlannedProjection(kName) {}
   std::vector<std::string> tables() const override { return {"users"}; }
+  std::unique_ptr<BulkFold> StartBulk() const override;
 
  private:
   Status Plan(const events::RecordedEvent& e, std::vector<events::PgStatement>& out) const override;

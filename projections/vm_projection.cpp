@@ -1,6 +1,8 @@
 #include "projections/vm_projection.h"
 
+#include <optional>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/domain/domain_event.h"
@@ -96,6 +98,167 @@ Status VmProjection::Plan(const events::RecordedEvent& e,
          at, pos});
   }
   return f.status();
+}
+
+}  // namespace strato::projections
+
+namespace strato::projections {
+
+namespace {
+
+class VmBulk final : public BulkFold {
+ public:
+  Status Add(const events::RecordedEvent& e) override {
+    if (e.Category() != "vm") return Status::Ok();
+    domain::DomainEvent de{e.type, e.data};
+    domain::EventFields f(de);
+    const std::string id = StreamEntityId(e);
+    // The row an update changes (nullptr: none, the update changes nothing).
+    auto row = [&]() -> Vm* {
+      auto it = vms_.find(id);
+      return it == vms_.end() ? nullptr : &it->second;
+    };
+    auto touch = [&](Vm* v) {
+      v->updated_at = Time(e);
+      v->last_position = e.position;
+    };
+    if (e.type == "VmCreated") {
+      Vm v;
+      std::string vm_id = f.Str("vm_id");
+      v.org_id = f.Str("org_id");
+      v.owner_id = f.Str("owner_id");
+      v.name = f.Str("name");
+      v.description = f.Str("description");
+      v.image = f.Str("image");
+      v.cpu_count = f.Int("cpu_count");
+      v.memory_mb = f.Int("memory_mb");
+      v.disk_gb = f.Int("disk_gb");
+      v.desired = f.Str("desired");
+      v.generation = f.Int("generation");
+      STRATO_RETURN_IF_ERROR(f.status());
+      v.created_at = v.updated_at = Time(e);
+      v.last_position = e.position;
+      if (!vms_.emplace(vm_id, std::move(v)).second) {
+        return Status::Conflict("vms: a duplicate VM at position " + std::to_string(e.position));
+      }
+    } else if (std::string_view d = DesiredAfter(e.type); !d.empty()) {
+      int64_t generation = f.Int("generation");
+      STRATO_RETURN_IF_ERROR(f.status());
+      if (Vm* v = row()) {
+        v->desired = std::string(d);
+        v->generation = generation;
+        touch(v);
+      }
+    } else if (e.type == "VmResized") {
+      int64_t cpu = f.Int("cpu_count"), mem = f.Int("memory_mb"), disk = f.Int("disk_gb"),
+              generation = f.Int("generation");
+      STRATO_RETURN_IF_ERROR(f.status());
+      if (Vm* v = row()) {
+        v->cpu_count = cpu;
+        v->memory_mb = mem;
+        v->disk_gb = disk;
+        v->generation = generation;
+        touch(v);
+      }
+    } else if (e.type == "VmRenamed") {
+      std::string name = f.Str("name");
+      STRATO_RETURN_IF_ERROR(f.status());
+      if (Vm* v = row()) {
+        v->name = name;
+        touch(v);
+      }
+    } else if (e.type == "VmScheduled") {
+      std::string host = f.Str("host_id");
+      STRATO_RETURN_IF_ERROR(f.status());
+      if (Vm* v = row()) {
+        v->host_id = host;
+        v->placement_failure.reset();
+        if (v->observed == "pending") v->observed = "scheduled";
+        touch(v);
+      }
+    } else if (e.type == "VmPlacementFailed") {
+      std::string reason = f.Str("reason");
+      STRATO_RETURN_IF_ERROR(f.status());
+      if (Vm* v = row()) {
+        v->placement_failure = reason;
+        touch(v);
+      }
+    } else if (e.type == "VmObserved") {
+      std::string state = f.Str("state");
+      int64_t generation = f.Int("generation");
+      std::optional<std::string> error = f.OptStr("error");
+      STRATO_RETURN_IF_ERROR(f.status());
+      if (Vm* v = row()) {
+        v->observed = state;
+        v->observed_generation = generation;
+        v->observed_error = error;
+        touch(v);
+      }
+    }
+    return f.status();
+  }
+
+  Status Write(events::PgConnection& tx) override {
+    events::PgCopyText rows;
+    auto opt = [&rows](const std::optional<std::string>& s) {
+      if (s) {
+        rows.Add(*s);
+      } else {
+        rows.AddNull();
+      }
+    };
+    for (const auto& [id, v] : vms_) {
+      rows.Add(id)
+          .Add(v.org_id)
+          .Add(v.owner_id)
+          .Add(v.name)
+          .Add(v.description)
+          .Add(v.image)
+          .Add(v.cpu_count)
+          .Add(v.memory_mb)
+          .Add(v.disk_gb)
+          .Add(v.desired)
+          .Add(v.generation);
+      opt(v.host_id);
+      opt(v.placement_failure);
+      rows.Add(v.observed).Add(v.observed_generation);
+      opt(v.observed_error);
+      rows.Add(v.created_at)
+          .Add(v.updated_at)
+          .Add(v.last_position)
+          .AddBool(v.desired == "deleted")
+          .EndRow();
+    }
+    return tx
+        .CopyIn(
+            "COPY vms (vm_id, org_id, owner_id, name, description, image, cpu_count, "
+            "memory_mb, disk_gb, desired, generation, host_id, placement_failure, observed, "
+            "observed_generation, observed_error, created_at, updated_at, last_position, "
+            "deleted) FROM STDIN",
+            rows.data())
+        .WithContext("vms");
+  }
+
+ private:
+  struct Vm {
+    std::string org_id, owner_id, name, description, image;
+    int64_t cpu_count = 0, memory_mb = 0, disk_gb = 0;
+    std::string desired;
+    int64_t generation = 0;
+    std::optional<std::string> host_id, placement_failure;
+    std::string observed = "pending";
+    int64_t observed_generation = 0;
+    std::optional<std::string> observed_error;
+    std::string created_at, updated_at;
+    int64_t last_position = 0;
+  };
+  std::unordered_map<std::string, Vm> vms_;
+};
+
+}  // namespace
+
+std::unique_ptr<BulkFold> VmProjection::StartBulk() const {
+  return std::make_unique<VmBulk>();
 }
 
 }  // namespace strato::projections

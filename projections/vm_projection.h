@@ -26,6 +26,7 @@ class VmProjection final : public PlannedProjection {
 
   VmProjection() : PlannedProjection(kName) {}
   std::vector<std::string> tables() const override { return {"vms"}; }
+  std::unique_ptr<BulkFold> StartBulk() const override;
 
  private:
   // The statements folding `e` into the tables (none for an event it ignores).

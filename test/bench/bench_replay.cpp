@@ -166,6 +166,9 @@ int main() {
       "events/s\n",
       report->projections, names.c_str(), report->tables.size(),
       static_cast<long long>(report->events), rebuild_s, rate);
+  std::printf("initial fold path: %s%s%s\n", report->path.c_str(),
+              report->bulk_fallback.empty() ? "" : " (bulk fold abandoned: ",
+              report->bulk_fallback.empty() ? "" : (report->bulk_fallback + ")").c_str());
   std::printf("ratio: %.2f (strato/raw, replay vs COPY out)\n", rate / raw);
   std::fflush(stdout);
 

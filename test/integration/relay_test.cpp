@@ -283,7 +283,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "relay process killed half way and restarted: the stream holds each of 10000 events once") {
+    "relay process killed part way and restarted: the stream holds each of 10000 events once") {
   test::TestDatabase db;
   test::NatsServerProcess nats;
   REQUIRE_MESSAGE(nats.Start().ok(), "see " << nats.log_path());
@@ -298,15 +298,16 @@ TEST_CASE(
 
   auto first = test::ChildProcess::Spawn(child);
   REQUIRE_MESSAGE(first.ok(), first.status().ToString());
-  // Kill it the moment message 5,000 is stored: a consumer waits at that sequence (the
-  // stream may not exist yet, so retry until the subscription starts).
+  // Kill it the moment message 2,000 is stored (early enough that a busy machine still kills
+  // it before it reaches 10,000): a consumer waits at that sequence (the stream may not exist
+  // yet, so retry until the subscription starts).
   std::atomic<bool> killed{false};
   const pid_t victim = (*first)->pid();
   std::unique_ptr<EventSubscription> watch;
-  SubscriptionOptions from_5000;
-  from_5000.after_position = 4999;
+  SubscriptionOptions from_2000;
+  from_2000.after_position = 1999;
   REQUIRE(WaitUntil([&] {
-    auto sub = EventSubscription::Start(*conn, from_5000, [&](BusEvent) {
+    auto sub = EventSubscription::Start(*conn, from_2000, [&](BusEvent) {
       if (!killed.exchange(true)) ::kill(victim, SIGKILL);
     });
     if (!sub.ok()) return false;
@@ -319,7 +320,7 @@ TEST_CASE(
   watch.reset();
   int64_t at_kill = LastSequence(*conn);
   MESSAGE("relay killed with the stream at sequence " << at_kill);
-  CHECK(at_kill >= 5000);
+  CHECK(at_kill >= 2000);
   CHECK(at_kill < 10000);
 
   auto second = test::ChildProcess::Spawn(child);
