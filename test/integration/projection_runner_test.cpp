@@ -485,7 +485,7 @@ TEST_CASE("audit entries carry position and actor and stream and type and a summ
        "WHERE a.recorded_at = e.recorded_at",
        {{"4"}}},
   };
-  test::CheckProjectionScenario(MakeAudit, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(MakeAudit, s) == "", "the rows above differ");
 }
 
 TEST_CASE("audit actor falls back to system when metadata has none") {
@@ -503,7 +503,7 @@ TEST_CASE("audit actor falls back to system when metadata has none") {
       {"SELECT actor, count(*) FROM audit_entries GROUP BY actor ORDER BY actor",
        {{"system", "4"}, {"user-5", "1"}}},
   };
-  test::CheckProjectionScenario(MakeAudit, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(MakeAudit, s) == "", "the rows above differ");
 }
 
 TEST_CASE("audit summaries never show secrets") {
@@ -531,7 +531,7 @@ TEST_CASE("audit summaries never show secrets") {
        "'pk-abc|ch-xyz|sig-123|t0p|hunter2|ssh-rsa|=cs|=h '",
        {{"0"}}},
   };
-  test::CheckProjectionScenario(MakeAudit, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(MakeAudit, s) == "", "the rows above differ");
 }
 
 TEST_CASE("audit summaries quote and shorten values and leave out objects") {
@@ -551,7 +551,7 @@ TEST_CASE("audit summaries quote and shorten values and leave out objects") {
            {R"(VmDeleted reason="user asked \"now\"" forced=true)"},
        }},
   };
-  test::CheckProjectionScenario(MakeAudit, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(MakeAudit, s) == "", "the rows above differ");
 }
 
 TEST_CASE("audit entries are filtered by actor and stream and type and time through indexes") {

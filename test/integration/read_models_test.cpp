@@ -129,7 +129,8 @@ TEST_CASE("vms read model follows a VM from creation through placement and repor
        {{"v1"}, {"v2"}}},
       {"SELECT description FROM vms WHERE vm_id = 'v1'", {{"a VM"}}},
   };
-  test::CheckProjectionScenario(Make<VmProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<VmProjection>, s) == "",
+                "the rows above differ");
 }
 
 TEST_CASE("vms read model shows each desired state request with its generation") {
@@ -154,7 +155,8 @@ TEST_CASE("vms read model shows each desired state request with its generation")
     s.expect = {{"SELECT desired, generation, deleted, last_position FROM vms",
                  {{steps[n].desired, steps[n].generation, n + 1 == steps.size() ? "t" : "f",
                    I(static_cast<int64_t>(n) + 2)}}}};
-    test::CheckProjectionScenario(Make<VmProjection>, s);
+    CHECK_MESSAGE(test::ProjectionScenarioReport(Make<VmProjection>, s) == "",
+                  "the rows above differ");
   }
 }
 
@@ -170,7 +172,8 @@ TEST_CASE("vms read model keeps observed state once scheduled and clears a place
   };
   s.expect = {{"SELECT vm_id, host_id, placement_failure, observed FROM vms ORDER BY vm_id",
                {{"v1", "h1", kNull, "unknown"}, {"v2", "h2", kNull, "scheduled"}}}};
-  test::CheckProjectionScenario(Make<VmProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<VmProjection>, s) == "",
+                "the rows above differ");
 }
 
 TEST_CASE("hosts read model follows registration and capacity and cordon and reachability") {
@@ -202,7 +205,8 @@ TEST_CASE("hosts read model follows registration and capacity and cordon and rea
            " AND updated_at = " + TimeOf(5),
        {{"h1"}}},
   };
-  test::CheckProjectionScenario(Make<HostProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<HostProjection>, s) == "",
+                "the rows above differ");
 }
 
 TEST_CASE("host allocation adds scheduled VMs and follows resizes and frees deleted VMs") {
@@ -240,7 +244,8 @@ TEST_CASE("host allocation adds scheduled VMs and follows resizes and frees dele
         {kConsistent, {}},
         {"SELECT host_id, last_position FROM hosts ORDER BY host_id", {{"h1", "7"}, {"h2", "8"}}},
     };
-    test::CheckProjectionScenario(Make<HostProjection>, s);
+    CHECK_MESSAGE(test::ProjectionScenarioReport(Make<HostProjection>, s) == "",
+                  "the rows above differ");
   }
 
   SUBCASE("as a scheduled VM is resized and an unscheduled one too") {
@@ -260,7 +265,8 @@ TEST_CASE("host allocation adds scheduled VMs and follows resizes and frees dele
         {kAllocations, {{"v1", "h1", "4", "4096", "120"}}},
         {kConsistent, {}},
     };
-    test::CheckProjectionScenario(Make<HostProjection>, s);
+    CHECK_MESSAGE(test::ProjectionScenarioReport(Make<HostProjection>, s) == "",
+                  "the rows above differ");
   }
 
   SUBCASE("as VMs are deleted, placed or not") {
@@ -280,7 +286,8 @@ TEST_CASE("host allocation adds scheduled VMs and follows resizes and frees dele
         {kAllocations, {{"v2", "h1", "4", "8192", "50"}}},
         {kConsistent, {}},
     };
-    test::CheckProjectionScenario(Make<HostProjection>, s);
+    CHECK_MESSAGE(test::ProjectionScenarioReport(Make<HostProjection>, s) == "",
+                  "the rows above differ");
   }
 
   SUBCASE("when a VM was scheduled before its host registered") {
@@ -297,7 +304,8 @@ TEST_CASE("host allocation adds scheduled VMs and follows resizes and frees dele
         {kHosts, {{"h1", "3", "2560", "30"}}},
         {kConsistent, {}},
     };
-    test::CheckProjectionScenario(Make<HostProjection>, s);
+    CHECK_MESSAGE(test::ProjectionScenarioReport(Make<HostProjection>, s) == "",
+                  "the rows above differ");
   }
 }
 
@@ -340,14 +348,16 @@ TEST_CASE("host desired state lists what each host must run with spec and genera
        "WHERE host_id IS NULL",
        {{"v4", "running", "1", "create"}}},
   };
-  test::CheckProjectionScenario(Make<HostProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<HostProjection>, s) == "",
+                "the rows above differ");
 
   // A forced stop is visible to the host until the next request.
   test::ProjectionScenario stop;
   stop.given = {VmCreated("v1", "o1", "u1", "web-1"), Scheduled("v1", "h1"), Stop("v1", true, 2)};
   stop.expect = {{"SELECT desired, generation, last_action, force FROM host_desired_vms",
                   {{"stopped", "2", "stop", "t"}}}};
-  test::CheckProjectionScenario(Make<HostProjection>, stop);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<HostProjection>, stop) == "",
+                "the rows above differ");
 }
 
 TEST_CASE("organizations read model follows creation and renames and membership") {
@@ -374,7 +384,8 @@ TEST_CASE("organizations read model follows creation and renames and membership"
         {"o1", "u4", "member"},
         {"o2", "u4", "owner"}}},
   };
-  test::CheckProjectionScenario(Make<OrgProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<OrgProjection>, s) == "",
+                "the rows above differ");
 }
 
 TEST_CASE("users read model follows registration and display name changes") {
@@ -393,7 +404,8 @@ TEST_CASE("users read model follows registration and display name changes") {
            " AND updated_at = " + TimeOf(4),
        {{"u1"}}},
   };
-  test::CheckProjectionScenario(Make<UserProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<UserProjection>, s) == "",
+                "the rows above differ");
 }
 
 TEST_CASE("relationship tuples give a created VM its owner and organization") {
@@ -407,7 +419,8 @@ TEST_CASE("relationship tuples give a created VM its owner and organization") {
         {"vm", "v1", "owner", "user", "u1", ""},
         {"vm", "v2", "organization", "organization", "o2", ""},
         {"vm", "v2", "owner", "user", "u2", ""}}}};
-  test::CheckProjectionScenario(Make<RelationshipProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<RelationshipProjection>, s) == "",
+                "the rows above differ");
 }
 
 TEST_CASE("relationship tuples of a deleted VM are removed") {
@@ -418,7 +431,8 @@ TEST_CASE("relationship tuples of a deleted VM are removed") {
       {"SELECT entity_type, entity_id, relation, subject_type, subject_id "
        "FROM relationship_tuples ORDER BY 1, 2, 3",
        {{"vm", "v2", "organization", "organization", "o1"}, {"vm", "v2", "owner", "user", "u1"}}}};
-  test::CheckProjectionScenario(Make<RelationshipProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<RelationshipProjection>, s) == "",
+                "the rows above differ");
 }
 
 TEST_CASE("relationship tuples follow organization membership and ownership transfer") {
@@ -432,7 +446,8 @@ TEST_CASE("relationship tuples follow organization membership and ownership tran
     test::ProjectionScenario s;
     s.given = {created};
     s.expect = {{kTuples, {{"o1", "owner", "u1"}}}};
-    test::CheckProjectionScenario(Make<RelationshipProjection>, s);
+    CHECK_MESSAGE(test::ProjectionScenarioReport(Make<RelationshipProjection>, s) == "",
+                  "the rows above differ");
   }
   SUBCASE("members and owners are added and removed") {
     test::ProjectionScenario s;
@@ -445,7 +460,8 @@ TEST_CASE("relationship tuples follow organization membership and ownership tran
         OrgEvent("MemberRemoved", "o1", R"({"user_id":"u1","role":"owner"})"),
     };
     s.expect = {{kTuples, {{"o1", "member", "u2"}, {"o1", "owner", "u3"}}}};
-    test::CheckProjectionScenario(Make<RelationshipProjection>, s);
+    CHECK_MESSAGE(test::ProjectionScenarioReport(Make<RelationshipProjection>, s) == "",
+                  "the rows above differ");
   }
   SUBCASE("ownership transfer swaps owner and member") {
     test::ProjectionScenario s;
@@ -455,7 +471,8 @@ TEST_CASE("relationship tuples follow organization membership and ownership tran
         OrgEvent("OwnershipTransferred", "o1", R"({"from_user_id":"u1","to_user_id":"u2"})"),
     };
     s.expect = {{kTuples, {{"o1", "member", "u1"}, {"o1", "owner", "u2"}}}};
-    test::CheckProjectionScenario(Make<RelationshipProjection>, s);
+    CHECK_MESSAGE(test::ProjectionScenarioReport(Make<RelationshipProjection>, s) == "",
+                  "the rows above differ");
   }
 }
 
@@ -466,5 +483,6 @@ TEST_CASE("relationship tuples are found by subject through an index") {
       {"SELECT indexdef LIKE '%(subject_type, subject_id%' FROM pg_indexes "
        "WHERE indexname = 'relationship_tuples_subject'",
        {{"t"}}}};
-  test::CheckProjectionScenario(Make<RelationshipProjection>, s);
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<RelationshipProjection>, s) == "",
+                "the rows above differ");
 }

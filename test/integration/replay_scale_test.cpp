@@ -3,7 +3,6 @@
 // `--as-of` a middle position must show each VM as it was then.
 #include <doctest/doctest.h>
 
-
 #include "events/domain_commands.h"
 #include "events/scheduler_service.h"
 #include "projections/registry.h"

@@ -9,7 +9,7 @@
 //   s.given = {{"VmCreated", "vm-1", R"({"name":"web-1"})", R"({"actor":"user-7"})"}};
 //   s.expect = {{"SELECT actor, summary FROM audit_entries ORDER BY position",
 //                {{"user-7", "VmCreated name=web-1"}}}};
-//   test::CheckProjectionScenario(MakeAudit, s);
+//   CHECK(test::ProjectionScenarioReport(MakeAudit, s) == "");  // doctest prints the report
 //
 // Values are compared in PostgreSQL's text output; a NULL is test::kNull. Positions are 1..N
 // in the order of `given`. Use from the test thread only.
@@ -58,8 +58,9 @@ struct ProjectionScenario {
 std::string RunProjectionScenario(TestDatabase& db, const ProjectionFactory& make,
                                   const ProjectionScenario& scenario);
 
-// RunProjectionScenario on a fresh TestDatabase; a non-empty report fails the current test.
-void CheckProjectionScenario(const ProjectionFactory& make, const ProjectionScenario& scenario);
+// RunProjectionScenario on a fresh TestDatabase; "" when every expectation held.
+std::string ProjectionScenarioReport(const ProjectionFactory& make,
+                                     const ProjectionScenario& scenario);
 
 // A query's rows as text (kNull for NULL); an error fails the current test.
 Rows QueryRows(events::PgConnection& conn, const std::string& sql);
