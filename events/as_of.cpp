@@ -66,16 +66,11 @@ Result<std::string> StateAsOf(EventStore& store, const std::string& stream_id, i
     return Status::InvalidArgument("stream " + stream_id +
                                    " is not an aggregate (use vm-, org-, user- or host-)");
   }
-  int64_t from = 1;
-  for (;;) {
-    auto batch = store.ReadStream(stream_id, from, 1000);
-    if (!batch.ok()) return batch.status();
-    for (const auto& e : *batch) {
-      if (e.position > position) return Json(*state);
-      STRATO_RETURN_IF_ERROR(Fold(*state, e));
-    }
-    if (batch->size() < 1000) break;
-    from = batch->back().stream_version + 1;
+  auto history = ReadWholeStream(store, stream_id);
+  if (!history.ok()) return history.status();
+  for (const auto& e : *history) {
+    if (e.position > position) break;
+    STRATO_RETURN_IF_ERROR(Fold(*state, e));
   }
   return Json(*state);
 }

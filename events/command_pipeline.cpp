@@ -7,20 +7,6 @@ namespace strato::events {
 
 namespace {
 
-constexpr size_t kReadBatch = 1000;
-
-Result<std::vector<RecordedEvent>> LoadStream(EventStore& store, const std::string& stream_id) {
-  std::vector<RecordedEvent> all;
-  int64_t from = 1;
-  for (;;) {
-    auto batch = store.ReadStream(stream_id, from, kReadBatch);
-    if (!batch.ok()) return batch.status();
-    for (auto& e : *batch) all.push_back(std::move(e));
-    if (batch->size() < kReadBatch) return all;
-    from = all.back().stream_version + 1;
-  }
-}
-
 bool ConflictIsAbout(const Status& s, const std::string& stream_id) {
   return s.code() == Code::kConflict && s.message().rfind("stream " + stream_id + " ", 0) == 0;
 }
@@ -60,7 +46,7 @@ Result<CommandOutcome> CommandPipeline::Execute(const std::string& stream_id,
   const Uuid command_id = context.command_id.IsNil() ? Uuid::NewV4() : context.command_id;
   Status last_conflict;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    auto history = LoadStream(store_, stream_id);
+    auto history = ReadWholeStream(store_, stream_id);
     if (!history.ok()) return history.status().WithContext("loading " + stream_id);
     const int64_t version = history->empty() ? 0 : history->back().stream_version;
 
@@ -98,10 +84,7 @@ Result<CommandOutcome> CommandPipeline::Execute(const std::string& stream_id,
     AppendRequest req;
     req.command_id = command_id;
     if (!decision->events.empty()) {
-      StreamAppend main{
-          stream_id,
-          version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(version),
-          {}};
+      StreamAppend main{stream_id, ExpectedVersion::At(version), {}};
       for (const auto& d : decision->events) main.events.push_back({d.type, d.data, metadata});
       req.streams.push_back(std::move(main));
     }

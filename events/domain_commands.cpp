@@ -29,22 +29,6 @@ std::vector<Decided> ToDecided(const domain::Events& events) {
   return out;
 }
 
-Result<std::vector<RecordedEvent>> LoadAll(EventStore& store, const std::string& stream_id) {
-  std::vector<RecordedEvent> all;
-  int64_t from = 1;
-  for (;;) {
-    auto batch = store.ReadStream(stream_id, from, 1000);
-    if (!batch.ok()) return batch.status();
-    for (auto& e : *batch) all.push_back(std::move(e));
-    if (batch->size() < 1000) return all;
-    from = all.back().stream_version + 1;
-  }
-}
-
-ExpectedVersion ExpectAt(int64_t version) {
-  return version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(version);
-}
-
 // How many times a command races a concurrent change of a reservation before giving up.
 constexpr int kReservationAttempts = 5;
 
@@ -184,14 +168,15 @@ Result<CommandOutcome> DomainCommands::Vm(const CommandContext& ctx, const std::
               state->exists ? state->org_id : std::get<domain::CreateVm>(command).org_id;
           if (!wanted_name.empty() && wanted_name != state->name) {
             const std::string name_stream = domain::VmNameStreamId(org, wanted_name);
-            auto held = LoadAll(store_, name_stream);
+            auto held = ReadWholeStream(store_, name_stream);
             if (!held.ok()) return held.status();
             auto reservation = Fold<domain::VmNameReservation>(*held);
             if (!reservation.ok()) return reservation.status();
             auto reserve = domain::ReserveVmName(*reservation, vm_id, wanted_name);
             if (!reserve.ok()) return reserve.status();
             if (!reserve->empty()) {
-              d.also.push_back({name_stream, ExpectAt(reservation->version), ToDecided(*reserve),
+              d.also.push_back({name_stream, ExpectedVersion::At(reservation->version),
+                                ToDecided(*reserve),
                                 "a VM named " + wanted_name +
                                     " was just created in this organization; choose another "
                                     "name"});
@@ -202,12 +187,12 @@ Result<CommandOutcome> DomainCommands::Vm(const CommandContext& ctx, const std::
               (std::holds_alternative<domain::RenameVm>(command) && wanted_name != state->name);
           if (releases && state->exists && !state->name.empty()) {
             const std::string old_stream = domain::VmNameStreamId(org, state->name);
-            auto held = LoadAll(store_, old_stream);
+            auto held = ReadWholeStream(store_, old_stream);
             if (!held.ok()) return held.status();
             auto reservation = Fold<domain::VmNameReservation>(*held);
             if (!reservation.ok()) return reservation.status();
             if (reservation->held && reservation->vm_id == vm_id) {
-              d.also.push_back({old_stream, ExpectAt(reservation->version),
+              d.also.push_back({old_stream, ExpectedVersion::At(reservation->version),
                                 ToDecided({domain::VmNameReleasedEvent(vm_id)}),
                                 "the name " + state->name + " changed hands; try again"});
             }
@@ -222,7 +207,7 @@ Result<CommandOutcome> DomainCommands::Vm(const CommandContext& ctx, const std::
 }
 
 Result<domain::VmState> DomainCommands::LoadVm(const std::string& vm_id) {
-  auto history = LoadAll(store_, domain::VmStreamId(vm_id));
+  auto history = ReadWholeStream(store_, domain::VmStreamId(vm_id));
   if (!history.ok()) return history.status();
   return Fold<domain::VmState>(*history);
 }

@@ -40,6 +40,8 @@ struct ExpectedVersion {
   static ExpectedVersion Any() { return {Kind::kAny, 0}; }
   static ExpectedVersion NoStream() { return {Kind::kNoStream, 0}; }
   static ExpectedVersion Exact(int64_t v) { return {Kind::kExact, v}; }
+  // The stream as last read: version 0 means it did not exist.
+  static ExpectedVersion At(int64_t v) { return v == 0 ? NoStream() : Exact(v); }
   std::string ToString() const;
 };
 

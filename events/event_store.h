@@ -29,6 +29,9 @@ class EventStore {
   virtual Result<int64_t> LastPosition() = 0;
 };
 
+// Every event of one stream, in order (read in batches). Empty when the stream does not exist.
+Result<std::vector<RecordedEvent>> ReadWholeStream(EventStore& store, const std::string& stream_id);
+
 // Blocks until the log may hold events after `after_position`, or the timeout passes. It can
 // wake spuriously; callers re-read. One waiter per instance (not thread-safe).
 class AppendWaiter {

@@ -179,10 +179,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   store->reset();
-  if (std::getenv("BENCH_KEEP_DB") != nullptr) {
-    std::printf("kept database: %s\n", url->c_str());
-  } else {
-    test::DropDatabase(admin, *url);
-  }
+  test::DropDatabaseUnlessKept(admin, *url);
   return 0;
 }

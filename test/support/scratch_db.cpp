@@ -1,5 +1,8 @@
 #include "test/support/scratch_db.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "core/ids.h"
 #include "events/migrator.h"
 #include "events/pg.h"
@@ -37,6 +40,14 @@ void DropDatabase(const std::string& admin_url, const std::string& url) {
   if (admin.ok()) {
     (void)(*admin)->Run("DROP DATABASE IF EXISTS " + events::QuoteIdentifier(name) +
                         " WITH (FORCE)");
+  }
+}
+
+void DropDatabaseUnlessKept(const std::string& admin_url, const std::string& url) {
+  if (std::getenv("BENCH_KEEP_DB") != nullptr) {
+    std::printf("kept database: %s\n", url.c_str());
+  } else {
+    DropDatabase(admin_url, url);
   }
 }
 

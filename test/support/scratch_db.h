@@ -13,5 +13,7 @@ namespace strato::test {
 std::string WithDatabase(const std::string& url, const std::string& dbname);
 Result<std::string> CreateScratchDatabase(const std::string& admin_url, const std::string& prefix);
 void DropDatabase(const std::string& admin_url, const std::string& url);
+// For benchmarks: drops it, or with BENCH_KEEP_DB set keeps it and prints its URL.
+void DropDatabaseUnlessKept(const std::string& admin_url, const std::string& url);
 
 }  // namespace strato::test
