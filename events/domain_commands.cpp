@@ -53,8 +53,16 @@ const std::vector<CommandSpec>& CommandTable() {
        "organization",
        "organization:{id}#manage",
        {"OwnershipTransferred"}},
-      {"user.register", "user", "public", {"UserRegistered", "UsernameReserved"}},
+      {"user.register",
+       "user",
+       "public",
+       {"UserRegistered", "UsernameReserved", "PasskeyAdded", "PasskeyReserved"}},
       {"user.change_display_name", "user", "user:{id}#self", {"UserDisplayNameChanged"}},
+      {"user.add_passkey", "user", "user:{id}#self", {"PasskeyAdded", "PasskeyReserved"}},
+      {"user.remove_passkey", "user", "user:{id}#self", {"PasskeyRemoved"}},
+      // Made by the sign-in ceremony after it verified (or failed to verify) an assertion.
+      {"user.record_sign_in", "user", "public", {"UserSignedIn"}},
+      {"user.record_sign_in_failure", "user", "public", {"UserSignInFailed"}},
       {"host.register", "host", "host:{id}#self", {"HostRegistered"}},
       {"host.update_capacity", "host", "host:{id}#self", {"HostCapacityUpdated"}},
       {"host.cordon", "host", "host:{id}#manage", {"HostCordoned"}},
@@ -118,6 +126,16 @@ Result<CommandOutcome> DomainCommands::User(const CommandContext& ctx, const std
           d.also.push_back({domain::UsernameStreamId(reg->username), ExpectedVersion::NoStream(),
                             ToDecided({domain::UsernameReservedEvent(user_id)}),
                             "the username " + reg->username + " is taken; choose another"});
+        }
+        // A credential belongs to one user: its id is reserved when it is added.
+        for (const domain::DomainEvent& e : *events) {
+          if (e.type != "PasskeyAdded") continue;
+          domain::EventFields f(e);
+          std::string credential_id = f.Str("credential_id");
+          if (!f.status().ok()) return f.status();
+          d.also.push_back({domain::PasskeyStreamId(credential_id), ExpectedVersion::NoStream(),
+                            ToDecided({domain::PasskeyReservedEvent(user_id)}),
+                            "this passkey is already registered to an account"});
         }
         return d;
       });
@@ -210,6 +228,12 @@ Result<domain::VmState> DomainCommands::LoadVm(const std::string& vm_id) {
   auto history = ReadWholeStream(store_, domain::VmStreamId(vm_id));
   if (!history.ok()) return history.status();
   return Fold<domain::VmState>(*history);
+}
+
+Result<domain::UserState> DomainCommands::LoadUser(const std::string& user_id) {
+  auto history = ReadWholeStream(store_, domain::UserStreamId(user_id));
+  if (!history.ok()) return history.status();
+  return Fold<domain::UserState>(*history);
 }
 
 }  // namespace strato::events

@@ -45,6 +45,7 @@ class DomainCommands {
 
   // Current state of one aggregate, folded from its stream (for tools and tests).
   Result<domain::VmState> LoadVm(const std::string& vm_id);
+  Result<domain::UserState> LoadUser(const std::string& user_id);
 
  private:
   EventStore& store_;

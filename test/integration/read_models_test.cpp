@@ -408,6 +408,36 @@ TEST_CASE("users read model follows registration and display name changes") {
                 "the rows above differ");
 }
 
+TEST_CASE("passkeys read model follows added and removed passkeys and sign-ins") {
+  auto key = [](const std::string& id, const std::string& name) {
+    return R"({"credential_id":")" + id + R"(","public_key":"pQECAyYgASFY","algorithm":-7,)" +
+           R"("sign_count":0,"transports":"internal","backup_eligible":true,)" +
+           R"("backup_state":false,"aaguid":"00000000-0000-0000-0000-000000000000",)" +
+           R"("attestation_format":"none","name":")" + name + R"("})";
+  };
+  test::ProjectionScenario s;
+  s.given = {
+      {"UserRegistered", "user-u1", R"({"user_id":"u1","username":"ada","display_name":"Ada"})"},
+      {"PasskeyAdded", "user-u1", key("credA", "Laptop")},
+      {"PasskeyAdded", "user-u1", key("credB", "Phone")},
+      {"UserSignedIn", "user-u1",
+       R"({"credential_id":"credB","sign_count":7,"user_verified":true,"backup_state":true})"},
+      {"PasskeyRemoved", "user-u1", R"({"credential_id":"credA"})"},
+      {"UserSignInFailed", "user-u1",
+       R"({"credential_id":"credB","reason":"the signature does not verify"})"},
+  };
+  s.expect = {
+      {"SELECT credential_id, user_id, name, algorithm, sign_count, transports, backup_eligible, "
+       "backup_state, last_position FROM passkeys ORDER BY credential_id",
+       {{"credB", "u1", "Phone", "-7", "7", "internal", "t", "t", "4"}}},
+      {"SELECT credential_id FROM passkeys WHERE created_at = " + TimeOf(3) +
+           " AND last_used_at = " + TimeOf(4),
+       {{"credB"}}},
+  };
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<UserProjection>, s) == "",
+                "the rows above differ");
+}
+
 TEST_CASE("relationship tuples give a created VM its owner and organization") {
   test::ProjectionScenario s;
   s.given = {VmCreated("v1", "o1", "u1", "web-1"), VmCreated("v2", "o2", "u2", "web-1"),

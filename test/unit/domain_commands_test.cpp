@@ -99,6 +99,31 @@ TEST_CASE("usernames are unique by reservation") {
   CHECK(store.ReadStream("user-u2", 1, 10)->empty());
 }
 
+TEST_CASE("a passkey belongs to one user by reservation") {
+  MemoryEventStore store;
+  DomainCommands commands(store);
+  d::Passkey key;
+  key.credential_id = "AAAAAAAAAAAAAAAAAAAAAA";
+  key.public_key = "pQECAyYgASFYIA";
+  key.algorithm = -7;
+  key.attestation_format = "none";
+  REQUIRE(commands.User(As("u1"), "u1", d::RegisterUser{"u1", "alice", "Alice", key}).ok());
+  CHECK(store.ReadStream(d::PasskeyStreamId(key.credential_id), 1, 10)->size() == 1);
+  auto other = commands.User(As("u2"), "u2", d::RegisterUser{"u2", "bob", "Bob", key});
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.status().code() == Code::kAlreadyExists);
+  CHECK(other.status().message() == "this passkey is already registered to an account");
+  CHECK(store.ReadStream("user-u2", 1, 10)->empty());  // nothing of bob was stored
+  CHECK(store.ReadStream("username-bob", 1, 10)->empty());
+  REQUIRE(commands.User(As("u2"), "u2", d::RegisterUser{"u2", "bob", "Bob", std::nullopt}).ok());
+  auto add = commands.User(As("u2"), "u2", d::AddPasskey{key});
+  CHECK(add.status().code() == Code::kAlreadyExists);
+  auto user = commands.LoadUser("u1");
+  REQUIRE(user.ok());
+  REQUIRE(user->passkeys.size() == 1);
+  CHECK(user->passkeys[0].credential_id == key.credential_id);
+}
+
 TEST_CASE("organizations and hosts go through the same pipeline") {
   MemoryEventStore store;
   DomainCommands commands(store);
