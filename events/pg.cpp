@@ -231,6 +231,10 @@ bool PgConnection::Healthy() const {
   return PQstatus(conn_) == CONNECTION_OK;
 }
 
+bool PgConnection::Idle() const {
+  return Healthy() && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
 Status PgConnection::Listen(const std::string& channel) {
   return Run("LISTEN " + QuoteIdentifier(channel));
 }

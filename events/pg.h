@@ -67,6 +67,8 @@ class PgConnection {
 
   // True when the session is still usable (false after the server went away).
   bool Healthy() const;
+  // Healthy and outside any transaction (nothing left open by the last user).
+  bool Idle() const;
   // SQLSTATE of the last failed statement ("" when none).
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 

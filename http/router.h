@@ -1,0 +1,82 @@
+// Router: the route table. Every route is declared with the access it needs — public, any
+// signed-in user, or a permission on an entity found from the path ("vm:{id}#stop") — and the
+// server refuses to start while any route is undeclared or names a permission the schema does
+// not define (Validate). The table is also what the OpenAPI document and the route-walking
+// authorization test are built from.
+//
+// Build the table on one thread, then Find from any number of threads (read-only).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "http/request.h"
+
+namespace strato::http {
+
+class Access {
+ public:
+  enum class Kind { kUndeclared, kPublic, kSignedIn, kPermission };
+
+  Access() = default;  // undeclared: Router::Validate refuses it
+  static Access Public() { return Access(Kind::kPublic); }
+  static Access SignedIn() { return Access(Kind::kSignedIn); }
+  // "vm:{id}#stop": entity type vm, its id from path parameter "id", permission stop.
+  static Access Permission(std::string_view spec);
+
+  Kind kind() const { return kind_; }
+  const std::string& entity_type() const { return entity_type_; }
+  const std::string& id_param() const { return id_param_; }
+  const std::string& permission() const { return permission_; }
+  const std::string& spec() const { return spec_; }
+  std::string Describe() const;  // "public", "signed in", "vm:{id}#stop"
+
+ private:
+  explicit Access(Kind k) : kind_(k) {}
+  Kind kind_ = Kind::kUndeclared;
+  std::string entity_type_, id_param_, permission_, spec_;
+  std::string parse_error_;
+  friend class Router;
+};
+
+using Handler = std::function<Response(Request&)>;
+
+struct Route {
+  std::string method;   // "GET", "POST", ...
+  std::string pattern;  // "/api/v1/vms/{id}": literal segments and {name} parameters
+  Access access;
+  Handler handler;
+  std::string summary;        // one line, for the OpenAPI document
+  bool rate_limited = false;  // per client address (ceremony starts)
+};
+
+class Router {
+ public:
+  void Add(Route route);
+
+  // Every reason the table cannot be served, as one sentence per route, or Ok. `permission_exists`
+  // answers whether the schema defines permission P on entity type T (null: not checked).
+  Status Validate(const std::function<bool(std::string_view type, std::string_view permission)>&
+                      permission_exists) const;
+
+  struct Match {
+    const Route* route = nullptr;  // null: nothing matched
+    bool other_method = false;     // the path exists with other methods
+    std::map<std::string, std::string> params;
+  };
+  Match Find(std::string_view method, std::string_view path) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Splits "/a/{b}/c" into segments; empty segments are kept so "/a//b" never matches "/a/b".
+std::vector<std::string_view> PathSegments(std::string_view path);
+
+}  // namespace strato::http

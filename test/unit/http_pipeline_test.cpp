@@ -1,0 +1,231 @@
+#include <doctest/doctest.h>
+
+#include "http/pipeline.h"
+#include "http/router.h"
+
+using namespace strato;
+using namespace strato::http;
+
+namespace {
+
+// A cookie "good" signs in user u1 with CSRF token "csrf-1"; a bearer token "tok" signs in u2
+// without a cookie.
+class FakeAuthenticator final : public Authenticator {
+ public:
+  Result<std::optional<Principal>> Authenticate(const Request& r) override {
+    if (r.Cookie(kSessionCookie) == "good") {
+      return std::optional<Principal>(Principal{"u1", "ada", "s1", "csrf-1", true});
+    }
+    if (r.Header("Authorization") == "Bearer tok") {
+      return std::optional<Principal>(Principal{"u2", "bob", "t1", "", false});
+    }
+    return std::optional<Principal>();
+  }
+};
+
+// u1 owns vm-a; nobody else may do anything.
+class FakeAuthorizer final : public Authorizer {
+ public:
+  Result<bool> Check(const Principal& who, std::string_view type, std::string_view id,
+                     std::string_view permission) override {
+    ++checks;
+    last = std::string(type) + ":" + std::string(id) + "#" + std::string(permission);
+    return who.user_id == "u1" && type == "vm" && id == "vm-a";
+  }
+  int checks = 0;
+  std::string last;
+};
+
+Route R(std::string method, std::string pattern, Access access, std::string body = "ok") {
+  Route r;
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  r.access = std::move(access);
+  r.handler = [body](Request& req) {
+    return Response::Json(200,
+                          "\"" + body + (req.params.count("id") ? req.params["id"] : "") + "\"");
+  };
+  return r;
+}
+
+struct Fixture {
+  Router router;
+  FakeAuthenticator authn;
+  FakeAuthorizer authz;
+  RateLimiter limiter{2, 60};
+  Fixture() {
+    router.Add(R("GET", "/healthz", Access::Public()));
+    router.Add(R("GET", "/api/v1/me", Access::SignedIn()));
+    router.Add(R("GET", "/api/v1/vms/{id}", Access::Permission("vm:{id}#read"), "vm "));
+    router.Add(R("POST", "/api/v1/vms/{id}/stop", Access::Permission("vm:{id}#stop"), "stopped "));
+    router.Add(R("GET", "/vms/{id}", Access::Permission("vm:{id}#read"), "page "));
+    router.Add(R("GET", "/vms/new", Access::SignedIn(), "new form"));
+    Route limited = R("POST", "/auth/login/options", Access::Public());
+    limited.rate_limited = true;
+    router.Add(limited);
+  }
+  Response Call(std::string method, std::string path,
+                std::vector<std::pair<std::string, std::string>> headers = {},
+                std::string body = "") {
+    Pipeline p(router, authn, authz, limiter);
+    Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.client_address = "127.0.0.1";
+    r.body = std::move(body);
+    for (auto& [k, v] : headers) r.headers.emplace(k, v);
+    return p.Handle(r);
+  }
+};
+
+std::string HeaderOf(const Response& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("the route table refuses undeclared routes and unknown permissions") {
+  Router router;
+  Route undeclared;
+  undeclared.method = "GET";
+  undeclared.pattern = "/secret";
+  undeclared.handler = [](Request&) { return Response::NoContent(); };
+  router.Add(undeclared);
+  router.Add(R("GET", "/vms/{id}", Access::Permission("vm:{vm}#read")));
+  router.Add(R("GET", "/orgs/{id}", Access::Permission("organization:{id}#fly")));
+  router.Add(R("GET", "/bad/{id}", Access::Permission("vm-read")));
+  Status s =
+      router.Validate([](std::string_view type, std::string_view perm) { return perm != "fly"; });
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("GET /secret: it does not declare who may call it") != std::string::npos);
+  CHECK(s.message().find("GET /vms/{id}: its permission takes the id from {vm}, which is not in "
+                         "the path") != std::string::npos);
+  CHECK(s.message().find("GET /orgs/{id}: the schema defines no permission fly on entity "
+                         "organization") != std::string::npos);
+  CHECK(s.message().find("\"vm-read\" is not of the form type:{param}#permission") !=
+        std::string::npos);
+
+  Fixture f;
+  CHECK(f.router.Validate([](std::string_view, std::string_view) { return true; }).ok());
+}
+
+TEST_CASE("routes match literal segments before parameters and decode parameters") {
+  Fixture f;
+  auto m = f.router.Find("GET", "/vms/new");
+  REQUIRE(m.route != nullptr);
+  CHECK(m.route->pattern == "/vms/new");
+  m = f.router.Find("GET", "/vms/web%201");
+  REQUIRE(m.route != nullptr);
+  CHECK(m.params["id"] == "web 1");
+  CHECK(f.router.Find("GET", "/vms/").route == nullptr);
+  CHECK(f.router.Find("GET", "/vms/a/b").route == nullptr);
+  auto wrong = f.router.Find("DELETE", "/vms/x");
+  CHECK(wrong.route == nullptr);
+  CHECK(wrong.other_method);
+}
+
+TEST_CASE("the pipeline answers 401 for the API and redirects pages to sign-in") {
+  Fixture f;
+  CHECK(f.Call("GET", "/healthz").status == 200);
+  Response api = f.Call("GET", "/api/v1/me");
+  CHECK(api.status == 401);
+  CHECK(api.body.find("\"code\":\"unauthenticated\"") != std::string::npos);
+  Response page = f.Call("GET", "/vms/vm-a", {{"Accept", "text/html"}});
+  CHECK(page.status == 303);
+  CHECK(HeaderOf(page, "Location") == "/signin?next=/vms/vm-a");
+  Response htmx = f.Call("GET", "/vms/vm-a", {{"HX-Request", "true"}});
+  CHECK(HeaderOf(htmx, "HX-Redirect") == "/signin?next=/vms/vm-a");
+  CHECK(f.authz.checks == 0);  // nobody signed in: no permission was even asked
+}
+
+TEST_CASE("the pipeline checks the declared permission on the entity from the path") {
+  Fixture f;
+  Response mine = f.Call("GET", "/api/v1/vms/vm-a", {{"Cookie", "strato_session=good"}});
+  CHECK(mine.status == 200);
+  CHECK(mine.body == "\"vm vm-a\"");
+  CHECK(f.authz.last == "vm:vm-a#read");
+  Response other = f.Call("GET", "/api/v1/vms/vm-b", {{"Cookie", "strato_session=good"}});
+  CHECK(other.status == 403);
+  CHECK(other.body.find("you may not read this vm (vm-b)") != std::string::npos);
+  Response page =
+      f.Call("GET", "/vms/vm-b", {{"Cookie", "a=b; strato_session=good"}, {"Accept", "text/html"}});
+  CHECK(page.status == 403);
+  CHECK(page.content_type.rfind("text/html", 0) == 0);
+  CHECK(page.body.find("you may not read this vm (vm-b)") != std::string::npos);
+}
+
+TEST_CASE("state changes with a session cookie need the CSRF token") {
+  Fixture f;
+  Response none = f.Call("POST", "/api/v1/vms/vm-a/stop", {{"Cookie", "strato_session=good"}});
+  CHECK(none.status == 403);
+  CHECK(none.body.find("security token (CSRF)") != std::string::npos);
+  CHECK(f.authz.checks == 0);
+  Response wrong = f.Call("POST", "/api/v1/vms/vm-a/stop",
+                          {{"Cookie", "strato_session=good"}, {"X-CSRF-Token", "csrf-2"}});
+  CHECK(wrong.status == 403);
+  Response header = f.Call("POST", "/api/v1/vms/vm-a/stop",
+                           {{"Cookie", "strato_session=good"}, {"X-CSRF-Token", "csrf-1"}});
+  CHECK(header.status == 200);
+  Response form = f.Call(
+      "POST", "/api/v1/vms/vm-a/stop",
+      {{"Cookie", "strato_session=good"}, {"Content-Type", "application/x-www-form-urlencoded"}},
+      "x=1&csrf_token=csrf-1");
+  CHECK(form.status == 200);
+  // A bearer token is not sent by the browser on its own: no CSRF token is needed, but the
+  // permission still is.
+  Response bearer = f.Call("POST", "/api/v1/vms/vm-a/stop", {{"Authorization", "Bearer tok"}});
+  CHECK(bearer.status == 403);
+  CHECK(bearer.body.find("you may not stop") != std::string::npos);
+}
+
+TEST_CASE("unknown paths are 404 and known paths with another method are refused") {
+  Fixture f;
+  Response missing = f.Call("GET", "/api/v1/nothing");
+  CHECK(missing.status == 404);
+  CHECK(missing.body.find("\"code\":\"not_found\"") != std::string::npos);
+  Response method = f.Call("DELETE", "/api/v1/vms/vm-a");
+  CHECK(method.status == 400);
+  CHECK(method.body.find("the method DELETE is not allowed on /api/v1/vms/vm-a") !=
+        std::string::npos);
+}
+
+TEST_CASE("ceremony starts are rate-limited per client address") {
+  Fixture f;
+  CHECK(f.Call("POST", "/auth/login/options").status == 200);
+  CHECK(f.Call("POST", "/auth/login/options").status == 200);
+  Response third = f.Call("POST", "/auth/login/options");
+  CHECK(third.status == 429);
+  CHECK(HeaderOf(third, "Retry-After") == "60");
+  CHECK(f.Call("GET", "/healthz").status == 200);  // other routes are not limited
+}
+
+TEST_CASE("a token bucket refills with time") {
+  ManualClock clock(FromUnixMicros(1'700'000'000'000'000));
+  RateLimiter limiter(1, 60, clock);
+  CHECK(limiter.Allow("a"));
+  CHECK_FALSE(limiter.Allow("a"));
+  CHECK(limiter.Allow("b"));
+  clock.Advance(std::chrono::seconds(1));
+  CHECK(limiter.Allow("a"));
+}
+
+TEST_CASE("requests read cookies and form fields and escape HTML") {
+  Request r;
+  r.headers.emplace("cookie", "a=1; strato_session=tok en ; b=2");
+  r.headers.emplace("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+  r.body = "name=web+1&csrf_token=x%2Fy&bad=%zz";
+  CHECK(r.Cookie("strato_session") == "tok en");
+  CHECK(r.Cookie("missing") == "");
+  CHECK(r.FormField("name") == "web 1");
+  CHECK(r.FormField("csrf_token") == "x/y");
+  CHECK(r.FormField("bad") == "");
+  CHECK_FALSE(UrlDecode("%4").has_value());
+  CHECK(HtmlEscape("<a href=\"x\">'&'</a>") ==
+        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  CHECK(HttpStatusFor(Code::kConflict) == 409);
+  CHECK(JsonError(Status::NotFound("no VM named web-1")).body ==
+        R"({"error":{"code":"not_found","message":"no VM named web-1","details":{}}})");
+}
