@@ -136,7 +136,64 @@ Result<ServeConfig> ReadServeConfig(const Env& env) {
   auto addr = ReadHttpAddr(env);
   if (!addr.ok()) return addr.status();
   c.http_addr = *addr;
+  auto rp = ReadRelyingPartyConfig(env, c.environment);
+  if (!rp.ok()) return rp.status();
+  c.relying_party = *rp;
   return c;
+}
+
+Result<RelyingPartyConfig> ReadRelyingPartyConfig(const Env& env, Environment environment) {
+  RelyingPartyConfig rp;
+  const bool dev = environment == Environment::kDevelopment;
+  rp.id = env.Get("WEBAUTHN_RELYING_PARTY_ID").value_or("");
+  rp.name = env.Get("WEBAUTHN_RELYING_PARTY_NAME").value_or("Strato");
+  std::string origins = env.Get("WEBAUTHN_RELYING_PARTY_ORIGIN").value_or("");
+  if (rp.id.empty()) {
+    if (!dev) {
+      return Status::InvalidArgument(
+          "WEBAUTHN_RELYING_PARTY_ID is not set; set it to the domain people use to reach "
+          "Strato (e.g. cloud.example.com)");
+    }
+    rp.id = "localhost";
+  }
+  for (char ch : rp.id) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+    if (!ok) {
+      return Status::InvalidArgument("WEBAUTHN_RELYING_PARTY_ID \"" + rp.id +
+                                     "\" is not a lowercase domain name");
+    }
+  }
+  if (rp.name.empty() || rp.name.size() > 64) {
+    return Status::InvalidArgument("WEBAUTHN_RELYING_PARTY_NAME must be 1 to 64 characters long");
+  }
+  size_t start = 0;
+  while (start <= origins.size() && !origins.empty()) {
+    size_t comma = origins.find(',', start);
+    std::string o =
+        origins.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!o.empty() && o.front() == ' ') o.erase(0, 1);
+    while (!o.empty() && o.back() == ' ') o.pop_back();
+    bool https = o.rfind("https://", 0) == 0;
+    bool http = o.rfind("http://", 0) == 0;
+    if (!https && !(http && dev)) {
+      return Status::InvalidArgument("WEBAUTHN_RELYING_PARTY_ORIGIN holds \"" + o +
+                                     "\"; each origin must start with https:// (http:// only in "
+                                     "development)");
+    }
+    if (o.back() == '/') {
+      return Status::InvalidArgument("WEBAUTHN_RELYING_PARTY_ORIGIN holds \"" + o +
+                                     "\"; an origin has no path, not even a trailing /");
+    }
+    rp.origins.push_back(o);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (rp.origins.empty() && !dev) {
+    return Status::InvalidArgument(
+        "WEBAUTHN_RELYING_PARTY_ORIGIN is not set; set it to the origin people use, e.g. "
+        "https://cloud.example.com");
+  }
+  return rp;
 }
 
 }  // namespace strato

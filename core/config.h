@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -56,12 +57,24 @@ Result<HostPort> ReadHttpAddr(const Env& env);
 Result<int64_t> ReadInt(const Env& env, const std::string& name, int64_t fallback, int64_t min,
                         int64_t max);
 
+// The WebAuthn relying party: WEBAUTHN_RELYING_PARTY_ID (a domain), _NAME (shown by the
+// browser), _ORIGIN (one or more exact origins, comma-separated). In development they default
+// to localhost, "Strato" and http://localhost:<served port> (origins empty until the port is
+// known); in production ID and ORIGIN are required.
+struct RelyingPartyConfig {
+  std::string id;
+  std::string name;
+  std::vector<std::string> origins;
+};
+Result<RelyingPartyConfig> ReadRelyingPartyConfig(const Env& env, Environment environment);
+
 // Everything `strato serve` needs.
 struct ServeConfig {
   std::string database_url;
   std::string nats_url;
   Environment environment = Environment::kProduction;
   HostPort http_addr;
+  RelyingPartyConfig relying_party;
 };
 Result<ServeConfig> ReadServeConfig(const Env& env);
 

@@ -92,4 +92,13 @@ std::string Uuid::ToString() const {
   return s;
 }
 
+Uuid Uuid::NameBased(std::string_view name) {
+  std::array<uint8_t, 16> b{};
+  crypto_generichash(b.data(), b.size(), reinterpret_cast<const unsigned char*>(name.data()),
+                     name.size(), nullptr, 0);
+  b[6] = static_cast<uint8_t>((b[6] & 0x0F) | 0x80);  // version 8
+  b[8] = static_cast<uint8_t>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  return Uuid(b);
+}
+
 }  // namespace strato

@@ -20,6 +20,9 @@ class Uuid {
   // Version 7: 48-bit Unix milliseconds, then random bits.
   static Uuid NewV7();
   static Uuid NewV7At(int64_t unix_ms);
+  // Version 8 (custom), derived from a name with BLAKE2b-128: the same name always gives the
+  // same id (for idempotency keys and ids derived from stable names).
+  static Uuid NameBased(std::string_view name);
   // Accepts the canonical 8-4-4-4-12 form, either case.
   static Result<Uuid> Parse(std::string_view text);
 

@@ -25,30 +25,29 @@ constexpr const char* kRemoveMemberSql =
 
 }  // namespace
 
-Status RelationshipProjection::Plan(const events::RecordedEvent& e,
-                                    std::vector<events::PgStatement>& out) const {
+Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent& e) {
+  std::vector<TupleChange> out;
   const std::string_view category = e.Category();
-  if (category != "vm" && category != "org") return Status::Ok();
+  if (category != "vm" && category != "org") return out;
   domain::DomainEvent de{e.type, e.data};
   domain::EventFields f(de);
   const std::string id = StreamEntityId(e);
-  auto add = [&](const std::string& entity_type, const std::string& entity_id,
-                 const std::string& relation, const std::string& subject_type,
-                 const std::string& subject_id) {
-    out.push_back(
-        {name_ + "_add", kAddSql, {entity_type, entity_id, relation, subject_type, subject_id}});
+  using K = TupleChange::Kind;
+  auto add = [&](std::string entity_type, std::string entity_id, std::string relation,
+                 std::string subject_type, std::string subject_id) {
+    out.push_back({K::kAdd, std::move(entity_type), std::move(entity_id), std::move(relation),
+                   std::move(subject_type), std::move(subject_id)});
   };
-  auto remove_member = [&](const std::string& user_id) {
-    out.push_back({name_ + "_remove_member", kRemoveMemberSql, {id, user_id}});
+  auto remove_member = [&](std::string user_id) {
+    out.push_back({K::kRemoveMember, "organization", id, "", "user", std::move(user_id)});
   };
-
   if (category == "vm") {
     if (e.type == "VmCreated") {
       const std::string vm = f.Str("vm_id");
       add("vm", vm, "owner", "user", f.Str("owner_id"));
       add("vm", vm, "organization", "organization", f.Str("org_id"));
     } else if (e.type == "VmDeleteRequested") {
-      out.push_back({name_ + "_remove_entity", kRemoveEntitySql, {"vm", id}});
+      out.push_back({K::kRemoveEntity, "vm", id, "", "", ""});
     }
   } else if (e.type == "OrganizationCreated") {
     add("organization", f.Str("org_id"), "owner", "user", f.Str("owner_id"));
@@ -65,7 +64,31 @@ Status RelationshipProjection::Plan(const events::RecordedEvent& e,
     add("organization", id, "member", "user", from);
     add("organization", id, "owner", "user", to);
   }
-  return f.status();
+  STRATO_RETURN_IF_ERROR(f.status());
+  return out;
+}
+
+Status RelationshipProjection::Plan(const events::RecordedEvent& e,
+                                    std::vector<events::PgStatement>& out) const {
+  auto changes = RelationshipChanges(e);
+  if (!changes.ok()) return changes.status();
+  for (TupleChange& c : *changes) {
+    switch (c.kind) {
+      case TupleChange::Kind::kAdd:
+        out.push_back({name_ + "_add",
+                       kAddSql,
+                       {std::move(c.entity_type), std::move(c.entity_id), std::move(c.relation),
+                        std::move(c.subject_type), std::move(c.subject_id)}});
+        break;
+      case TupleChange::Kind::kRemoveEntity:
+        out.push_back({name_ + "_remove_entity", kRemoveEntitySql, {c.entity_type, c.entity_id}});
+        break;
+      case TupleChange::Kind::kRemoveMember:
+        out.push_back({name_ + "_remove_member", kRemoveMemberSql, {c.entity_id, c.subject_id}});
+        break;
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace strato::projections
@@ -78,49 +101,29 @@ namespace {
 class RelationshipBulk final : public BulkFold {
  public:
   Status Add(const events::RecordedEvent& e) override {
-    const std::string_view category = e.Category();
-    if (category != "vm" && category != "org") return Status::Ok();
-    domain::DomainEvent de{e.type, e.data};
-    domain::EventFields f(de);
-    const std::string id = StreamEntityId(e);
-    auto remove_member = [&](const std::string& user) {
-      tuples_.erase({"organization", id, "owner", "user", user});
-      tuples_.erase({"organization", id, "member", "user", user});
-    };
-    if (category == "vm") {
-      if (e.type == "VmCreated") {
-        std::string vm = f.Str("vm_id"), owner = f.Str("owner_id"), org = f.Str("org_id");
-        STRATO_RETURN_IF_ERROR(f.status());
-        tuples_.insert({"vm", vm, "owner", "user", owner});
-        tuples_.insert({"vm", vm, "organization", "organization", org});
-      } else if (e.type == "VmDeleteRequested") {
-        auto it = tuples_.lower_bound({"vm", id, "", "", ""});
-        while (it != tuples_.end() && std::get<0>(*it) == "vm" && std::get<1>(*it) == id) {
-          it = tuples_.erase(it);
+    auto changes = RelationshipChanges(e);
+    if (!changes.ok()) return changes.status();
+    for (TupleChange& c : *changes) {
+      switch (c.kind) {
+        case TupleChange::Kind::kAdd:
+          tuples_.insert({std::move(c.entity_type), std::move(c.entity_id), std::move(c.relation),
+                          std::move(c.subject_type), std::move(c.subject_id)});
+          break;
+        case TupleChange::Kind::kRemoveEntity: {
+          auto it = tuples_.lower_bound({c.entity_type, c.entity_id, "", "", ""});
+          while (it != tuples_.end() && std::get<0>(*it) == c.entity_type &&
+                 std::get<1>(*it) == c.entity_id) {
+            it = tuples_.erase(it);
+          }
+          break;
         }
+        case TupleChange::Kind::kRemoveMember:
+          tuples_.erase({"organization", c.entity_id, "owner", "user", c.subject_id});
+          tuples_.erase({"organization", c.entity_id, "member", "user", c.subject_id});
+          break;
       }
-    } else if (e.type == "OrganizationCreated") {
-      std::string org = f.Str("org_id"), owner = f.Str("owner_id");
-      STRATO_RETURN_IF_ERROR(f.status());
-      tuples_.insert({"organization", org, "owner", "user", owner});
-    } else if (e.type == "MemberAdded") {
-      std::string user = f.Str("user_id"), role = f.Str("role");
-      STRATO_RETURN_IF_ERROR(f.status());
-      remove_member(user);
-      tuples_.insert({"organization", id, role, "user", user});
-    } else if (e.type == "MemberRemoved") {
-      std::string user = f.Str("user_id");
-      STRATO_RETURN_IF_ERROR(f.status());
-      remove_member(user);
-    } else if (e.type == "OwnershipTransferred") {
-      std::string from = f.Str("from_user_id"), to = f.Str("to_user_id");
-      STRATO_RETURN_IF_ERROR(f.status());
-      remove_member(from);
-      remove_member(to);
-      tuples_.insert({"organization", id, "member", "user", from});
-      tuples_.insert({"organization", id, "owner", "user", to});
     }
-    return f.status();
+    return Status::Ok();
   }
   Status Write(events::PgConnection& tx) override {
     events::PgCopyText rows;

@@ -23,6 +23,20 @@
 
 namespace strato::projections {
 
+// What one event does to the tuples (subject_relation is always '' here). The projection, its
+// bulk fold and the authorization engine's in-memory feed all apply these, so they cannot
+// disagree.
+struct TupleChange {
+  enum class Kind {
+    kAdd,           // entity_type:entity_id#relation@subject_type:subject_id
+    kRemoveEntity,  // every tuple of entity_type:entity_id
+    kRemoveMember,  // organization:entity_id#owner and #member of user:subject_id
+  };
+  Kind kind;
+  std::string entity_type, entity_id, relation, subject_type, subject_id;
+};
+Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent& e);
+
 class RelationshipProjection final : public PlannedProjection {
  public:
   static constexpr const char* kName = "relationships";

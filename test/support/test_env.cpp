@@ -15,7 +15,7 @@ namespace strato::test {
 std::string RequireEnv(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') {
-    FAIL(name << " is not set: integration tests need the servers started by ./ops/test");
+    FAIL(std::string(name) << " is not set: integration tests need the servers started by ./ops/test");
   }
   return v;
 }

@@ -57,3 +57,42 @@ TEST_CASE("integers are range-checked") {
   CHECK_FALSE(ReadInt(MapEnv{{"N", "11"}}, "N", 5, 1, 10).ok());
   CHECK_FALSE(ReadInt(MapEnv{{"N", "7x"}}, "N", 5, 1, 10).ok());
 }
+
+TEST_CASE("the relying party defaults to localhost in development and is required in production") {
+  auto dev = ReadRelyingPartyConfig(MapEnv{}, Environment::kDevelopment);
+  REQUIRE(dev.ok());
+  CHECK(dev->id == "localhost");
+  CHECK(dev->name == "Strato");
+  CHECK(dev->origins.empty());  // filled with the served port
+
+  auto prod = ReadRelyingPartyConfig(MapEnv{}, Environment::kProduction);
+  REQUIRE_FALSE(prod.ok());
+  CHECK(prod.status().message().find("WEBAUTHN_RELYING_PARTY_ID is not set") == 0);
+
+  auto set =
+      ReadRelyingPartyConfig(MapEnv{{"WEBAUTHN_RELYING_PARTY_ID", "cloud.example.com"},
+                                    {"WEBAUTHN_RELYING_PARTY_NAME", "Example Cloud"},
+                                    {"WEBAUTHN_RELYING_PARTY_ORIGIN",
+                                     "https://cloud.example.com, https://admin.cloud.example.com"}},
+                             Environment::kProduction);
+  REQUIRE(set.ok());
+  CHECK(set->id == "cloud.example.com");
+  CHECK(set->name == "Example Cloud");
+  CHECK(set->origins ==
+        std::vector<std::string>{"https://cloud.example.com", "https://admin.cloud.example.com"});
+
+  auto http =
+      ReadRelyingPartyConfig(MapEnv{{"WEBAUTHN_RELYING_PARTY_ID", "cloud.example.com"},
+                                    {"WEBAUTHN_RELYING_PARTY_ORIGIN", "http://cloud.example.com"}},
+                             Environment::kProduction);
+  REQUIRE_FALSE(http.ok());
+  CHECK(http.status().message().find("must start with https://") != std::string::npos);
+  auto path = ReadRelyingPartyConfig(
+      MapEnv{{"WEBAUTHN_RELYING_PARTY_ORIGIN", "https://cloud.example.com/"}},
+      Environment::kDevelopment);
+  CHECK(path.status().message().find("an origin has no path") != std::string::npos);
+  auto bad_id = ReadRelyingPartyConfig(MapEnv{{"WEBAUTHN_RELYING_PARTY_ID", "Cloud Example"}},
+                                       Environment::kDevelopment);
+  CHECK(bad_id.status().message() ==
+        "WEBAUTHN_RELYING_PARTY_ID \"Cloud Example\" is not a lowercase domain name");
+}
