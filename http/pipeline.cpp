@@ -44,6 +44,13 @@ Response Pipeline::Refuse(const Request& request, const Status& why) const {
   if (!request.WantsHtml()) return JsonError(why);
   if (why.code() == Code::kUnauthenticated) {
     std::string next = request.path;
+    if (!request.query.empty()) {
+      char sep = '?';
+      for (const auto& [k, v] : request.query) {
+        next += sep + UrlEncode(k) + "=" + UrlEncode(v);
+        sep = '&';
+      }
+    }
     if (request.method != "GET") next = "/";
     if (!request.Header("HX-Request").empty()) {
       // htmx follows HX-Redirect with a full navigation.

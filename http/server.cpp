@@ -14,7 +14,45 @@ struct HttpServer::Impl {
   httplib::Server server;
   std::thread thread;
   std::vector<ReadinessCheck> checks;
+  Pipeline* pipeline = nullptr;
+  size_t max_body_bytes = 1 << 20;
 };
+
+namespace {
+
+Request FromHttplib(const httplib::Request& in) {
+  Request r;
+  r.method = in.method;
+  r.path = in.path;
+  for (const auto& [k, v] : in.headers) r.headers.emplace(k, v);
+  for (const auto& [k, v] : in.params) r.query.emplace(k, v);
+  r.body = in.body;
+  r.client_address = in.remote_addr;
+  return r;
+}
+
+void ToHttplib(const Response& in, httplib::Response& out) {
+  out.status = in.status;
+  for (const auto& [k, v] : in.headers) out.headers.emplace(k, v);
+  // Pages and API answers alike: no sniffing, no framing, no referrer leaks.
+  out.set_header("X-Content-Type-Options", "nosniff");
+  out.set_header("X-Frame-Options", "DENY");
+  out.set_header("Referrer-Policy", "same-origin");
+  if (in.content_type.rfind("text/html", 0) == 0) {
+    out.set_header("Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    out.set_header("Cache-Control", "no-store");
+  }
+  if (!in.content_type.empty()) out.set_content(in.body, in.content_type);
+}
+
+}  // namespace
+
+void HttpServer::SetPipeline(Pipeline* pipeline, size_t max_body_bytes) {
+  impl_->pipeline = pipeline;
+  impl_->max_body_bytes = max_body_bytes;
+}
 
 HttpServer::HttpServer(HostPort addr, std::vector<ReadinessCheck> checks)
     : impl_(std::make_unique<Impl>()), addr_(std::move(addr)) {
@@ -23,6 +61,24 @@ HttpServer::HttpServer(HostPort addr, std::vector<ReadinessCheck> checks)
 
 HttpServer::~HttpServer() {
   Stop();
+}
+
+Status HttpServer::Bind() {
+  auto& srv = impl_->server;
+  if (addr_.port == 0) {
+    int p = srv.bind_to_any_port(addr_.host);
+    if (p < 0) return Status::Unavailable("cannot listen on " + addr_.host + ": no free port");
+    port_ = p;
+  } else {
+    if (!srv.bind_to_port(addr_.host, addr_.port)) {
+      return Status::Unavailable("cannot listen on " + addr_.host + ":" +
+                                 std::to_string(addr_.port) +
+                                 " (is another process using it? set STRATO_HTTP_ADDR)");
+    }
+    port_ = addr_.port;
+  }
+  bound_ = true;
+  return Status::Ok();
 }
 
 Status HttpServer::Start() {
@@ -51,26 +107,41 @@ Status HttpServer::Start() {
     res.status = ready ? 200 : 503;
     res.set_content(buf.GetString(), "application/json");
   });
+  if (impl_->pipeline != nullptr) {
+    srv.set_payload_max_length(impl_->max_body_bytes);
+    auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+      Request r = FromHttplib(req);
+      ToHttplib(impl_->pipeline->Handle(r), res);
+    };
+    srv.Get(".*", handle);
+    srv.Post(".*", handle);
+    srv.Put(".*", handle);
+    srv.Patch(".*", handle);
+    srv.Delete(".*", handle);
+  }
   srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // the pipeline already answered with a sentence
+    if (res.status == 400) {
+      // cpp-httplib refuses malformed requests itself (e.g. a POST without Content-Length).
+      res.set_content(
+          "{\"error\":{\"code\":\"invalid_argument\",\"message\":\"the request is malformed; "
+          "a request with a body needs a Content-Length\",\"details\":{}}}",
+          "application/json");
+    }
+    if (res.status == 413) {
+      res.set_content(
+          "{\"error\":{\"code\":\"invalid_argument\",\"message\":\"the request body is too "
+          "large\",\"details\":{}}}",
+          "application/json");
+    }
     if (res.status == 404) {
       res.set_content(
           "{\"error\":{\"code\":\"not_found\",\"message\":\"There is nothing at this "
-          "address.\"}}",
+          "address.\",\"details\":{}}}",
           "application/json");
     }
   });
-  if (addr_.port == 0) {
-    int p = srv.bind_to_any_port(addr_.host);
-    if (p < 0) return Status::Unavailable("cannot listen on " + addr_.host + ": no free port");
-    port_ = p;
-  } else {
-    if (!srv.bind_to_port(addr_.host, addr_.port)) {
-      return Status::Unavailable("cannot listen on " + addr_.host + ":" +
-                                 std::to_string(addr_.port) +
-                                 " (is another process using it? set STRATO_HTTP_ADDR)");
-    }
-    port_ = addr_.port;
-  }
+  if (!bound_) STRATO_RETURN_IF_ERROR(Bind());
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   log::Info("http listening", {{"addr", addr_.host}, {"port", port_}});
   return Status::Ok();

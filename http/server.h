@@ -1,7 +1,9 @@
 // HttpServer: the HTTP listener of `strato serve` (cpp-httplib underneath, kept out of this
 // header). It serves GET /healthz (the process is up) and GET /readyz (every readiness check
-// passes: PostgreSQL reachable, migrations applied, NATS reachable). Start() binds and serves
-// on its own threads; Stop() may be called from any thread, including a signal-watching one.
+// passes: PostgreSQL reachable, migrations applied, NATS reachable) itself, and hands every
+// other request to the request pipeline (http/pipeline.h) when one is set. Start() binds and
+// serves on its own threads; Stop() may be called from any thread, including a
+// signal-watching one. The pipeline is borrowed and must outlive the server.
 #pragma once
 
 #include <functional>
@@ -11,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "http/pipeline.h"
 
 namespace strato::http {
 
@@ -24,7 +27,13 @@ class HttpServer {
   HttpServer(HostPort addr, std::vector<ReadinessCheck> checks);
   ~HttpServer();
 
-  // Binds the address (port 0 picks a free one) and starts serving in the background.
+  // Requests other than /healthz and /readyz go here (before Start). Bodies over
+  // `max_body_bytes` are refused with 413 before they reach it.
+  void SetPipeline(Pipeline* pipeline, size_t max_body_bytes = 1 << 20);
+
+  // Binds the address (port 0 picks a free one); port() is known afterwards.
+  Status Bind();
+  // Binds (unless Bind was called) and starts serving in the background.
   Status Start();
   void Stop();
   int port() const { return port_; }
@@ -34,6 +43,7 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
   HostPort addr_;
   int port_ = 0;
+  bool bound_ = false;
 };
 
 }  // namespace strato::http

@@ -246,6 +246,7 @@ TEST_CASE("serve folds appends into audit_entries and reports projections in rea
       test::ChildProcess::Spawn({{STRATO_BINARY_DIR "/strato", "serve"},
                                  {{"DATABASE_URL", db.url()},
                                   {"NATS_URL", nats.url()},
+                                  {"STRATO_ENV", "development"},
                                   {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port)}},
                                  *dir + "/out.log"});
   REQUIRE(serve.ok());

@@ -138,6 +138,8 @@ TEST_CASE(
   auto a = Spawn({StratoBinary(), "serve"},
                  {{"DATABASE_URL", first.url()},
                   {"NATS_URL", nats.url()},
+                  {"WEBAUTHN_RELYING_PARTY_ID", "cloud.example.com"},
+                  {"WEBAUTHN_RELYING_PARTY_ORIGIN", "https://cloud.example.com"},
                   {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port_a)}},
                  "serve-a");
   httplib::Client ca("127.0.0.1", port_a);
@@ -151,6 +153,8 @@ TEST_CASE(
   auto b = Spawn({StratoBinary(), "serve"},
                  {{"DATABASE_URL", second.url()},
                   {"NATS_URL", nats.url()},
+                  {"WEBAUTHN_RELYING_PARTY_ID", "cloud.example.com"},
+                  {"WEBAUTHN_RELYING_PARTY_ORIGIN", "https://cloud.example.com"},
                   {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port_b)}},
                  "serve-b");
   httplib::Client cb("127.0.0.1", port_b);

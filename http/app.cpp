@@ -1,0 +1,28 @@
+#include "http/app.h"
+
+namespace strato::http {
+
+Status App::WaitForReadModels(int64_t position) const {
+  if (position <= 0) return Status::Ok();
+  STRATO_RETURN_IF_ERROR(
+      projections.WaitFor(projections::kAllProjections, position, read_your_writes_timeout));
+  if (tuples != nullptr) return tuples->WaitFor(position, read_your_writes_timeout);
+  return Status::Ok();
+}
+
+events::CommandContext ContextFor(const Request& request) {
+  events::CommandContext c;
+  c.actor = request.principal ? "user-" + request.principal->user_id : "system";
+  c.client_address = request.client_address;
+  std::string key = request.Header("Idempotency-Key");
+  if (!key.empty() && request.principal) {
+    // The same key from the same user names the same command: a retried request returns the
+    // first result. A name-based UUID keeps keys of different users apart.
+    c.command_id = Uuid::NameBased("idempotency:" + request.principal->user_id + ":" + key);
+  } else {
+    c.command_id = Uuid::NewV4();
+  }
+  return c;
+}
+
+}  // namespace strato::http

@@ -1,0 +1,46 @@
+// App: what route handlers share — the database pool for read models, the command side, the
+// sign-in store, the projection runner to wait on (read-your-writes), the relying party and
+// the environment. Route modules (auth_routes.h, ...) add their routes to a Router with a
+// reference to it.
+//
+// Everything here is borrowed: the owner (CmdServe, or a test) keeps it alive longer than the
+// server. Thread-safe as its parts are.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/webauthn/relying_party.h"
+#include "events/domain_commands.h"
+#include "events/pg_pool.h"
+#include "http/auth_store.h"
+#include "projections/runner.h"
+#include "projections/tuple_feed.h"
+
+namespace strato::http {
+
+struct App {
+  events::PgPool& db;
+  events::DomainCommands& commands;
+  AuthStore& auth;
+  const projections::ProjectionRunner& projections;
+  webauthn::RelyingParty relying_party;
+  std::string relying_party_name = "Strato";
+  Environment environment = Environment::kProduction;
+  const Clock& clock = SystemClock::Instance();
+  std::chrono::milliseconds read_your_writes_timeout{5000};
+  const projections::TupleFeed* tuples = nullptr;  // the authorization engine's tuples
+
+  // Waits until every projection — and the authorization tuples — have applied `position` (a
+  // command's last event), so the page rendered next shows it and the next permission check
+  // sees it. kDeadlineExceeded after the timeout.
+  Status WaitForReadModels(int64_t position) const;
+};
+
+// The CommandContext for a request: the signed-in user (or "system"), a command id from the
+// Idempotency-Key header when one is given (else fresh), the client address.
+events::CommandContext ContextFor(const Request& request);
+
+}  // namespace strato::http

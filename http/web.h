@@ -1,0 +1,67 @@
+// WebStack: everything behind the HTTP listener of `strato serve`, built in one place — the
+// permission schema (embedded schema/strato.perm, or STRATO_PERMISSION_SCHEMA to use another
+// file; a schema that does not parse stops the server with its error), the tuple feed and
+// engine, the database pool, sign-in store, command side, the route table (validated: an
+// undeclared route or an unknown permission stops the server) and the request pipeline.
+//
+// Create on one thread, before serving; the pipeline is then used from the server's threads.
+// The event store and projection runner are borrowed and must outlive the stack.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "core/config.h"
+#include "events/event_store.h"
+#include "http/app.h"
+#include "http/pipeline.h"
+#include "http/router.h"
+#include "projections/runner.h"
+#include "projections/tuple_feed.h"
+
+namespace strato::http {
+
+std::string_view EmbeddedPermissionSchema();
+
+// Routes are added by the route modules; this lets tests build the same table.
+void AddAllRoutes(Router& router, App& app);
+
+// Authorizer over the embedded engine: may user:<principal> do `permission` on type:id?
+class EngineAuthorizer final : public Authorizer {
+ public:
+  explicit EngineAuthorizer(const projections::TupleFeed& feed) : feed_(feed) {}
+  Result<bool> Check(const Principal& who, std::string_view type, std::string_view id,
+                     std::string_view permission) override;
+
+ private:
+  const projections::TupleFeed& feed_;
+};
+
+class WebStack {
+ public:
+  // `served_port` completes the development default origin (http://localhost:<port>).
+  static Result<std::unique_ptr<WebStack>> Create(const ServeConfig& config, int served_port,
+                                                  events::EventStore& store,
+                                                  const projections::ProjectionRunner& runner,
+                                                  std::unique_ptr<events::AppendWaiter> waiter,
+                                                  const Env& env);
+  ~WebStack();
+
+  Pipeline& pipeline() { return *pipeline_; }
+  const Router& router() const { return router_; }
+  App& app() { return *app_; }
+
+ private:
+  WebStack() = default;
+  std::unique_ptr<projections::TupleFeed> feed_;
+  std::unique_ptr<events::PgPool> pool_;
+  std::unique_ptr<AuthStore> auth_;
+  std::unique_ptr<events::DomainCommands> commands_;
+  std::unique_ptr<App> app_;
+  Router router_;
+  std::unique_ptr<EngineAuthorizer> authorizer_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<Pipeline> pipeline_;
+};
+
+}  // namespace strato::http

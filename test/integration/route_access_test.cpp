@@ -1,0 +1,142 @@
+// Walks the whole route table: for every route, a caller without the declared access is
+// refused and one with it is let through. New routes are covered the day they are added.
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "test/support/web_fixture.h"
+
+using namespace strato;
+using namespace strato::test;
+
+namespace {
+
+// The path with every {param} filled in: entity ids for the permission's entity, the
+// stranger's id for user ids, a placeholder otherwise.
+std::string Fill(const http::Route& r, const std::map<std::string, std::string>& ids,
+                 const std::string& user_id) {
+  std::string path = r.pattern;
+  std::regex param("\\{([a-z_]+)\\}");
+  std::smatch m;
+  while (std::regex_search(path, m, param)) {
+    std::string name = m[1];
+    std::string value = "x";
+    if (r.access.kind() == http::Access::Kind::kPermission && name == r.access.id_param()) {
+      value = ids.at(r.access.entity_type());
+    } else if (name == "user_id") {
+      value = user_id;
+    }
+    path = m.prefix().str() + value + m.suffix().str();
+  }
+  return path;
+}
+
+WebResponse Call(WebClient& c, const http::Route& r, const std::string& path) {
+  if (r.method == "GET") return c.Get(path);
+  if (r.method == "DELETE") return c.Delete(path);
+  return c.Post(path, "{}");
+}
+
+}  // namespace
+
+TEST_CASE("every route refuses callers without its declared access and admits those with it") {
+  WebFixture f;
+  SoftAuthenticator alice_key("localhost", f.origin()), mallory_key("localhost", f.origin());
+  WebClient owner(f), stranger(f), anonymous(f);
+  REQUIRE(owner.RegisterWith(alice_key, "alice").status == 201);
+  WebResponse m = stranger.RegisterWith(mallory_key, "mallory");
+  REQUIRE(m.status == 201);
+  std::string mallory_id = JsonField(m.body, "user_id");
+
+  WebResponse org = owner.Post("/api/v1/orgs", R"({"name":"Acme"})");
+  REQUIRE_MESSAGE(org.status == 201, org.body);
+  std::string org_id = JsonField(org.body, "id");
+  WebResponse vm = owner.Post("/api/v1/orgs/" + org_id + "/vms",
+                              R"({"name":"web-1","image":"debian-12","start":false})");
+  REQUIRE_MESSAGE(vm.status == 201, vm.body);
+  std::map<std::string, std::string> ids = {{"organization", org_id},
+                                            {"vm", JsonField(vm.body, "id")}};
+
+  const auto& routes = f.web().router().routes();
+  REQUIRE(routes.size() > 10);
+  int permission_routes = 0;
+  // Refusals first: they change nothing.
+  for (const http::Route& r : routes) {
+    std::string path = Fill(r, ids, mallory_id);
+    std::string route = r.method + " " + r.pattern;
+    CAPTURE(route);
+    switch (r.access.kind()) {
+      case http::Access::Kind::kPublic:
+        break;
+      case http::Access::Kind::kSignedIn:
+        CHECK(Call(anonymous, r, path).status == 401);
+        break;
+      case http::Access::Kind::kPermission: {
+        ++permission_routes;
+        CHECK(Call(anonymous, r, path).status == 401);
+        WebResponse refused = Call(stranger, r, path);
+        CHECK(refused.status == 403);
+        CHECK(refused.body.find("you may not " + r.access.permission()) != std::string::npos);
+        break;
+      }
+      case http::Access::Kind::kUndeclared:
+        FAIL("an undeclared route was served: " << route);
+    }
+  }
+  CHECK(permission_routes >= 10);
+  // Then the owner, deletions last (they end the entity for the routes after them).
+  std::vector<const http::Route*> ordered;
+  for (const http::Route& r : routes) {
+    if (r.method != "DELETE") ordered.push_back(&r);
+  }
+  for (const http::Route& r : routes) {
+    if (r.method == "DELETE") ordered.push_back(&r);
+  }
+  for (const http::Route* r : ordered) {
+    if (r->access.kind() != http::Access::Kind::kPermission) continue;
+    std::string route = r->method + " " + r->pattern;
+    CAPTURE(route);
+    WebResponse allowed = Call(owner, *r, Fill(*r, ids, mallory_id));
+    CHECK(allowed.status != 401);
+    CHECK(allowed.status != 403);
+    CHECK(allowed.status < 500);
+  }
+}
+
+TEST_CASE("lists show only what the user may read") {
+  WebFixture f;
+  SoftAuthenticator a("localhost", f.origin()), b("localhost", f.origin());
+  WebClient alice(f), bob(f);
+  REQUIRE(alice.RegisterWith(a, "alice").status == 201);
+  REQUIRE(bob.RegisterWith(b, "bob").status == 201);
+  std::string acme = JsonField(alice.Post("/api/v1/orgs", R"({"name":"Acme"})").body, "id");
+  std::string bobs = JsonField(bob.Post("/api/v1/orgs", R"({"name":"Bob Co"})").body, "id");
+  REQUIRE(
+      alice.Post("/api/v1/orgs/" + acme + "/vms", R"({"name":"a-1","image":"debian-12"})").status ==
+      201);
+  REQUIRE(
+      bob.Post("/api/v1/orgs/" + bobs + "/vms", R"({"name":"b-1","image":"debian-12"})").status ==
+      201);
+
+  WebResponse mine = alice.Get("/api/v1/vms");
+  CHECK(mine.body.find("a-1") != std::string::npos);
+  CHECK(mine.body.find("b-1") == std::string::npos);
+  WebResponse orgs = alice.Get("/api/v1/orgs");
+  CHECK(orgs.body.find("Acme") != std::string::npos);
+  CHECK(orgs.body.find("Bob Co") == std::string::npos);
+
+  // Bob becomes a member of Acme: he sees its VM at once (read-your-writes for the tuples).
+  REQUIRE(alice.Post("/api/v1/orgs/" + acme + "/members", R"({"username":"bob"})").status == 200);
+  WebResponse theirs = bob.Get("/api/v1/vms");
+  CHECK(theirs.body.find("a-1") != std::string::npos);
+  CHECK(theirs.body.find("b-1") != std::string::npos);
+  // A member may stop Acme's VM but not delete it (owner or organization owner only).
+  rapidjson::Document d;
+  d.Parse(alice.Get("/api/v1/vms").body.c_str());
+  std::string vm = d["vms"][0]["id"].GetString();
+  CHECK(bob.Post("/api/v1/vms/" + vm + "/stop", "{}").status == 200);
+  WebResponse del = bob.Delete("/api/v1/vms/" + vm);
+  CHECK(del.status == 403);
+  CHECK(del.body.find("you may not delete this vm") != std::string::npos);
+  CHECK(alice.Delete("/api/v1/vms/" + vm).status == 200);
+}

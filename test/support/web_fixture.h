@@ -1,0 +1,75 @@
+// WebFixture: the whole HTTP side of `strato serve` in the test process — a fresh migrated
+// database, the projection runner, the web stack (routes, schema, sign-in, pipeline) and the
+// listener on a free port — plus a small client that keeps one session (cookie and CSRF
+// token) per WebClient, for HTTP tests of every route. Owned by the test thread.
+#pragma once
+
+#include <httplib.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "http/server.h"
+#include "http/web.h"
+#include "projections/runner.h"
+#include "test/support/soft_authenticator.h"
+#include "test/support/test_env.h"
+
+namespace strato::test {
+
+class WebFixture {
+ public:
+  WebFixture();
+  ~WebFixture();
+
+  TestDatabase& db() { return db_; }
+  http::WebStack& web() { return *web_; }
+  int port() const { return server_->port(); }
+  std::string origin() const { return "http://localhost:" + std::to_string(port()); }
+  // One value from the database (the first column of the first row; "" when no row).
+  std::string Query(const std::string& sql, const std::vector<std::string>& params = {});
+
+ private:
+  TestDatabase db_;
+  std::unique_ptr<projections::ProjectionRunner> runner_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<http::WebStack> web_;
+};
+
+struct WebResponse {
+  int status = 0;
+  std::string body;
+  std::multimap<std::string, std::string> headers;
+  std::string Header(const std::string& name) const;
+};
+
+// A browser-like client: remembers the session cookie it was given and sends the CSRF token
+// with state changes once it knows it.
+class WebClient {
+ public:
+  explicit WebClient(WebFixture& f);
+  WebResponse Get(const std::string& path, const httplib::Headers& headers = {});
+  WebResponse Post(const std::string& path, const std::string& body,
+                   const httplib::Headers& headers = {});
+  WebResponse Delete(const std::string& path, const httplib::Headers& headers = {});
+
+  // Registers `username` with a new passkey of `authenticator` and keeps the session.
+  WebResponse RegisterWith(SoftAuthenticator& authenticator, const std::string& username);
+  // Signs in (with the username, or discoverable when empty) and keeps the session.
+  WebResponse SignInWith(SoftAuthenticator& authenticator, const std::string& username);
+
+  std::string cookie;  // "strato_session=..."; empty when signed out
+  std::string csrf;
+  bool send_csrf = true;
+
+ private:
+  WebResponse Send(const std::string& method, const std::string& path, const std::string& body,
+                   httplib::Headers headers);
+  httplib::Client client_;
+};
+
+// A string field of a JSON object text ("" when absent).
+std::string JsonField(const std::string& json, const char* field);
+
+}  // namespace strato::test
