@@ -28,7 +28,9 @@ constexpr const char* kRemoveMemberSql =
 Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent& e) {
   std::vector<TupleChange> out;
   const std::string_view category = e.Category();
-  if (category != "vm" && category != "org") return out;
+  if (category != "vm" && category != "org" && category != "user" && category != "host") {
+    return out;
+  }
   domain::DomainEvent de{e.type, e.data};
   domain::EventFields f(de);
   const std::string id = StreamEntityId(e);
@@ -41,7 +43,18 @@ Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent
   auto remove_member = [&](std::string user_id) {
     out.push_back({K::kRemoveMember, "organization", id, "", "user", std::move(user_id)});
   };
-  if (category == "vm") {
+  if (category == "user") {
+    if (e.type == "UserRegistered") {
+      const std::string user = f.Str("user_id");
+      add("user", user, "self", "user", user);
+    }
+  } else if (category == "host") {
+    if (e.type == "HostRegistered") {
+      const std::string host = f.Str("host_id");
+      add("host", host, "self", "host", host);
+      add("host", host, "platform", "platform", "strato");  // the one installation
+    }
+  } else if (category == "vm") {
     if (e.type == "VmCreated") {
       const std::string vm = f.Str("vm_id");
       add("vm", vm, "owner", "user", f.Str("owner_id"));

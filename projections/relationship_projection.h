@@ -1,8 +1,10 @@
 // RelationshipProjection: the relationship tuples authorization checks read, table
 // relationship_tuples (schema/migrations/0003), in Permify's form
 // entity_type:entity_id#relation@subject_type:subject_id[#subject_relation] for the schema in
-// DESIGN.md (Authorization). Folded from the vm-<id> and org-<id> streams:
+// schema/strato.perm. Folded from the user-, host-, vm- and org- streams:
 //
+//   UserRegistered        user:<user>#self@user:<user>
+//   HostRegistered        host:<host>#self@host:<host>, host:<host>#platform@platform:strato
 //   VmCreated             vm:<vm>#owner@user:<owner_id>, vm:<vm>#organization@organization:<org_id>
 //   VmDeleteRequested     removes every tuple of vm:<vm> (a deleted VM grants nothing)
 //   OrganizationCreated   organization:<org>#owner@user:<owner_id>

@@ -453,6 +453,23 @@ TEST_CASE("relationship tuples give a created VM its owner and organization") {
                 "the rows above differ");
 }
 
+TEST_CASE("relationship tuples make each user self and each host self and on the platform") {
+  test::ProjectionScenario s;
+  s.given = {
+      {"UserRegistered", "user-u1", R"({"user_id":"u1","username":"ada","display_name":"Ada"})"},
+      HostRegistered("h1", "rack-1", 16, 65536, 1000),
+      HostRegistered("h1", "rack-1", 32, 65536, 1000),  // re-registration changes nothing here
+  };
+  s.expect = {
+      {"SELECT entity_type, entity_id, relation, subject_type, subject_id FROM "
+       "relationship_tuples ORDER BY 1, 2, 3",
+       {{"host", "h1", "platform", "platform", "strato"},
+        {"host", "h1", "self", "host", "h1"},
+        {"user", "u1", "self", "user", "u1"}}}};
+  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<RelationshipProjection>, s) == "",
+                "the rows above differ");
+}
+
 TEST_CASE("relationship tuples of a deleted VM are removed") {
   test::ProjectionScenario s;
   s.given = {VmCreated("v1", "o1", "u1", "web-1"), VmCreated("v2", "o1", "u1", "web-2"),
