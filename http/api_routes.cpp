@@ -7,21 +7,15 @@
 #include "core/domain/vm.h"
 #include "core/ids.h"
 #include "http/json_body.h"
+#include "http/json_out.h"
 
 namespace strato::http {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-std::string Done(rapidjson::StringBuffer& buf) {
-  return std::string(buf.GetString(), buf.GetSize());
-}
+using Writer = JsonWriter;
+constexpr auto Str = JsonStr;
+constexpr auto Done = JsonText;
 
 constexpr const char* kTime = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
 
@@ -345,58 +339,47 @@ Response RemoveMember(App& app, Request& req) {
   return AfterOrgCommand(app, outcome, org_id, 200);
 }
 
-Route Make(std::string method, std::string pattern, Access access, std::string summary,
-           std::function<Response(App&, Request&)> fn, App& app) {
-  Route r;
-  r.method = std::move(method);
-  r.pattern = std::move(pattern);
-  r.access = std::move(access);
-  r.summary = std::move(summary);
-  r.handler = [fn = std::move(fn), &app](Request& req) { return fn(app, req); };
-  return r;
-}
-
 }  // namespace
 
 void AddApiRoutes(Router& router, App& app) {
-  router.Add(Make("GET", "/api/v1/orgs", Access::SignedIn(),
-                  "Organizations the signed-in user belongs to", ListOrgs, app));
-  router.Add(Make("POST", "/api/v1/orgs", Access::SignedIn(),
-                  "Create an organization (the creator owns it)", CreateOrg, app));
-  router.Add(Make("GET", "/api/v1/orgs/{id}", Access::Permission("organization:{id}#view"),
-                  "An organization and its members", GetOrg, app));
-  router.Add(Make("POST", "/api/v1/orgs/{id}/members",
-                  Access::Permission("organization:{id}#manage"), "Add a member by username",
-                  AddMember, app));
-  router.Add(Make("DELETE", "/api/v1/orgs/{id}/members/{user_id}",
-                  Access::Permission("organization:{id}#manage"),
-                  "Remove a member (never the last owner)", RemoveMember, app));
-  router.Add(Make("POST", "/api/v1/orgs/{id}/vms",
-                  Access::Permission("organization:{id}#create_vm"),
-                  "Create a VM in the organization", CreateVm, app));
-  router.Add(Make("GET", "/api/v1/vms", Access::SignedIn(),
-                  "VMs the signed-in user may read (filters: org, state, q)", ListVms, app));
-  router.Add(
-      Make("GET", "/api/v1/vms/{id}", Access::Permission("vm:{id}#read"), "One VM", GetVm, app));
-  router.Add(Make("GET", "/api/v1/vms/{id}/events", Access::Permission("vm:{id}#read"),
-                  "The VM's history: who did what, when", VmHistory, app));
-  router.Add(Make(
+  router.Add(AppRoute("GET", "/api/v1/orgs", Access::SignedIn(),
+                      "Organizations the signed-in user belongs to", ListOrgs, app));
+  router.Add(AppRoute("POST", "/api/v1/orgs", Access::SignedIn(),
+                      "Create an organization (the creator owns it)", CreateOrg, app));
+  router.Add(AppRoute("GET", "/api/v1/orgs/{id}", Access::Permission("organization:{id}#view"),
+                      "An organization and its members", GetOrg, app));
+  router.Add(AppRoute("POST", "/api/v1/orgs/{id}/members",
+                      Access::Permission("organization:{id}#manage"), "Add a member by username",
+                      AddMember, app));
+  router.Add(AppRoute("DELETE", "/api/v1/orgs/{id}/members/{user_id}",
+                      Access::Permission("organization:{id}#manage"),
+                      "Remove a member (never the last owner)", RemoveMember, app));
+  router.Add(AppRoute("POST", "/api/v1/orgs/{id}/vms",
+                      Access::Permission("organization:{id}#create_vm"),
+                      "Create a VM in the organization", CreateVm, app));
+  router.Add(AppRoute("GET", "/api/v1/vms", Access::SignedIn(),
+                      "VMs the signed-in user may read (filters: org, state, q)", ListVms, app));
+  router.Add(AppRoute("GET", "/api/v1/vms/{id}", Access::Permission("vm:{id}#read"), "One VM",
+                      GetVm, app));
+  router.Add(AppRoute("GET", "/api/v1/vms/{id}/events", Access::Permission("vm:{id}#read"),
+                      "The VM's history: who did what, when", VmHistory, app));
+  router.Add(AppRoute(
       "POST", "/api/v1/vms/{id}/start", Access::Permission("vm:{id}#start"), "Start the VM",
       [](App& a, Request& r) { return VmAction(a, r, domain::StartVm{}); }, app));
-  router.Add(Make("POST", "/api/v1/vms/{id}/stop", Access::Permission("vm:{id}#stop"),
-                  "Stop the VM (\"force\": true to power it off)", StopVm, app));
-  router.Add(Make(
+  router.Add(AppRoute("POST", "/api/v1/vms/{id}/stop", Access::Permission("vm:{id}#stop"),
+                      "Stop the VM (\"force\": true to power it off)", StopVm, app));
+  router.Add(AppRoute(
       "POST", "/api/v1/vms/{id}/restart", Access::Permission("vm:{id}#restart"), "Restart the VM",
       [](App& a, Request& r) { return VmAction(a, r, domain::RestartVm{}); }, app));
-  router.Add(Make(
+  router.Add(AppRoute(
       "POST", "/api/v1/vms/{id}/pause", Access::Permission("vm:{id}#stop"), "Pause the VM",
       [](App& a, Request& r) { return VmAction(a, r, domain::PauseVm{}); }, app));
-  router.Add(Make(
+  router.Add(AppRoute(
       "POST", "/api/v1/vms/{id}/resume", Access::Permission("vm:{id}#start"),
       "Resume the paused VM", [](App& a, Request& r) { return VmAction(a, r, domain::ResumeVm{}); },
       app));
-  router.Add(Make("DELETE", "/api/v1/vms/{id}", Access::Permission("vm:{id}#delete"),
-                  "Delete the VM", DeleteVm, app));
+  router.Add(AppRoute("DELETE", "/api/v1/vms/{id}", Access::Permission("vm:{id}#delete"),
+                      "Delete the VM", DeleteVm, app));
 }
 
 }  // namespace strato::http

@@ -10,6 +10,18 @@ Status App::WaitForReadModels(int64_t position) const {
   return Status::Ok();
 }
 
+Route AppRoute(std::string method, std::string pattern, Access access, std::string summary,
+               std::function<Response(App&, Request&)> handler, App& app, bool rate_limited) {
+  Route r;
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  r.access = std::move(access);
+  r.summary = std::move(summary);
+  r.rate_limited = rate_limited;
+  r.handler = [handler = std::move(handler), &app](Request& req) { return handler(app, req); };
+  return r;
+}
+
 events::CommandContext ContextFor(const Request& request) {
   events::CommandContext c;
   c.actor = request.principal ? "user-" + request.principal->user_id : "system";

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "core/clock.h"
@@ -16,6 +17,7 @@
 #include "events/domain_commands.h"
 #include "events/pg_pool.h"
 #include "http/auth_store.h"
+#include "http/router.h"
 #include "projections/runner.h"
 #include "projections/tuple_feed.h"
 
@@ -38,6 +40,11 @@ struct App {
   // sees it. kDeadlineExceeded after the timeout.
   Status WaitForReadModels(int64_t position) const;
 };
+
+// A route whose handler gets the App: the route modules' one way to declare a route.
+Route AppRoute(std::string method, std::string pattern, Access access, std::string summary,
+               std::function<Response(App&, Request&)> handler, App& app,
+               bool rate_limited = false);
 
 // The CommandContext for a request: the signed-in user (or "system"), a command id from the
 // Idempotency-Key header when one is given (else fresh), the client address.

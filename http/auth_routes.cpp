@@ -9,21 +9,15 @@
 #include "core/webauthn/client_data.h"
 #include "core/webauthn/webauthn.h"
 #include "http/json_body.h"
+#include "http/json_out.h"
 
 namespace strato::http {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-std::string Done(rapidjson::StringBuffer& buf) {
-  return std::string(buf.GetString(), buf.GetSize());
-}
+using Writer = JsonWriter;
+constexpr auto Str = JsonStr;
+constexpr auto Done = JsonText;
 
 constexpr int64_t kCeremonyTimeoutMs = 300000;
 constexpr const char* kUserVerification = "preferred";
@@ -537,18 +531,6 @@ Response EndSession(App& app, Request& req) {
   return Response::NoContent();
 }
 
-Route Make(std::string method, std::string pattern, Access access, std::string summary,
-           std::function<Response(App&, Request&)> fn, App& app, bool rate_limited = false) {
-  Route r;
-  r.method = std::move(method);
-  r.pattern = std::move(pattern);
-  r.access = std::move(access);
-  r.summary = std::move(summary);
-  r.rate_limited = rate_limited;
-  r.handler = [fn = std::move(fn), &app](Request& req) { return fn(app, req); };
-  return r;
-}
-
 }  // namespace
 
 std::string SessionCookie(const std::string& token, int64_t max_age_seconds, bool secure) {
@@ -559,29 +541,29 @@ std::string SessionCookie(const std::string& token, int64_t max_age_seconds, boo
 }
 
 void AddAuthRoutes(Router& router, App& app) {
-  router.Add(Make("POST", "/auth/register/options", Access::Public(),
-                  "Start registering a new user, or another passkey for the signed-in user",
-                  RegisterOptions, app, /*rate_limited=*/true));
-  router.Add(Make("POST", "/auth/register/verify", Access::Public(),
-                  "Finish a registration with the browser's attestation", RegisterVerify, app));
-  router.Add(Make("POST", "/auth/login/options", Access::Public(),
-                  "Start signing in, with or without a username", LoginOptions, app,
-                  /*rate_limited=*/true));
-  router.Add(Make("POST", "/auth/login/verify", Access::Public(),
-                  "Finish signing in with the browser's assertion", LoginVerify, app));
-  router.Add(Make("POST", "/auth/logout", Access::SignedIn(), "Sign out (ends this session)",
-                  Logout, app));
-  router.Add(Make("GET", "/auth/session", Access::Public(),
-                  "Who is signed in, and the CSRF token for scripts", CurrentSession, app));
-  router.Add(Make("GET", "/api/v1/account/passkeys", Access::SignedIn(),
-                  "The signed-in user's passkeys", ListPasskeys, app));
-  router.Add(Make("DELETE", "/api/v1/account/passkeys/{credential_id}", Access::SignedIn(),
-                  "Remove one of the signed-in user's passkeys (never the last)", RemovePasskey,
-                  app));
-  router.Add(Make("GET", "/api/v1/account/sessions", Access::SignedIn(),
-                  "The signed-in user's open sessions", ListSessions, app));
-  router.Add(Make("DELETE", "/api/v1/account/sessions/{session_id}", Access::SignedIn(),
-                  "End one of the signed-in user's sessions", EndSession, app));
+  router.Add(AppRoute("POST", "/auth/register/options", Access::Public(),
+                      "Start registering a new user, or another passkey for the signed-in user",
+                      RegisterOptions, app, /*rate_limited=*/true));
+  router.Add(AppRoute("POST", "/auth/register/verify", Access::Public(),
+                      "Finish a registration with the browser's attestation", RegisterVerify, app));
+  router.Add(AppRoute("POST", "/auth/login/options", Access::Public(),
+                      "Start signing in, with or without a username", LoginOptions, app,
+                      /*rate_limited=*/true));
+  router.Add(AppRoute("POST", "/auth/login/verify", Access::Public(),
+                      "Finish signing in with the browser's assertion", LoginVerify, app));
+  router.Add(AppRoute("POST", "/auth/logout", Access::SignedIn(), "Sign out (ends this session)",
+                      Logout, app));
+  router.Add(AppRoute("GET", "/auth/session", Access::Public(),
+                      "Who is signed in, and the CSRF token for scripts", CurrentSession, app));
+  router.Add(AppRoute("GET", "/api/v1/account/passkeys", Access::SignedIn(),
+                      "The signed-in user's passkeys", ListPasskeys, app));
+  router.Add(AppRoute("DELETE", "/api/v1/account/passkeys/{credential_id}", Access::SignedIn(),
+                      "Remove one of the signed-in user's passkeys (never the last)", RemovePasskey,
+                      app));
+  router.Add(AppRoute("GET", "/api/v1/account/sessions", Access::SignedIn(),
+                      "The signed-in user's open sessions", ListSessions, app));
+  router.Add(AppRoute("DELETE", "/api/v1/account/sessions/{session_id}", Access::SignedIn(),
+                      "End one of the signed-in user's sessions", EndSession, app));
 }
 
 }  // namespace strato::http

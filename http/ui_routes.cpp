@@ -14,17 +14,6 @@ namespace {
 
 constexpr const char* kTimeFormat = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
 
-Route Make(std::string method, std::string pattern, Access access, std::string summary,
-           std::function<Response(App&, Request&)> fn, App& app) {
-  Route r;
-  r.method = std::move(method);
-  r.pattern = std::move(pattern);
-  r.access = std::move(access);
-  r.summary = std::move(summary);
-  r.handler = [fn = std::move(fn), &app](Request& req) { return fn(app, req); };
-  return r;
-}
-
 // A page for an error the handler met (database down, ...): the sentence in role="alert".
 Response ErrorPage(const Request& req, const Status& s) {
   Page page;
@@ -298,17 +287,18 @@ Response Static(App&, Request& req) {
 }  // namespace
 
 void AddUiRoutes(Router& router, App& app) {
-  router.Add(Make("GET", "/", Access::SignedIn(), "The start page (signed in)", Home, app));
-  router.Add(Make("GET", "/signin", Access::Public(), "The sign-in page", SignIn, app));
-  router.Add(Make("GET", "/register", Access::Public(), "The registration page", Register, app));
-  router.Add(Make("GET", "/account", Access::SignedIn(),
-                  "The account page: passkeys and open sessions", Account, app));
-  router.Add(Make("POST", "/account/passkeys/{credential_id}/remove", Access::SignedIn(),
-                  "Remove a passkey (form; never the last)", RemovePasskeyForm, app));
-  router.Add(Make("POST", "/account/sessions/{session_id}/end", Access::SignedIn(),
-                  "End one of your other sessions (form)", EndSessionForm, app));
-  router.Add(Make("GET", "/static/{file}", Access::Public(),
-                  "The pages' scripts and style sheets (embedded in the binary)", Static, app));
+  router.Add(AppRoute("GET", "/", Access::SignedIn(), "The start page (signed in)", Home, app));
+  router.Add(AppRoute("GET", "/signin", Access::Public(), "The sign-in page", SignIn, app));
+  router.Add(
+      AppRoute("GET", "/register", Access::Public(), "The registration page", Register, app));
+  router.Add(AppRoute("GET", "/account", Access::SignedIn(),
+                      "The account page: passkeys and open sessions", Account, app));
+  router.Add(AppRoute("POST", "/account/passkeys/{credential_id}/remove", Access::SignedIn(),
+                      "Remove a passkey (form; never the last)", RemovePasskeyForm, app));
+  router.Add(AppRoute("POST", "/account/sessions/{session_id}/end", Access::SignedIn(),
+                      "End one of your other sessions (form)", EndSessionForm, app));
+  router.Add(AppRoute("GET", "/static/{file}", Access::Public(),
+                      "The pages' scripts and style sheets (embedded in the binary)", Static, app));
 }
 
 }  // namespace strato::http
