@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "http/api_routes.h"
 #include "http/auth_routes.h"
+#include "http/openapi.h"
 #include "http/ui_routes.h"
 
 namespace strato::http {
@@ -15,6 +16,7 @@ void AddAllRoutes(Router& router, App& app) {
   AddAuthRoutes(router, app);
   AddApiRoutes(router, app);
   AddUiRoutes(router, app);
+  AddOpenApiRoute(router, app);  // last: it documents the table above
 }
 
 Result<bool> EngineAuthorizer::Check(const Principal& who, std::string_view type,

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <regex>
+#include <set>
 
 #include "test/support/web_fixture.h"
 
@@ -139,4 +140,36 @@ TEST_CASE("lists show only what the user may read") {
   CHECK(del.status == 403);
   CHECK(del.body.find("you may not delete this vm") != std::string::npos);
   CHECK(alice.Delete("/api/v1/vms/" + vm).status == 200);
+}
+
+TEST_CASE("the OpenAPI document lists every API route and nothing else") {
+  WebFixture f;
+  WebClient c(f);
+  WebResponse r = c.Get("/api/v1/openapi.json");
+  REQUIRE(r.status == 200);
+  rapidjson::Document doc;
+  doc.Parse(r.body.c_str());
+  REQUIRE(doc.IsObject());
+  CHECK(std::string(doc["openapi"].GetString()) == "3.0.3");
+  const auto& paths = doc["paths"];
+  std::set<std::string> documented;
+  for (auto p = paths.MemberBegin(); p != paths.MemberEnd(); ++p) {
+    for (auto m = p->value.MemberBegin(); m != p->value.MemberEnd(); ++m) {
+      std::string method = m->name.GetString();
+      for (char& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      documented.insert(method + " " + p->name.GetString());
+    }
+  }
+  std::set<std::string> registered;
+  for (const http::Route& route : f.web().router().routes()) {
+    if (route.pattern.rfind("/api/", 0) == 0 || route.pattern.rfind("/auth/", 0) == 0) {
+      registered.insert(route.method + " " + route.pattern);
+    }
+  }
+  CHECK(registered.size() > 20);
+  CHECK(documented == registered);
+  // Each operation says what it needs.
+  const auto& stop = paths["/api/v1/vms/{id}/stop"]["post"];
+  CHECK(std::string(stop["x-strato-permission"].GetString()) == "vm:{id}#stop");
+  CHECK(std::string(stop["parameters"][0]["name"].GetString()) == "id");
 }
