@@ -18,6 +18,7 @@
 #include "events/as_of.h"
 #include "events/audit.h"
 #include "events/event_filter.h"
+#include "events/host_rpc.h"
 #include "events/migrator.h"
 #include "events/nats_bus.h"
 #include "events/pg_event_store.h"
@@ -32,7 +33,7 @@
 namespace strato::cli {
 namespace {
 
-constexpr const char *kUsage = R"(strato — the Strato control plane
+constexpr const char* kUsage = R"(strato — the Strato control plane
 
 usage:
   strato serve                 HTTP API and UI, relay, background work
@@ -51,17 +52,15 @@ usage:
 environment: DATABASE_URL, NATS_URL, STRATO_ENV, STRATO_HTTP_ADDR
 )";
 
-// Leader election: the instance holding this session lock runs once-only work
-// (the relay).
+// Leader election: the instance holding this session lock runs once-only work (the relay).
 constexpr int64_t kLeaderLockKey = 0x5354524154'4f0003;
 
-int Fail(const Status &s) {
+int Fail(const Status& s) {
   std::fprintf(stderr, "strato: %s\n", s.message().c_str());
   return s.code() == Code::kInvalidArgument ? 2 : 1;
 }
 
-// Blocks SIGINT and SIGTERM in this and every later thread so one thread can
-// sigwait for them.
+// Blocks SIGINT and SIGTERM in this and every later thread so one thread can sigwait for them.
 sigset_t BlockStopSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -71,43 +70,35 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
-Result<std::unique_ptr<events::PgEventStore>> OpenStore(const std::string &url,
-                                                        bool migrate) {
+Result<std::unique_ptr<events::PgEventStore>> OpenStore(const std::string& url, bool migrate) {
   if (migrate) {
     auto conn = events::PgConnection::Connect(url);
-    if (!conn.ok())
-      return conn.status().WithContext("DATABASE_URL");
+    if (!conn.ok()) return conn.status().WithContext("DATABASE_URL");
     auto report = events::Migrate(**conn);
-    if (!report.ok())
-      return report.status();
+    if (!report.ok()) return report.status();
   }
   return events::PgEventStore::Open(url);
 }
 
-int CmdMigrate(const Env &env) {
+int CmdMigrate(const Env& env) {
   auto url = ReadDatabaseUrl(env);
-  if (!url.ok())
-    return Fail(url.status());
+  if (!url.ok()) return Fail(url.status());
   auto conn = events::PgConnection::Connect(*url);
-  if (!conn.ok())
-    return Fail(conn.status());
+  if (!conn.ok()) return Fail(conn.status());
   auto report = events::Migrate(**conn);
-  if (!report.ok())
-    return Fail(report.status());
+  if (!report.ok()) return Fail(report.status());
   std::printf("migrations: %d applied, schema at version %d\n", report->applied,
               report->current_version);
   return 0;
 }
 
-// What readiness knows of the relay; shared by the leader thread and HTTP
-// threads.
+// What readiness knows of the relay; shared by the leader thread and HTTP threads.
 class RelayState {
-public:
-  void Set(events::Relay *relay) {
+ public:
+  void Set(events::Relay* relay) {
     std::lock_guard<std::mutex> lock(mu_);
     relay_ = relay;
-    if (relay != nullptr)
-      problem_.clear();
+    if (relay != nullptr) problem_.clear();
   }
   void SetProblem(std::string problem) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -115,23 +106,22 @@ public:
   }
   Status Check() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!problem_.empty())
-      return Status::Unavailable("the relay stopped: " + problem_);
+    if (!problem_.empty()) return Status::Unavailable("the relay stopped: " + problem_);
     if (relay_ != nullptr && !relay_->connected()) {
       return Status::Unavailable("the relay cannot reach NATS");
     }
-    return Status::Ok(); // running, or another instance leads
+    return Status::Ok();  // running, or another instance leads
   }
 
-private:
+ private:
   std::mutex mu_;
-  events::Relay *relay_ = nullptr;
+  events::Relay* relay_ = nullptr;
   std::string problem_;
 };
 
 // A NATS connection for readiness, made on first use and remade after failures.
 class NatsProbe {
-public:
+ public:
   explicit NatsProbe(std::string url) : url_(std::move(url)) {}
   Status Check() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -142,23 +132,21 @@ public:
       o.connect_timeout = std::chrono::milliseconds(1000);
       o.log_connection_events = false;
       auto c = events::NatsConnection::Connect(o);
-      if (!c.ok())
-        return c.status();
+      if (!c.ok()) return c.status();
       conn_ = std::move(*c);
     }
     return conn_->Ping(std::chrono::milliseconds(1000));
   }
 
-private:
+ private:
   std::mutex mu_;
   std::string url_;
   std::unique_ptr<events::NatsConnection> conn_;
 };
 
 // Runs the relay whenever this process holds the leader lock, until `stop`.
-void LeaderLoop(const std::string &db_url, const std::string &nats_url,
-                events::PgEventStore &store, const std::atomic<bool> &stop,
-                RelayState &state) {
+void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
+                const std::atomic<bool>& stop, RelayState& state) {
   auto pause = [&stop](int tenths) {
     for (int i = 0; i < tenths && !stop; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -179,22 +167,28 @@ void LeaderLoop(const std::string &db_url, const std::string &nats_url,
     log::Info("this instance leads: running the relay");
     auto waiter = store.NewWaiter();
     if (!waiter.ok()) {
-      log::Warn("relay waiter unavailable",
-                {{"error", waiter.status().message()}});
+      log::Warn("relay waiter unavailable", {{"error", waiter.status().message()}});
       pause(10);
       continue;
     }
-    // The scheduler places pending VMs while this instance leads, beside the
-    // relay. It stops when the relay returns (shutdown, or an error that ends
-    // this leadership).
+    // The scheduler places pending VMs while this instance leads, beside the relay.
+    // It stops when the relay returns (shutdown, or an error that ends this leadership).
     std::atomic<bool> scheduler_stop{false};
     std::thread scheduler([&store, &scheduler_stop] {
       auto scheduler_waiter = store.NewWaiter();
       events::DomainCommands commands(store);
       events::SchedulerService service(
-          store, scheduler_waiter.ok() ? scheduler_waiter->get() : nullptr,
-          commands);
+          store, scheduler_waiter.ok() ? scheduler_waiter->get() : nullptr, commands);
       (void)service.Run(scheduler_stop);
+    });
+    // The host control plane (register, desired, report, heartbeats) and the host liveness
+    // monitor run here too, so that exactly one instance marks hosts unreachable.
+    std::thread hosts([&store, &scheduler_stop, &db_url, &nats_url] {
+      events::HostControlPlaneOptions host_options;
+      host_options.nats_url = nats_url;
+      host_options.control.database_url = db_url;
+      Status hs = events::RunHostControlPlane(store, host_options, scheduler_stop);
+      if (!hs.ok()) log::Error("host control plane stopped", {{"error", hs.message()}});
     });
     events::RelayOptions opts;
     opts.nats_url = nats_url;
@@ -203,6 +197,7 @@ void LeaderLoop(const std::string &db_url, const std::string &nats_url,
     Status s = relay.Run(stop);
     scheduler_stop = true;
     scheduler.join();
+    hosts.join();
     state.Set(nullptr);
     if (!s.ok()) {
       log::Error("relay stopped", {{"error", s.message()}});
@@ -212,50 +207,38 @@ void LeaderLoop(const std::string &db_url, const std::string &nats_url,
   }
 }
 
-// Readiness of the read models: not ready while a projection is stopped on an
-// event.
-Status ProjectionsCheck(const projections::ProjectionRunner &runner) {
+// Readiness of the read models: not ready while a projection is stopped on an event.
+Status ProjectionsCheck(const projections::ProjectionRunner& runner) {
   std::string problems;
-  for (const projections::ProjectionState &p : runner.States()) {
-    if (!p.stopped)
-      continue;
-    if (!problems.empty())
-      problems += "; ";
+  for (const projections::ProjectionState& p : runner.States()) {
+    if (!p.stopped) continue;
+    if (!problems.empty()) problems += "; ";
     problems += "projection " + p.name + " stopped at position " +
                 std::to_string(p.error_position) + ": " + p.error;
   }
-  if (!problems.empty())
-    return Status::Unavailable(problems);
-  if (!runner.running())
-    return Status::Unavailable("the projection runner is not running");
+  if (!problems.empty()) return Status::Unavailable(problems);
+  if (!runner.running()) return Status::Unavailable("the projection runner is not running");
   return Status::Ok();
 }
 
-int CmdServe(const Env &env) {
+int CmdServe(const Env& env) {
   auto cfg = ReadServeConfig(env);
-  if (!cfg.ok())
-    return Fail(cfg.status());
+  if (!cfg.ok()) return Fail(cfg.status());
   sigset_t signals = BlockStopSignals();
   auto store = OpenStore(cfg->database_url, /*migrate=*/true);
-  if (!store.ok())
-    return Fail(store.status());
+  if (!store.ok()) return Fail(store.status());
 
-  // Every instance folds the read models: the runner's checkpoint row locks
-  // make several runners safe (projections/runner.h), and each instance's reads
-  // stay current.
+  // Every instance folds the read models: the runner's checkpoint row locks make several
+  // runners safe (projections/runner.h), and each instance's reads stay current.
   projections::RunnerOptions runner_options;
   runner_options.database_url = cfg->database_url;
   auto waiter = (*store)->NewWaiter();
-  if (!waiter.ok())
-    return Fail(waiter.status());
+  if (!waiter.ok()) return Fail(waiter.status());
   auto runner = projections::ProjectionRunner::Create(
-      **store, std::move(*waiter), projections::AllProjections(),
-      std::move(runner_options));
-  if (!runner.ok())
-    return Fail(runner.status());
+      **store, std::move(*waiter), projections::AllProjections(), std::move(runner_options));
+  if (!runner.ok()) return Fail(runner.status());
   Status started = (*runner)->Start();
-  if (!started.ok())
-    return Fail(started);
+  if (!started.ok()) return Fail(started);
 
   std::atomic<bool> stop{false};
   RelayState relay_state;
@@ -264,37 +247,29 @@ int CmdServe(const Env &env) {
   std::vector<http::ReadinessCheck> checks;
   checks.push_back({"postgresql", [db_url] {
                       auto c = events::PgConnection::Connect(db_url);
-                      if (!c.ok())
-                        return c.status();
+                      if (!c.ok()) return c.status();
                       return events::CheckMigrated(**c);
                     }});
   checks.push_back({"nats", [&nats_probe] { return nats_probe.Check(); }});
   checks.push_back({"relay", [&relay_state] { return relay_state.Check(); }});
-  projections::ProjectionRunner *folding = runner->get();
-  checks.push_back(
-      {"projections", [folding] { return ProjectionsCheck(*folding); }});
+  projections::ProjectionRunner* folding = runner->get();
+  checks.push_back({"projections", [folding] { return ProjectionsCheck(*folding); }});
   http::HttpServer server(cfg->http_addr, std::move(checks));
   Status bound = server.Bind();
-  if (!bound.ok())
-    return Fail(bound);
-  // Sign-in, the API and the pages: the route table, the permission schema and
-  // the request pipeline (http/web.h). A route without a declared access rule,
-  // or a permission schema that does not parse, stops the server here.
+  if (!bound.ok()) return Fail(bound);
+  // Sign-in, the API and the pages: the route table, the permission schema and the request
+  // pipeline (http/web.h). A route without a declared access rule, or a permission schema
+  // that does not parse, stops the server here.
   auto web_waiter = (*store)->NewWaiter();
-  if (!web_waiter.ok())
-    return Fail(web_waiter.status());
-  auto web = http::WebStack::Create(*cfg, server.port(), **store, **runner,
-                                    std::move(*web_waiter), env);
-  if (!web.ok())
-    return Fail(web.status());
+  if (!web_waiter.ok()) return Fail(web_waiter.status());
+  auto web =
+      http::WebStack::Create(*cfg, server.port(), **store, **runner, std::move(*web_waiter), env);
+  if (!web.ok()) return Fail(web.status());
   server.SetPipeline(&(*web)->pipeline());
   Status s = server.Start();
-  if (!s.ok())
-    return Fail(s);
-  std::thread leader(
-      [&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state); });
-  std::printf("strato serving on http://%s:%d\n", cfg->http_addr.host.c_str(),
-              server.port());
+  if (!s.ok()) return Fail(s);
+  std::thread leader([&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state); });
+  std::printf("strato serving on http://%s:%d\n", cfg->http_addr.host.c_str(), server.port());
   std::fflush(stdout);
 
   int sig = 0;
@@ -307,20 +282,16 @@ int CmdServe(const Env &env) {
   return 0;
 }
 
-int CmdRelay(const Env &env) {
+int CmdRelay(const Env& env) {
   auto db = ReadDatabaseUrl(env);
-  if (!db.ok())
-    return Fail(db.status());
+  if (!db.ok()) return Fail(db.status());
   auto nats = ReadNatsUrl(env);
-  if (!nats.ok())
-    return Fail(nats.status());
+  if (!nats.ok()) return Fail(nats.status());
   sigset_t signals = BlockStopSignals();
   auto store = OpenStore(*db, /*migrate=*/false);
-  if (!store.ok())
-    return Fail(store.status());
+  if (!store.ok()) return Fail(store.status());
   auto waiter = (*store)->NewWaiter();
-  if (!waiter.ok())
-    return Fail(waiter.status());
+  if (!waiter.ok()) return Fail(waiter.status());
   std::atomic<bool> stop{false};
   std::thread watcher([&] {
     int sig = 0;
@@ -335,89 +306,74 @@ int CmdRelay(const Env &env) {
     pthread_kill(watcher.native_handle(), SIGTERM);
   }
   watcher.join();
-  if (!s.ok())
-    return Fail(s);
+  if (!s.ok()) return Fail(s);
   return 0;
 }
 
-Result<int64_t> ParseCount(const std::string &flag, const std::string &v) {
-  char *end = nullptr;
+Result<int64_t> ParseCount(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
   errno = 0;
   long long n = std::strtoll(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0' || errno == ERANGE || n < 0) {
-    return Status::InvalidArgument(
-        flag + " needs a whole number of 0 or more, not \"" + v + "\"");
+    return Status::InvalidArgument(flag + " needs a whole number of 0 or more, not \"" + v + "\"");
   }
   return static_cast<int64_t>(n);
 }
 
-int CmdEvents(const Env &env, const std::vector<std::string> &args) {
+int CmdEvents(const Env& env, const std::vector<std::string>& args) {
   std::string stream;
   int64_t from = 0;
   int64_t limit = -1;
   bool follow = false;
   events::EventFilter filter;
   for (size_t i = 0; i < args.size(); ++i) {
-    const std::string &a = args[i];
+    const std::string& a = args[i];
     auto value = [&]() -> Result<std::string> {
-      if (i + 1 >= args.size())
-        return Status::InvalidArgument(a + " needs a value");
+      if (i + 1 >= args.size()) return Status::InvalidArgument(a + " needs a value");
       return args[++i];
     };
     if (a == "--stream") {
       auto v = value();
-      if (!v.ok())
-        return Fail(v.status());
+      if (!v.ok()) return Fail(v.status());
       stream = *v;
       Status s = events::ValidateStreamId(stream);
-      if (!s.ok())
-        return Fail(s);
+      if (!s.ok()) return Fail(s);
     } else if (a == "--from" || a == "--limit") {
       auto v = value();
-      if (!v.ok())
-        return Fail(v.status());
+      if (!v.ok()) return Fail(v.status());
       auto n = ParseCount(a, *v);
-      if (!n.ok())
-        return Fail(n.status());
+      if (!n.ok()) return Fail(n.status());
       (a == "--from" ? from : limit) = *n;
     } else if (a == "--follow" || a == "-f") {
       follow = true;
     } else if (a == "--type" || a == "--actor") {
       auto v = value();
-      if (!v.ok())
-        return Fail(v.status());
+      if (!v.ok()) return Fail(v.status());
       if (a == "--type") {
         Status s = events::ValidateEventType(*v);
-        if (!s.ok())
-          return Fail(s.WithContext("--type"));
+        if (!s.ok()) return Fail(s.WithContext("--type"));
         filter.type = *v;
       } else {
         filter.actor = *v;
       }
     } else if (a == "--since" || a == "--until") {
       auto v = value();
-      if (!v.ok())
-        return Fail(v.status());
+      if (!v.ok()) return Fail(v.status());
       auto t = ParseRfc3339(*v, a);
-      if (!t.ok())
-        return Fail(t.status());
+      if (!t.ok()) return Fail(t.status());
       (a == "--since" ? filter.since : filter.until) = *t;
     } else {
-      return Fail(Status::InvalidArgument("unknown option \"" + a +
-                                          "\" for strato events"));
+      return Fail(Status::InvalidArgument("unknown option \"" + a + "\" for strato events"));
     }
   }
   auto db = ReadDatabaseUrl(env);
-  if (!db.ok())
-    return Fail(db.status());
+  if (!db.ok()) return Fail(db.status());
   auto store = OpenStore(*db, /*migrate=*/false);
-  if (!store.ok())
-    return Fail(store.status());
+  if (!store.ok()) return Fail(store.status());
   std::unique_ptr<events::AppendWaiter> waiter;
   if (follow) {
     auto w = (*store)->NewWaiter();
-    if (!w.ok())
-      return Fail(w.status());
+    if (!w.ok()) return Fail(w.status());
     waiter = std::move(*w);
   }
   // `cursor` is the last position (or stream version) printed.
@@ -425,29 +381,22 @@ int CmdEvents(const Env &env, const std::vector<std::string> &args) {
   int64_t printed = 0;
   constexpr size_t kBatch = 1000;
   for (;;) {
-    auto batch = stream.empty()
-                     ? (*store)->ReadAll(cursor, kBatch)
-                     : (*store)->ReadStream(stream, cursor + 1, kBatch);
-    if (!batch.ok())
-      return Fail(batch.status());
-    for (const auto &e : *batch) {
-      if (limit >= 0 && printed >= limit)
-        return 0;
+    auto batch = stream.empty() ? (*store)->ReadAll(cursor, kBatch)
+                                : (*store)->ReadStream(stream, cursor + 1, kBatch);
+    if (!batch.ok()) return Fail(batch.status());
+    for (const auto& e : *batch) {
+      if (limit >= 0 && printed >= limit) return 0;
       cursor = stream.empty() ? e.position : e.stream_version;
-      if (!follow && filter.PastTheEnd(e))
-        return 0;
-      if (!filter.Matches(e))
-        continue;
+      if (!follow && filter.PastTheEnd(e)) return 0;
+      if (!filter.Matches(e)) continue;
       std::string line = events::ToJsonLine(e);
       line.push_back('\n');
       std::fwrite(line.data(), 1, line.size(), stdout);
       ++printed;
     }
     std::fflush(stdout);
-    if (batch->size() == kBatch)
-      continue;
-    if (!follow)
-      return 0;
+    if (batch->size() == kBatch) continue;
+    if (!follow) return 0;
     (void)waiter->Wait(cursor, std::chrono::milliseconds(1000));
   }
 }
@@ -463,33 +412,27 @@ std::string Seconds(double s) {
   return buf;
 }
 
-// Progress of a rebuild on stderr: a bar redrawn in place on a terminal, else a
-// line every few seconds (for logs).
+// Progress of a rebuild on stderr: a bar redrawn in place on a terminal, else a line every
+// few seconds (for logs).
 class ProgressPrinter {
-public:
+ public:
   ProgressPrinter() : tty_(isatty(STDERR_FILENO) == 1) {}
-  void Update(const projections::RebuildProgress &p) {
+  void Update(const projections::RebuildProgress& p) {
     auto now = std::chrono::steady_clock::now();
-    auto gap =
-        tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
-    if (now - last_ < gap && p.done < p.total)
-      return;
+    auto gap = tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
+    if (now - last_ < gap && p.done < p.total) return;
     last_ = now;
-    double fraction =
-        p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total)
-                    : 1;
+    double fraction = p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total) : 1;
     char line[200];
     std::snprintf(line, sizeof line, "%lld/%lld events, %.0f events/s, ETA %s",
-                  static_cast<long long>(p.done),
-                  static_cast<long long>(p.total), p.events_per_second,
-                  Seconds(p.eta_seconds).c_str());
+                  static_cast<long long>(p.done), static_cast<long long>(p.total),
+                  p.events_per_second, Seconds(p.eta_seconds).c_str());
     if (tty_) {
       constexpr int kWidth = 30;
       int filled = static_cast<int>(fraction * kWidth);
       std::string bar(static_cast<size_t>(filled), '#');
       bar.append(static_cast<size_t>(kWidth - filled), '.');
-      std::fprintf(stderr, "\r[%s] %3.0f%% %s\x1b[K", bar.c_str(),
-                   fraction * 100, line);
+      std::fprintf(stderr, "\r[%s] %3.0f%% %s\x1b[K", bar.c_str(), fraction * 100, line);
       drawn_ = true;
     } else {
       std::fprintf(stderr, "replay: %s\n", line);
@@ -497,159 +440,128 @@ public:
     std::fflush(stderr);
   }
   void Finish() {
-    if (drawn_)
-      std::fputs("\n", stderr);
+    if (drawn_) std::fputs("\n", stderr);
     drawn_ = false;
   }
 
-private:
+ private:
   bool tty_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point last_{};
 };
 
-int CmdRebuild(const Env &env) {
+int CmdRebuild(const Env& env) {
   auto db = ReadDatabaseUrl(env);
-  if (!db.ok())
-    return Fail(db.status());
+  if (!db.ok()) return Fail(db.status());
   auto store = OpenStore(*db, /*migrate=*/false);
-  if (!store.ok())
-    return Fail(store.status());
+  if (!store.ok()) return Fail(store.status());
   ProgressPrinter progress;
   projections::RebuildOptions options;
   options.database_url = *db;
-  options.on_progress = [&progress](const projections::RebuildProgress &p) {
-    progress.Update(p);
-  };
-  auto report =
-      projections::Rebuild(**store, projections::AllProjections(), options);
+  options.on_progress = [&progress](const projections::RebuildProgress& p) { progress.Update(p); };
+  auto report = projections::Rebuild(**store, projections::AllProjections(), options);
   progress.Finish();
-  if (!report.ok())
-    return Fail(report.status());
+  if (!report.ok()) return Fail(report.status());
   double secs = report->elapsed.count();
   double rate = secs > 0 ? static_cast<double>(report->events) / secs : 0;
-  std::printf("rebuilt %zu read model%s (%zu table%s) from %lld events in %.1f "
-              "s (%.0f events/s); ",
-              report->projections, report->projections == 1 ? "" : "s",
-              report->tables.size(), report->tables.size() == 1 ? "" : "s",
-              static_cast<long long>(report->events), secs, rate);
+  std::printf("rebuilt %zu read model%s (%zu table%s) from %lld events in %.1f s (%.0f events/s); ",
+              report->projections, report->projections == 1 ? "" : "s", report->tables.size(),
+              report->tables.size() == 1 ? "" : "s", static_cast<long long>(report->events), secs,
+              rate);
   if (report->identical()) {
     std::printf("identical to the live tables\n");
   } else {
     std::printf("the live tables differed and were replaced:");
-    for (const auto &d : report->differences) {
-      std::printf(
-          " %s (%lld rows only in the live table, %lld only in the rebuild)",
-          d.table.c_str(), static_cast<long long>(d.only_live),
-          static_cast<long long>(d.only_rebuilt));
+    for (const auto& d : report->differences) {
+      std::printf(" %s (%lld rows only in the live table, %lld only in the rebuild)",
+                  d.table.c_str(), static_cast<long long>(d.only_live),
+                  static_cast<long long>(d.only_rebuilt));
     }
     std::printf("\n");
   }
-  for (const std::string &why : report->not_compared) {
+  for (const std::string& why : report->not_compared) {
     std::printf("not compared: %s\n", why.c_str());
   }
   return report->identical() ? 0 : 1;
 }
 
-int CmdReplay(const Env &env, const std::vector<std::string> &args) {
+int CmdReplay(const Env& env, const std::vector<std::string>& args) {
   std::string as_of, stream;
   bool all = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    const std::string &a = args[i];
+    const std::string& a = args[i];
     if ((a == "--as-of" || a == "--stream") && i + 1 < args.size()) {
       (a == "--as-of" ? as_of : stream) = args[++i];
     } else if (a == "--all") {
       all = true;
     } else {
-      return Fail(Status::InvalidArgument("unknown or incomplete option \"" +
-                                          a + "\" for strato replay"));
+      return Fail(
+          Status::InvalidArgument("unknown or incomplete option \"" + a + "\" for strato replay"));
     }
   }
-  if (args.empty())
-    return CmdRebuild(env);
+  if (args.empty()) return CmdRebuild(env);
   if (as_of.empty() || (stream.empty() == !all)) {
     return Fail(Status::InvalidArgument(
-        "usage: strato replay (rebuilds every read model), or strato replay "
-        "--as-of "
+        "usage: strato replay (rebuilds every read model), or strato replay --as-of "
         "<position|RFC 3339 time> (--stream <vm-id|org-id|...> | --all)"));
   }
   auto db = ReadDatabaseUrl(env);
-  if (!db.ok())
-    return Fail(db.status());
+  if (!db.ok()) return Fail(db.status());
   auto store = OpenStore(*db, /*migrate=*/false);
-  if (!store.ok())
-    return Fail(store.status());
+  if (!store.ok()) return Fail(store.status());
   auto position = events::ResolveAsOf(**store, as_of);
-  if (!position.ok())
-    return Fail(position.status());
+  if (!position.ok()) return Fail(position.status());
   if (!stream.empty()) {
     auto json = events::StateAsOf(**store, stream, *position);
-    if (!json.ok())
-      return Fail(json.status());
+    if (!json.ok()) return Fail(json.status());
     std::printf("%s\n", json->c_str());
     return 0;
   }
-  Status s =
-      events::AllStatesAsOf(**store, *position, [](const std::string &json) {
-        std::printf("%s\n", json.c_str());
-      });
-  if (!s.ok())
-    return Fail(s);
+  Status s = events::AllStatesAsOf(
+      **store, *position, [](const std::string& json) { std::printf("%s\n", json.c_str()); });
+  if (!s.ok()) return Fail(s);
   return 0;
 }
 
-int CmdAuditVerify(const Env &env) {
+int CmdAuditVerify(const Env& env) {
   auto db = ReadDatabaseUrl(env);
-  if (!db.ok())
-    return Fail(db.status());
+  if (!db.ok()) return Fail(db.status());
   auto store = OpenStore(*db, /*migrate=*/false);
-  if (!store.ok())
-    return Fail(store.status());
+  if (!store.ok()) return Fail(store.status());
   auto report = events::VerifyLog(**store);
-  if (!report.ok())
-    return Fail(report.status());
+  if (!report.ok()) return Fail(report.status());
   if (report->ok) {
-    std::printf("OK: %lld events verified\n",
-                static_cast<long long>(report->verified));
+    std::printf("OK: %lld events verified\n", static_cast<long long>(report->verified));
     return 0;
   }
   std::printf("FAILED at position %lld: %s (%lld events before it verified)\n",
-              static_cast<long long>(report->first_bad_position),
-              report->problem.c_str(),
+              static_cast<long long>(report->first_bad_position), report->problem.c_str(),
               static_cast<long long>(report->verified));
   return 1;
 }
 
-} // namespace
+}  // namespace
 
-int RunCli(int argc, char **argv) {
+int RunCli(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   ProcessEnv env;
-  if (args.empty() || args[0] == "help" || args[0] == "--help" ||
-      args[0] == "-h") {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
   const std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (cmd == "serve")
-    return CmdServe(env);
-  if (cmd == "migrate")
-    return CmdMigrate(env);
-  if (cmd == "relay")
-    return CmdRelay(env);
-  if (cmd == "events")
-    return CmdEvents(env, rest);
-  if (cmd == "replay")
-    return CmdReplay(env, rest);
+  if (cmd == "serve") return CmdServe(env);
+  if (cmd == "migrate") return CmdMigrate(env);
+  if (cmd == "relay") return CmdRelay(env);
+  if (cmd == "events") return CmdEvents(env, rest);
+  if (cmd == "replay") return CmdReplay(env, rest);
   if (cmd == "audit") {
-    if (rest.size() == 1 && rest[0] == "verify")
-      return CmdAuditVerify(env);
+    if (rest.size() == 1 && rest[0] == "verify") return CmdAuditVerify(env);
     return Fail(Status::InvalidArgument("usage: strato audit verify"));
   }
-  std::fprintf(stderr, "strato: unknown command \"%s\"\n\n%s", cmd.c_str(),
-               kUsage);
+  std::fprintf(stderr, "strato: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }
 
-} // namespace strato::cli
+}  // namespace strato::cli

@@ -1,0 +1,107 @@
+// The host protocol (schema/host_protocol.md): the JSON messages hostd and the control plane
+// exchange on strato.rpc.host.<id>.<verb> and strato.host.<id>.heartbeat, as plain structs with
+// encoders and decoders. Pure values and functions: thread-safe, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace strato::events {
+
+// Subjects.
+std::string HostRpcSubject(std::string_view host_id, std::string_view verb);
+std::string HostHeartbeatSubject(std::string_view host_id);
+// "a host id is 1-64 letters, digits, '-' or '_'": a single NATS token and a stream id suffix.
+Status ValidateHostId(std::string_view host_id);
+
+struct HostRegistration {
+  std::string name;
+  std::string address;
+  int64_t cpu_count = 0;
+  int64_t memory_mb = 0;
+  int64_t disk_gb = 0;
+  std::string hypervisor_kind;
+  std::string hypervisor_version;
+  int64_t heartbeat_interval_ms = 0;
+};
+
+struct DesiredRequest {
+  std::vector<std::string> vm_ids;  // empty: every VM on the host
+  int64_t min_position = 0;
+};
+
+struct DesiredVm {
+  std::string vm_id;
+  std::string name;
+  std::string image;
+  int64_t cpu_count = 1;
+  int64_t memory_mb = 512;
+  int64_t disk_gb = 1;
+  std::string desired;  // running, stopped, paused, deleted
+  int64_t generation = 0;
+  std::string last_action;
+  bool force = false;
+  int64_t position = 0;
+};
+
+struct DesiredReply {
+  int64_t position = 0;
+  std::vector<DesiredVm> vms;
+};
+
+struct VmReport {
+  std::string vm_id;
+  std::string state;
+  int64_t generation = 0;
+  std::optional<std::string> error;
+};
+
+struct VmReportResult {
+  std::string vm_id;
+  Status status;
+  bool appended = false;
+  int64_t position = 0;
+};
+
+struct Heartbeat {
+  std::string sent_at;
+  int64_t interval_ms = 0;
+  int64_t vms = 0;
+  int64_t vms_running = 0;
+  double load1 = 0, load5 = 0, load15 = 0;
+  int64_t memory_available_mb = 0;
+  int64_t uptime_s = 0;
+};
+
+std::string EncodeRegistration(const HostRegistration& r);
+Result<HostRegistration> DecodeRegistration(std::string_view json);
+std::string EncodeDesiredRequest(const DesiredRequest& r);
+Result<DesiredRequest> DecodeDesiredRequest(std::string_view json);
+std::string EncodeDesiredReply(const DesiredReply& r);
+Result<DesiredReply> DecodeDesiredReply(std::string_view json);
+std::string EncodeReports(const std::vector<VmReport>& reports);
+Result<std::vector<VmReport>> DecodeReports(std::string_view json);
+std::string EncodeReportResults(const std::vector<VmReportResult>& results);
+Result<std::vector<VmReportResult>> DecodeReportResults(std::string_view json);
+std::string EncodeHeartbeat(const Heartbeat& h);
+Result<Heartbeat> DecodeHeartbeat(std::string_view json);
+
+// {"ok": false, "code": ..., "error": ...}
+std::string EncodeErrorReply(const Status& s);
+// {"ok": true, "position": N}
+std::string EncodeOkPosition(int64_t position);
+// The Status of a reply: Ok when "ok" is true, else the code and error it carries.
+Status ReplyStatus(std::string_view json);
+// The "position" of an ok reply (register).
+Result<int64_t> DecodeOkPosition(std::string_view json);
+
+// Code <-> its name in replies ("invalid_argument").
+std::string CodeWireName(Code code);
+Code CodeFromWireName(std::string_view name);
+
+}  // namespace strato::events

@@ -1,0 +1,157 @@
+#include "hostd/config.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/ids.h"
+#include "events/host_protocol.h"
+
+namespace strato::hostd {
+namespace {
+
+Status MakeDirs(const std::string& path, const std::string& variable) {
+  std::string partial;
+  std::stringstream ss(path);
+  std::string part;
+  if (!path.empty() && path[0] == '/') partial = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    partial += part + "/";
+    if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::InvalidArgument(variable + " names " + path +
+                                     ", which cannot be created: " + std::strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Hostname() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+// A host name as the domain accepts it: letters, digits, '-', '_' and '.'.
+bool NameOk(const std::string& n) {
+  if (n.empty() || n.size() > 253) return false;
+  for (char c : n) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int64_t DetectCpus() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? n : 1;
+}
+
+int64_t DetectMemoryMb() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || size <= 0) return 1024;
+  return static_cast<int64_t>(pages) * size / (1024 * 1024);
+}
+
+int64_t DetectDiskGb(const std::string& path) {
+  struct statvfs st {};
+  if (statvfs(path.c_str(), &st) != 0) return 1;
+  int64_t gb = static_cast<int64_t>(st.f_blocks) * static_cast<int64_t>(st.f_frsize) /
+               (1024LL * 1024 * 1024);
+  return gb > 0 ? gb : 1;
+}
+
+Result<HostdConfig> ReadHostdConfig(const Env& env) {
+  HostdConfig c;
+  auto nats = ReadNatsUrl(env);
+  if (!nats.ok()) return nats.status();
+  c.nats_url = *nats;
+
+  auto state = env.Get("STRATO_STATE_DIR");
+  if (!state || state->empty()) {
+    return Status::InvalidArgument(
+        "STRATO_STATE_DIR is not set; it names the folder where hostd keeps its VMs' sockets, "
+        "disks and logs");
+  }
+  if ((*state)[0] != '/') {
+    return Status::InvalidArgument("STRATO_STATE_DIR must be an absolute path; got \"" + *state +
+                                   "\"");
+  }
+  c.state_dir = *state;
+  while (c.state_dir.size() > 1 && c.state_dir.back() == '/') c.state_dir.pop_back();
+  STRATO_RETURN_IF_ERROR(MakeDirs(c.vms_dir(), "STRATO_STATE_DIR"));
+
+  c.host_name = env.Get("STRATO_HOST_NAME").value_or("");
+  if (c.host_name.empty()) c.host_name = Hostname();
+  if (!NameOk(c.host_name)) {
+    return Status::InvalidArgument(
+        "STRATO_HOST_NAME must be 1 to 253 letters, digits, '-', '_' or '.'; got \"" + c.host_name +
+        "\"");
+  }
+  auto id = env.Get("STRATO_HOST_ID");
+  if (id && !id->empty()) {
+    Status s = events::ValidateHostId(*id);
+    if (!s.ok()) return Status::InvalidArgument("STRATO_HOST_ID: " + s.message());
+    c.host_id = *id;
+  } else {
+    // A stable id derived once for this host and kept in the state folder.
+    const std::string file = c.state_dir + "/host-id";
+    std::ifstream in(file);
+    std::string kept;
+    if (in && std::getline(in, kept) && events::ValidateHostId(kept).ok()) {
+      c.host_id = kept;
+    } else {
+      c.host_id = Uuid::NewV4().ToString();
+      std::ofstream out(file + ".tmp", std::ios::trunc);
+      out << c.host_id << "\n";
+      out.close();
+      if (!out || std::rename((file + ".tmp").c_str(), file.c_str()) != 0) {
+        return Status::InvalidArgument("STRATO_STATE_DIR: cannot write the host id file " + file);
+      }
+    }
+  }
+  c.address = env.Get("STRATO_HOST_ADDRESS").value_or("");
+  if (c.address.empty()) c.address = c.host_name;
+  if (c.address.find(' ') != std::string::npos) {
+    return Status::InvalidArgument("STRATO_HOST_ADDRESS must not contain spaces");
+  }
+
+  c.ch_binary = env.Get("STRATO_CH_BINARY").value_or("cloud-hypervisor");
+  if (c.ch_binary.empty()) c.ch_binary = "cloud-hypervisor";
+  if (c.ch_binary.find('/') != std::string::npos && access(c.ch_binary.c_str(), X_OK) != 0) {
+    return Status::InvalidArgument("STRATO_CH_BINARY names " + c.ch_binary +
+                                   ", which is not an executable file");
+  }
+  c.kernel_path = env.Get("STRATO_VM_KERNEL").value_or(c.state_dir + "/images/vmlinux");
+  c.kernel_cmdline = env.Get("STRATO_VM_CMDLINE").value_or("console=ttyS0 root=/dev/vda rw");
+
+  auto cpus = ReadInt(env, "STRATO_HOST_CPUS", DetectCpus(), 1, 4096);
+  if (!cpus.ok()) return cpus.status();
+  c.cpu_count = *cpus;
+  auto mem = ReadInt(env, "STRATO_HOST_MEMORY_MB", DetectMemoryMb(), 128, 64LL * 1024 * 1024);
+  if (!mem.ok()) return mem.status();
+  c.memory_mb = *mem;
+  auto disk = ReadInt(env, "STRATO_HOST_DISK_GB", DetectDiskGb(c.state_dir), 1, 1024LL * 1024);
+  if (!disk.ok()) return disk.status();
+  c.disk_gb = *disk;
+  auto hb = ReadInt(env, "STRATO_HEARTBEAT_INTERVAL_MS", 3000, 100, 600000);
+  if (!hb.ok()) return hb.status();
+  c.heartbeat_interval = std::chrono::milliseconds(*hb);
+  auto rs = ReadInt(env, "STRATO_RESYNC_INTERVAL_MS", 30000, 500, 3600000);
+  if (!rs.ok()) return rs.status();
+  c.resync_interval = std::chrono::milliseconds(*rs);
+  c.nats_user = env.Get("STRATO_NATS_USER").value_or("");
+  c.nats_password = env.Get("STRATO_NATS_PASSWORD").value_or("");
+  return c;
+}
+
+}  // namespace strato::hostd

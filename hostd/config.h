@@ -1,0 +1,44 @@
+// hostd's configuration, read from the environment (core/config.h's Env) once at start-up:
+// the bus, the host's identity, its state folder, the VMM binary, its capacity (detected from
+// the machine unless overridden) and its timings. A bad value is a Status whose sentence names
+// the variable. Plain values; ReadHostdConfig touches the state folder (the stable id file).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace strato::hostd {
+
+struct HostdConfig {
+  std::string nats_url;        // NATS_URL
+  std::string host_id;         // STRATO_HOST_ID, or kept in <state>/host-id for a name
+  std::string host_name;       // STRATO_HOST_NAME, else the machine's hostname
+  std::string address;         // STRATO_HOST_ADDRESS, else the host name
+  std::string state_dir;       // STRATO_STATE_DIR (created if missing)
+  std::string ch_binary;       // STRATO_CH_BINARY, default "cloud-hypervisor"
+  std::string kernel_path;     // STRATO_VM_KERNEL, default <state>/images/vmlinux
+  std::string kernel_cmdline;  // STRATO_VM_CMDLINE
+  int64_t cpu_count = 0;       // STRATO_HOST_CPUS, else detected
+  int64_t memory_mb = 0;       // STRATO_HOST_MEMORY_MB, else detected
+  int64_t disk_gb = 0;         // STRATO_HOST_DISK_GB, else the state folder's file system
+  std::chrono::milliseconds heartbeat_interval{3000};  // STRATO_HEARTBEAT_INTERVAL_MS
+  std::chrono::milliseconds resync_interval{30000};    // STRATO_RESYNC_INTERVAL_MS
+  std::string nats_user;                               // STRATO_NATS_USER (optional)
+  std::string nats_password;                           // STRATO_NATS_PASSWORD (optional)
+
+  std::string vms_dir() const { return state_dir + "/vms"; }
+};
+
+Result<HostdConfig> ReadHostdConfig(const Env& env);
+
+// The machine's logical CPUs, memory in MiB and the free-or-used size of the file system
+// holding `path` in GiB.
+int64_t DetectCpus();
+int64_t DetectMemoryMb();
+int64_t DetectDiskGb(const std::string& path);
+
+}  // namespace strato::hostd

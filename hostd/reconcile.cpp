@@ -1,0 +1,180 @@
+#include "hostd/reconcile.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace strato::hostd {
+namespace {
+
+// Waits until the VMM's API answers (right after a spawn it may not listen yet).
+Status WaitForApi(Hypervisor& hv, const std::string& socket, std::chrono::milliseconds wait) {
+  auto until = std::chrono::steady_clock::now() + wait;
+  Status s;
+  for (;;) {
+    s = hv.Ping(socket);
+    if (s.ok() || s.code() != Code::kUnavailable) return s;
+    if (std::chrono::steady_clock::now() >= until) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+Status EnsureDisk(const VmPaths& p, int64_t disk_gb) {
+  std::error_code ec;
+  std::filesystem::create_directories(p.dir, ec);
+  if (ec) return Status::Internal("cannot create " + p.dir + ": " + ec.message());
+  // Sparse; a resize grows it (disks never shrink: the domain refuses that).
+  const off_t want = static_cast<off_t>(disk_gb) * 1024 * 1024 * 1024;
+  struct stat st {};
+  if (stat(p.disk.c_str(), &st) == 0 && st.st_size >= want) return Status::Ok();
+  int fd = open(p.disk.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot create the disk " + p.disk);
+  int rc = ftruncate(fd, want);
+  close(fd);
+  if (rc != 0) return Status::Internal("cannot size the disk " + p.disk);
+  return Status::Ok();
+}
+
+StepResult Failed(const StepInput& in, std::string observed, const Status& s) {
+  StepResult r;
+  r.observed = std::move(observed);
+  r.generation = in.desired.generation;
+  r.error = s.message();
+  r.retry = true;
+  return r;
+}
+
+}  // namespace
+
+VmPaths PathsFor(const std::string& vms_dir, const std::string& vm_id) {
+  VmPaths p;
+  p.socket = vms_dir + "/" + vm_id + ".sock";
+  p.dir = vms_dir + "/" + vm_id;
+  p.disk = p.dir + "/root.img";
+  p.serial = p.dir + "/serial.log";
+  p.vmm_log = p.dir + "/vmm.log";
+  p.pid_file = p.dir + "/vmm.pid";
+  p.state_file = p.dir + "/state";
+  return p;
+}
+
+std::string ObservedFromVmm(const std::string& s) {
+  if (s == "Running") return "running";
+  if (s == "Paused" || s == "BreakPoint") return "paused";
+  return "stopped";  // Created, Shutdown, NotCreated
+}
+
+int64_t ReadAppliedGeneration(const VmPaths& p) {
+  std::ifstream in(p.state_file);
+  int64_t g = 0;
+  if (in >> g) return g;
+  return 0;
+}
+
+void WriteAppliedGeneration(const VmPaths& p, int64_t generation) {
+  std::error_code ec;
+  std::filesystem::create_directories(p.dir, ec);
+  const std::string tmp = p.state_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << generation << "\n";
+  }
+  std::rename(tmp.c_str(), p.state_file.c_str());
+}
+
+void RemoveVmFiles(const VmPaths& p) {
+  std::error_code ec;
+  std::filesystem::remove(p.socket, ec);
+  std::filesystem::remove_all(p.dir, ec);
+}
+
+StepResult Converge(Hypervisor& hv, const StepInput& in) {
+  const events::DesiredVm& d = in.desired;
+  StepResult r;
+  r.generation = d.generation;
+  const bool keep_off = d.desired == "stopped" || d.desired == "deleted";
+  if (keep_off) {
+    if (in.process_alive) {
+      // A graceful guest shutdown first; then the VMM exits (deleting its VM). Errors of the
+      // first (no VM created, already shut down) do not matter.
+      (void)hv.Shutdown(in.paths.socket);
+      Status s = hv.ShutdownVmm(in.paths.socket);
+      if (!s.ok() && s.code() != Code::kUnavailable) return Failed(in, "stopping", s);
+      r.observed = "stopping";
+      r.next = StepNext::kAwaitExit;
+      return r;
+    }
+    r.observed = "stopped";
+    if (d.desired == "deleted") {
+      RemoveVmFiles(in.paths);
+      r.cleaned = true;
+    } else {
+      std::error_code ec;
+      std::filesystem::remove(in.paths.socket, ec);
+    }
+    return r;
+  }
+
+  // running or paused: a VMM process runs (hostd spawned it before this step).
+  if (!in.process_alive) {
+    return Failed(in, "stopped", Status::Unavailable("the VMM process is not running"));
+  }
+  Status up = WaitForApi(hv, in.paths.socket, in.socket_wait);
+  if (!up.ok()) return Failed(in, "failed", up);
+  auto info = hv.Info(in.paths.socket);
+  if (!info.ok()) return Failed(in, "failed", info.status());
+  std::string st = info->state;
+  bool booted = false;
+  if (st == "NotCreated") {
+    Status disk = EnsureDisk(in.paths, d.disk_gb);
+    if (!disk.ok()) return Failed(in, "failed", disk);
+    VmSpec spec;
+    spec.vm_id = d.vm_id;
+    spec.cpus = static_cast<int>(d.cpu_count);
+    spec.memory_mb = d.memory_mb;
+    spec.kernel_path = in.kernel_path;
+    spec.cmdline = in.kernel_cmdline;
+    spec.disk_paths = {in.paths.disk};
+    spec.serial_path = in.paths.serial;
+    Status s = hv.Create(in.paths.socket, spec);
+    if (!s.ok()) return Failed(in, "failed", s);
+    st = "Created";
+  }
+  if (st == "Created" || st == "Shutdown") {
+    Status s = hv.Boot(in.paths.socket);
+    if (!s.ok()) return Failed(in, ObservedFromVmm(st), s);
+    st = "Running";
+    booted = true;
+  }
+  const int64_t applied = ReadAppliedGeneration(in.paths);
+  if (d.desired == "running") {
+    if (st == "Paused" || st == "BreakPoint") {
+      Status s = hv.Resume(in.paths.socket);
+      if (!s.ok()) return Failed(in, "paused", s);
+      st = "Running";
+    }
+    if (st == "Running" && !booted && d.last_action == "restart" && applied < d.generation) {
+      Status s = hv.Reboot(in.paths.socket);
+      if (!s.ok()) return Failed(in, "running", s);
+    }
+  } else if (d.desired == "paused" && st == "Running") {
+    Status s = hv.Pause(in.paths.socket);
+    if (!s.ok()) return Failed(in, "running", s);
+    st = "Paused";
+  }
+  if (applied != d.generation) WriteAppliedGeneration(in.paths, d.generation);
+  auto after = hv.Info(in.paths.socket);
+  r.observed = after.ok() ? ObservedFromVmm(after->state) : ObservedFromVmm(st);
+  const std::string want = d.desired == "paused" ? "paused" : "running";
+  if (r.observed != want) {
+    r.retry = true;
+    r.error = "the VMM reports " + (after.ok() ? after->state : st) + " after the actions";
+  }
+  return r;
+}
+
+}  // namespace strato::hostd

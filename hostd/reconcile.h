@@ -1,0 +1,67 @@
+// One reconcile step for one VM: compare the desired state with what the hypervisor reports
+// and act (create + boot, pause, resume, reboot, shutdown, delete and clean up), then say what
+// is observed. Converge blocks on the hypervisor (it runs on a libuv worker thread, never on
+// the loop); hostd serializes the steps of one VM and runs different VMs at once. The files it
+// touches are the VM's own (VmPaths), so steps on different VMs never share state.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "events/host_protocol.h"
+#include "hostd/hypervisor/hypervisor.h"
+
+namespace strato::hostd {
+
+// Where one VM's files live: <state>/vms/<vm>.sock and the folder <state>/vms/<vm>/.
+struct VmPaths {
+  std::string socket;
+  std::string dir;
+  std::string disk;        // <dir>/root.img (sparse, disk_gb)
+  std::string serial;      // <dir>/serial.log
+  std::string vmm_log;     // <dir>/vmm.log (the VMM's stdout and stderr)
+  std::string pid_file;    // <dir>/vmm.pid
+  std::string state_file;  // <dir>/state (the generation last applied)
+};
+VmPaths PathsFor(const std::string& vms_dir, const std::string& vm_id);
+
+// What hostd knows when it starts a step.
+struct StepInput {
+  events::DesiredVm desired;
+  bool process_alive = false;  // a VMM process for this VM runs (child or adopted)
+  VmPaths paths;
+  std::string kernel_path;
+  std::string kernel_cmdline;
+  std::chrono::milliseconds socket_wait{5000};  // after a spawn, until the API answers
+};
+
+enum class StepNext {
+  kDone,       // converged (or failed; see error)
+  kAwaitExit,  // asked the VMM to exit; the process exit finishes the step
+};
+
+struct StepResult {
+  std::string observed;  // an observed state name: running, paused, stopped, stopping, failed
+  int64_t generation = 0;
+  std::optional<std::string> error;  // the hypervisor's error text verbatim
+  StepNext next = StepNext::kDone;
+  bool retry = false;    // failed: try again after a back-off
+  bool cleaned = false;  // deleted: the VM's files are gone
+};
+
+StepResult Converge(Hypervisor& hv, const StepInput& in);
+
+// The observed state word for a VMM's state ("Running" -> "running", "Created" -> "stopped").
+std::string ObservedFromVmm(const std::string& vmm_state);
+
+// The generation last applied to this VM (0 when none is recorded), kept across hostd restarts
+// so a restart is not applied twice.
+int64_t ReadAppliedGeneration(const VmPaths& paths);
+void WriteAppliedGeneration(const VmPaths& paths, int64_t generation);
+
+// Removes the VM's socket and folder.
+void RemoveVmFiles(const VmPaths& paths);
+
+}  // namespace strato::hostd

@@ -1,0 +1,140 @@
+// NATS permissions for hosts (hostd/nats_permissions.h) against a real nats-server started with
+// the generated configuration: host A follows its own VM events and talks on its own subjects,
+// and cannot read host B's events nor send requests as host B.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "events/host_rpc.h"
+#include "events/nats_bus.h"
+#include "hostd/nats_link.h"
+#include "hostd/nats_permissions.h"
+#include "test/support/process.h"
+#include "test/support/test_env.h"
+
+using namespace strato;
+
+namespace {
+
+hostd::NatsPermissionsSpec Spec() {
+  hostd::NatsPermissionsSpec spec;
+  spec.control_plane = {"strato", "cp-secret"};
+  spec.hosts = {{"host-a", {"host-a", "a-secret"}}, {"host-b", {"host-b", "b-secret"}}};
+  return spec;
+}
+
+std::unique_ptr<hostd::NatsLink> HostLink(int port, const std::string& host,
+                                          const std::string& pw) {
+  hostd::NatsLinkOptions o;
+  o.url = "nats://127.0.0.1:" + std::to_string(port);
+  o.user = host;
+  o.password = pw;
+  o.inbox_prefix = hostd::HostInboxPrefix(host);
+  auto link = hostd::NatsLink::Connect(nullptr, o);
+  REQUIRE_MESSAGE(link.ok(), link.status().ToString());
+  return std::move(*link);
+}
+
+}  // namespace
+
+TEST_CASE("the generated NATS configuration gives each host a user for its own subjects") {
+  auto conf = hostd::NatsAuthorizationBlock(Spec());
+  REQUIRE(conf.ok());
+  CHECK(conf->find("\"strato.rpc.host.host-a.>\"") != std::string::npos);
+  CHECK(conf->find("\"_INBOX_host-b.>\"") != std::string::npos);
+  CHECK(conf->find("\"$JS.API.CONSUMER.CREATE.STRATO_EVENTS.*.strato.events.vm.host-a.>\"") !=
+        std::string::npos);
+  hostd::NatsPermissionsSpec bad = Spec();
+  bad.hosts[0].host_id = "a.b";
+  CHECK(hostd::NatsAuthorizationBlock(bad).status().code() == Code::kInvalidArgument);
+  bad = Spec();
+  bad.hosts[0].credentials.password = "quote\"d";
+  CHECK(hostd::NatsAuthorizationBlock(bad).status().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("host A cannot read host B's events nor send requests as host B") {
+  auto dir = test::TempDir::Make("nats-perm-");
+  REQUIRE(dir.ok());
+  int port = test::FreePort();
+  auto conf = hostd::NatsServerConfig(Spec(), "127.0.0.1:" + std::to_string(port),
+                                      (*dir)->path() + "/store");
+  REQUIRE(conf.ok());
+  const std::string conf_path = (*dir)->path() + "/nats.conf";
+  std::ofstream(conf_path) << *conf;
+  std::string bin = std::getenv("STRATO_NATS_SERVER_BIN") ? std::getenv("STRATO_NATS_SERVER_BIN")
+                                                          : "/usr/sbin/nats-server";
+  auto server =
+      test::ChildProcess::Spawn({{bin, "-c", conf_path}, {}, (*dir)->path() + "/nats.log"});
+  REQUIRE(server.ok());
+  REQUIRE(test::WaitForPort(port, std::chrono::seconds(20)).ok());
+
+  // The control plane: the stream, one event for each host, and a responder for reports.
+  events::NatsOptions cp;
+  cp.url = "nats://strato:cp-secret@127.0.0.1:" + std::to_string(port);
+  auto conn = events::NatsConnection::Connect(cp);
+  REQUIRE_MESSAGE(conn.ok(), conn.status().ToString());
+  REQUIRE(events::EnsureEventStream(**conn).ok());
+  auto pub = events::AsyncPublisher::Create(**conn);
+  REQUIRE(pub.ok());
+  REQUIRE((*pub)->Publish("strato.events.vm.host-a.vm-1.VmScheduled", "{\"for\":\"a\"}").ok());
+  REQUIRE((*pub)->Publish("strato.events.vm.host-b.vm-2.VmScheduled", "{\"for\":\"b\"}").ok());
+  REQUIRE((*pub)->Complete(std::chrono::seconds(5)).ok());
+  // The control plane's host handlers answer on strato.rpc.host.*.<verb>.
+  test::TestDatabase db;
+  events::HostControlOptions hco;
+  hco.database_url = db.url();
+  events::HostControl control(db.store(), hco);
+  auto service = events::HostRpcService::Start(**conn, control);
+  REQUIRE(service.ok());
+
+  auto a = HostLink(port, "host-a", "a-secret");
+  // Host A follows its own events: it gets exactly its own.
+  std::mutex mu;
+  std::vector<std::string> got;
+  auto own =
+      a->Follow("STRATO_EVENTS", "strato.events.vm.host-a.>", 0, [&](int64_t, std::string payload) {
+        std::lock_guard<std::mutex> lock(mu);
+        got.push_back(payload);
+      });
+  REQUIRE_MESSAGE(own.ok(), own.status().ToString());
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!got.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == "{\"for\":\"a\"}");
+  }
+  // Host B's events: the consumer cannot even be created.
+  auto theirs =
+      a->Follow("STRATO_EVENTS", "strato.events.vm.host-b.>", 0, [&](int64_t, std::string payload) {
+        std::lock_guard<std::mutex> lock(mu);
+        got.push_back(payload);
+      });
+  CHECK_FALSE(theirs.ok());
+  // Its own request subjects reach the control plane; host B's are refused by the server.
+  events::HostRegistration reg{"host-a", "10.0.0.1", 4, 4096, 50, "cloud-hypervisor", "38", 1000};
+  auto mine = a->Request("strato.rpc.host.host-a.register", events::EncodeRegistration(reg),
+                         std::chrono::seconds(5));
+  REQUIRE_MESSAGE(mine.ok(), mine.status().ToString());
+  CHECK(events::ReplyStatus(*mine).ok());
+  reg.name = "host-b";
+  auto as_b = a->Request("strato.rpc.host.host-b.register", events::EncodeRegistration(reg),
+                         std::chrono::milliseconds(1000));
+  CHECK_FALSE(as_b.ok());
+  auto history = events::ReadWholeStream(db.store(), "host-host-b");
+  REQUIRE(history.ok());
+  CHECK(history->empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(got.size() == 1);
+}
