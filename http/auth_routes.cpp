@@ -531,6 +531,61 @@ Response EndSession(App& app, Request& req) {
   return Response::NoContent();
 }
 
+Response ListTokens(App& app, Request& req) {
+  auto rows = app.auth.ListTokens(req.principal->user_id);
+  if (!rows.ok()) return JsonError(rows.status());
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("tokens");
+  w.StartArray();
+  for (const AuthStore::TokenRow& t : *rows) {
+    w.StartObject();
+    Str(w, "id", t.token_id);
+    Str(w, "name", t.name);
+    Str(w, "created_at", t.created_at);
+    if (t.last_used_at.empty()) {
+      w.Key("last_used_at");
+      w.Null();
+    } else {
+      Str(w, "last_used_at", t.last_used_at);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Response::Json(200, Done(buf));
+}
+
+Response CreateToken(App& app, Request& req) {
+  if (!req.principal->via_cookie) {
+    return JsonError(Status::PermissionDenied(
+        "a token cannot make tokens; create them from a signed-in browser session"));
+  }
+  auto body = JsonBody::Parse(req.body, {"name"});
+  if (!body.ok()) return JsonError(body.status());
+  auto name = body->Str("name");
+  if (!name.ok()) return JsonError(name.status());
+  Status valid = domain::CheckText("a token's name", *name, 1, 64);
+  if (!valid.ok()) return JsonError(valid);
+  auto token = app.auth.CreateToken(req.principal->user_id, *name);
+  if (!token.ok()) return JsonError(token.status());
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Str(w, "id", token->token_id);
+  Str(w, "name", *name);
+  Str(w, "token", token->token);  // shown this once; only its hash is kept
+  w.EndObject();
+  return Response::Json(201, Done(buf)).With("Cache-Control", "no-store");
+}
+
+Response RevokeToken(App& app, Request& req) {
+  Status s = app.auth.RevokeToken(req.principal->user_id, req.Param("token_id"));
+  if (!s.ok()) return JsonError(s);
+  return Response::NoContent();
+}
+
 }  // namespace
 
 std::string SessionCookie(const std::string& token, int64_t max_age_seconds, bool secure) {
@@ -564,6 +619,14 @@ void AddAuthRoutes(Router& router, App& app) {
                       "The signed-in user's open sessions", ListSessions, app));
   router.Add(AppRoute("DELETE", "/api/v1/account/sessions/{session_id}", Access::SignedIn(),
                       "End one of the signed-in user's sessions", EndSession, app));
+  router.Add(AppRoute("GET", "/api/v1/account/tokens", Access::SignedIn(),
+                      "The signed-in user's personal API tokens (never the tokens themselves)",
+                      ListTokens, app));
+  router.Add(AppRoute("POST", "/api/v1/account/tokens", Access::SignedIn(),
+                      "Create a personal API token, shown once (from a browser session only)",
+                      CreateToken, app));
+  router.Add(AppRoute("DELETE", "/api/v1/account/tokens/{token_id}", Access::SignedIn(),
+                      "Revoke a personal API token", RevokeToken, app));
 }
 
 }  // namespace strato::http

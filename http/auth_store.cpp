@@ -150,7 +150,75 @@ Result<std::vector<SessionRow>> AuthStore::ListSessions(const std::string& user_
   return out;
 }
 
+Result<AuthStore::NewToken> AuthStore::CreateToken(const std::string& user_id,
+                                                   const std::string& name) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  NewToken t;
+  t.token_id = Uuid::NewV4().ToString();
+  t.token = "strato_" + RandomToken();
+  auto r = (*db)->Exec(
+      "INSERT INTO api_tokens (token_id, token_hash, user_id, name) VALUES ($1::uuid, "
+      "$2::bytea, $3, $4)",
+      {t.token_id, Sha256Bytea(t.token), user_id, name});
+  if (!r.ok()) return r.status().WithContext("creating a token");
+  return t;
+}
+
+Result<std::vector<AuthStore::TokenRow>> AuthStore::ListTokens(const std::string& user_id) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto r = (*db)->Exec(
+      "SELECT token_id::text, name, to_char(created_at AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(to_char(last_used_at AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM api_tokens WHERE user_id = $1 AND revoked_at "
+      "IS NULL ORDER BY created_at",
+      {user_id});
+  if (!r.ok()) return r.status().WithContext("listing tokens");
+  std::vector<TokenRow> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back({std::string(r->Get(i, 0)), std::string(r->Get(i, 1)), std::string(r->Get(i, 2)),
+                   std::string(r->Get(i, 3))});
+  }
+  return out;
+}
+
+Status AuthStore::RevokeToken(const std::string& user_id, const std::string& token_id) {
+  auto id = Uuid::Parse(token_id);
+  if (!id.ok()) return Status::NotFound("there is no such token");
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto r = (*db)->Exec(
+      "UPDATE api_tokens SET revoked_at = now() WHERE token_id = $1::uuid AND user_id = $2 AND "
+      "revoked_at IS NULL RETURNING 1",
+      {id->ToString(), user_id});
+  if (!r.ok()) return r.status().WithContext("revoking a token");
+  if (r->rows() == 0) return Status::NotFound("there is no such token");
+  return Status::Ok();
+}
+
 Result<std::optional<Principal>> AuthStore::Authenticate(const Request& request) {
+  std::string authorization = request.Header("Authorization");
+  if (authorization.rfind("Bearer ", 0) == 0) {
+    std::string bearer = authorization.substr(7);
+    if (bearer.empty() || bearer.size() > 100) return std::optional<Principal>();
+    auto db = pool_.Acquire();
+    if (!db.ok()) return db.status();
+    auto r = (*db)->ExecPrepared(
+        "auth_token",
+        "UPDATE api_tokens t SET last_used_at = now() FROM users u WHERE t.token_hash = "
+        "$1::bytea AND t.revoked_at IS NULL AND u.user_id = t.user_id RETURNING "
+        "t.token_id::text, t.user_id, u.username",
+        {Sha256Bytea(bearer)});
+    if (!r.ok()) return r.status().WithContext("reading the token");
+    if (r->rows() == 0) return std::optional<Principal>();
+    Principal p;
+    p.session_id = std::string(r->Get(0, 0));
+    p.user_id = std::string(r->Get(0, 1));
+    p.username = std::string(r->Get(0, 2));
+    p.via_cookie = false;  // not sent by a browser on its own: no CSRF token needed
+    return std::optional<Principal>(std::move(p));
+  }
   std::string token = request.Cookie(kSessionCookie);
   if (token.empty() || token.size() > 100) return std::optional<Principal>();
   auto db = pool_.Acquire();

@@ -65,7 +65,19 @@ class AuthStore final : public Authenticator {
   Result<std::vector<SessionRow>> ListSessions(const std::string& user_id,
                                                const std::string& current_session_id);
 
-  // Authenticator: the session cookie.
+  // Personal API tokens: "strato_" + 43 base64url characters, shown once, stored hashed.
+  struct NewToken {
+    std::string token_id, token;
+  };
+  Result<NewToken> CreateToken(const std::string& user_id, const std::string& name);
+  struct TokenRow {
+    std::string token_id, name, created_at, last_used_at;
+  };
+  Result<std::vector<TokenRow>> ListTokens(const std::string& user_id);
+  // kNotFound when the user has no such unrevoked token.
+  Status RevokeToken(const std::string& user_id, const std::string& token_id);
+
+  // Authenticator: the session cookie, or `Authorization: Bearer <personal token>`.
   Result<std::optional<Principal>> Authenticate(const Request& request) override;
 
   const SessionOptions& options() const { return options_; }

@@ -273,3 +273,34 @@ TEST_CASE("ceremony starts are rate-limited per address") {
   }
   CHECK(limited >= 4);  // a burst of 10, then refused until tokens come back
 }
+
+TEST_CASE("personal API tokens act as their user without CSRF until revoked") {
+  WebFixture f;
+  SoftAuthenticator key("localhost", f.origin());
+  WebClient browser(f);
+  REQUIRE(browser.RegisterWith(key, "alice").status == 201);
+  WebResponse made = browser.Post("/api/v1/account/tokens", R"({"name":"ci"})");
+  REQUIRE_MESSAGE(made.status == 201, made.body);
+  std::string token = JsonField(made.body, "token");
+  std::string id = JsonField(made.body, "id");
+  CHECK(token.rfind("strato_", 0) == 0);
+  // Shown once: the list and the database hold no token text.
+  WebResponse list = browser.Get("/api/v1/account/tokens");
+  CHECK(list.body.find("\"name\":\"ci\"") != std::string::npos);
+  CHECK(list.body.find(token) == std::string::npos);
+  CHECK(f.Query("SELECT count(*) FROM api_tokens WHERE token_hash = sha256($1::bytea)", {token}) ==
+        "1");
+
+  WebClient script(f);
+  httplib::Headers bearer = {{"Authorization", "Bearer " + token}};
+  WebResponse orgs = script.Post("/api/v1/orgs", R"({"name":"Acme"})", bearer);
+  CHECK(orgs.status == 201);  // no CSRF token: a bearer token is not sent by browsers on its own
+  CHECK(script.Get("/api/v1/orgs", bearer).body.find("Acme") != std::string::npos);
+  WebResponse minted = script.Post("/api/v1/account/tokens", R"({"name":"more"})", bearer);
+  CHECK(minted.status == 403);
+  CHECK(minted.body.find("a token cannot make tokens") != std::string::npos);
+
+  CHECK(browser.Delete("/api/v1/account/tokens/" + id).status == 204);
+  CHECK(script.Get("/api/v1/orgs", bearer).status == 401);
+  CHECK(script.Get("/api/v1/orgs", {{"Authorization", "Bearer strato_wrong"}}).status == 401);
+}
