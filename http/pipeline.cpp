@@ -75,6 +75,24 @@ bool SameSecret(const std::string& a, const std::string& b) {
 }  // namespace
 
 Response Pipeline::Handle(Request& request) {
+  auto start = std::chrono::steady_clock::now();
+  const Route* matched = nullptr;
+  Response response = Dispatch(request, matched);
+  if (metrics_ != nullptr) {
+    // Patterns, never raw paths, as labels: ids would make the series unbounded.
+    const std::string route = matched ? matched->pattern : "(no route)";
+    metrics_->ObserveRequest(request.method, route, response.status,
+                             std::chrono::steady_clock::now() - start);
+    if (matched && request.ChangesState() && route.rfind("/api/", 0) == 0) {
+      metrics_->CountCommand(request.method + " " + route, response.status < 400   ? "ok"
+                                                           : response.status < 500 ? "refused"
+                                                                                   : "failed");
+    }
+  }
+  return response;
+}
+
+Response Pipeline::Dispatch(Request& request, const Route*& matched) {
   Router::Match match = router_.Find(request.method, request.path);
   if (match.route == nullptr) {
     if (match.other_method) {
@@ -86,6 +104,7 @@ Response Pipeline::Handle(Request& request) {
     return Refuse(request, Status::NotFound("there is nothing at " + request.path));
   }
   const Route& route = *match.route;
+  matched = &route;
   request.params = std::move(match.params);
 
   if (route.rate_limited && !limiter_.Allow(request.client_address)) {

@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "http/metrics.h"
 #include "http/request.h"
 #include "http/router.h"
 
@@ -66,9 +67,13 @@ class Pipeline {
   Pipeline(const Router& router, Authenticator& authenticator, Authorizer& authorizer,
            RateLimiter& limiter);
   Response Handle(Request& request);
+  // Counts every request (and every state change under /api/ as a command) when set.
+  void SetMetrics(Metrics* metrics) { metrics_ = metrics; }
 
  private:
+  Response Dispatch(Request& request, const Route*& matched);
   Response Refuse(const Request& request, const Status& why) const;
+  Metrics* metrics_ = nullptr;
 
   const Router& router_;
   Authenticator& authenticator_;

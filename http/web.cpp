@@ -12,6 +12,78 @@
 
 namespace strato::http {
 
+namespace {
+
+// The gauges read when scraped: the log's end, each projection's lag, hosts and VMs by state.
+Result<std::string> ScrapeGauges(App& app) {
+  auto db = app.db.Acquire();
+  if (!db.ok()) return db.status();
+  std::string out;
+  auto end = (*db)->Exec("SELECT coalesce(max(global_position), 0) FROM events");
+  if (!end.ok()) return end.status();
+  int64_t log_end = end->GetInt64(0, 0);
+  out += "# HELP strato_log_position The position of the last event in the log.\n";
+  out += "# TYPE strato_log_position gauge\nstrato_log_position " + std::to_string(log_end) + "\n";
+  auto cps = (*db)->Exec(
+      "SELECT name, position, error IS NOT NULL FROM projection_checkpoints "
+      "ORDER BY name");
+  if (!cps.ok()) return cps.status();
+  out += "# HELP strato_projection_lag_events Events in the log a projection has not applied.\n";
+  out += "# TYPE strato_projection_lag_events gauge\n";
+  for (int i = 0; i < cps->rows(); ++i) {
+    out += "strato_projection_lag_events{projection=\"" + PromLabel(std::string(cps->Get(i, 0))) +
+           "\"} " + std::to_string(log_end - cps->GetInt64(i, 1)) + "\n";
+  }
+  out += "# HELP strato_projection_stopped 1 while a projection is stopped on an event.\n";
+  out += "# TYPE strato_projection_stopped gauge\n";
+  for (int i = 0; i < cps->rows(); ++i) {
+    out += "strato_projection_stopped{projection=\"" + PromLabel(std::string(cps->Get(i, 0))) +
+           "\"} " + (cps->Get(i, 2) == "t" ? "1" : "0") + "\n";
+  }
+  auto hosts = (*db)->Exec(
+      "SELECT s, count(h.host_id) FROM (VALUES ('reachable'), ('unreachable'), ('cordoned')) "
+      "AS v(s) LEFT JOIN hosts h ON (v.s = 'reachable' AND h.reachable AND NOT h.cordoned) OR "
+      "(v.s = 'unreachable' AND NOT h.reachable) OR (v.s = 'cordoned' AND h.reachable AND "
+      "h.cordoned) GROUP BY s ORDER BY s");
+  if (!hosts.ok()) return hosts.status();
+  out += "# HELP strato_hosts Hosts by state.\n# TYPE strato_hosts gauge\n";
+  for (int i = 0; i < hosts->rows(); ++i) {
+    out += "strato_hosts{state=\"" + std::string(hosts->Get(i, 0)) + "\"} " +
+           std::string(hosts->Get(i, 1)) + "\n";
+  }
+  auto vms = (*db)->Exec(
+      "SELECT observed, desired, count(*) FROM vms WHERE NOT deleted GROUP BY observed, desired "
+      "ORDER BY 1, 2");
+  if (!vms.ok()) return vms.status();
+  out += "# HELP strato_vms VMs (not deleted) by observed and desired state.\n";
+  out += "# TYPE strato_vms gauge\n";
+  for (int i = 0; i < vms->rows(); ++i) {
+    out += "strato_vms{observed=\"" + PromLabel(std::string(vms->Get(i, 0))) + "\",desired=\"" +
+           PromLabel(std::string(vms->Get(i, 1))) + "\"} " + std::string(vms->Get(i, 2)) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+void AddMetricsRoute(Router& router, App& app, const Metrics& metrics) {
+  Route r;
+  r.method = "GET";
+  r.pattern = "/metrics";
+  r.access = Access::Public();
+  r.summary = "Prometheus metrics (requests, commands, log, projections, hosts, VMs)";
+  r.handler = [&app, &metrics](Request&) {
+    auto gauges = ScrapeGauges(app);
+    if (!gauges.ok()) return JsonError(gauges.status());
+    Response res;
+    res.status = 200;
+    res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res.body = metrics.Render() + *gauges;
+    return res;
+  };
+  router.Add(std::move(r));
+}
+
 void AddAllRoutes(Router& router, App& app) {
   AddAuthRoutes(router, app);
   AddApiRoutes(router, app);
@@ -84,6 +156,7 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
                         config.environment});
   w->app_->tuples = w->feed_.get();
   AddAllRoutes(w->router_, *w->app_);
+  AddMetricsRoute(w->router_, *w->app_, w->metrics_);
   const authz::Schema& s = **schema;
   Status valid = w->router_.Validate([&s](std::string_view type, std::string_view permission) {
     auto t = s.FindType(type);
@@ -93,6 +166,7 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
   w->authorizer_ = std::make_unique<EngineAuthorizer>(*w->feed_);
   w->limiter_ = std::make_unique<RateLimiter>(10, 30);
   w->pipeline_ = std::make_unique<Pipeline>(w->router_, *w->auth_, *w->authorizer_, *w->limiter_);
+  w->pipeline_->SetMetrics(&w->metrics_);
   log::Info("web stack ready", {{"routes", static_cast<int64_t>(w->router_.routes().size())},
                                 {"relying_party", rp.id}});
   return w;

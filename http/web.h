@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "events/event_store.h"
 #include "http/app.h"
+#include "http/metrics.h"
 #include "http/pipeline.h"
 #include "http/router.h"
 #include "projections/runner.h"
@@ -62,6 +63,10 @@ class WebStack {
   std::unique_ptr<EngineAuthorizer> authorizer_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<Pipeline> pipeline_;
+  Metrics metrics_;
 };
+
+// GET /metrics (public, like /healthz: bind the server to an internal address).
+void AddMetricsRoute(Router& router, App& app, const Metrics& metrics);
 
 }  // namespace strato::http

@@ -173,3 +173,37 @@ TEST_CASE("the OpenAPI document lists every API route and nothing else") {
   CHECK(std::string(stop["x-strato-permission"].GetString()) == "vm:{id}#stop");
   CHECK(std::string(stop["parameters"][0]["name"].GetString()) == "id");
 }
+
+TEST_CASE("metrics count requests by route and commands by outcome and show VMs by state") {
+  WebFixture f;
+  SoftAuthenticator key("localhost", f.origin());
+  WebClient c(f);
+  REQUIRE(c.RegisterWith(key, "alice").status == 201);
+  std::string org = JsonField(c.Post("/api/v1/orgs", R"({"name":"Acme"})").body, "id");
+  REQUIRE(
+      c.Post("/api/v1/orgs/" + org + "/vms", R"({"name":"web-1","image":"debian-12"})").status ==
+      201);
+  CHECK(c.Post("/api/v1/orgs/" + org + "/vms", R"({"name":"web-1","image":"debian-12"})").status ==
+        409);  // the name is taken
+  c.Get("/api/v1/vms/not-a-vm");
+  WebResponse m = c.Get("/metrics");
+  REQUIRE(m.status == 200);
+  CHECK(m.Header("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
+  CHECK(
+      m.body.find(
+          "strato_http_requests_total{method=\"POST\",route=\"/api/v1/orgs\",status=\"201\"} 1") !=
+      std::string::npos);
+  CHECK(m.body.find("strato_http_requests_total{method=\"GET\",route=\"/api/v1/vms/{id}\","
+                    "status=\"403\"} 1") != std::string::npos);
+  CHECK(m.body.find("strato_commands_total{command=\"POST /api/v1/orgs/{id}/vms\",outcome="
+                    "\"ok\"} 1") != std::string::npos);
+  CHECK(m.body.find("strato_commands_total{command=\"POST /api/v1/orgs/{id}/vms\",outcome="
+                    "\"refused\"} 1") != std::string::npos);
+  CHECK(m.body.find("strato_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/"
+                    "orgs\"} 1") != std::string::npos);
+  CHECK(m.body.find("strato_vms{observed=\"pending\",desired=\"running\"} 1") != std::string::npos);
+  CHECK(m.body.find("strato_hosts{state=\"reachable\"} 0") != std::string::npos);
+  CHECK(m.body.find("strato_projection_lag_events{projection=\"vms\"} ") != std::string::npos);
+  CHECK(m.body.find("strato_log_position ") != std::string::npos);
+  CHECK(m.body.find("not-a-vm") == std::string::npos);  // paths never become labels
+}

@@ -1,0 +1,78 @@
+#include "http/metrics.h"
+
+#include <cstdio>
+
+namespace strato::http {
+
+std::string PromLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void Metrics::ObserveRequest(const std::string& method, const std::string& route, int status,
+                             std::chrono::nanoseconds elapsed) {
+  double seconds = std::chrono::duration<double>(elapsed).count();
+  std::lock_guard lock(mu_);
+  ++requests_[{method, route, status}];
+  Histogram& h = latency_[{method, route}];
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::CountCommand(const std::string& command, const std::string& outcome) {
+  std::lock_guard lock(mu_);
+  ++commands_[{command, outcome}];
+}
+
+std::string Metrics::Render() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  char num[64];
+  out += "# HELP strato_http_requests_total HTTP requests by route pattern, method and status.\n";
+  out += "# TYPE strato_http_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    const auto& [method, route, status] = key;
+    out += "strato_http_requests_total{method=\"" + PromLabel(method) + "\",route=\"" +
+           PromLabel(route) + "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(n) +
+           "\n";
+  }
+  out += "# HELP strato_http_request_duration_seconds Time from routing to the response.\n";
+  out += "# TYPE strato_http_request_duration_seconds histogram\n";
+  for (const auto& [key, h] : latency_) {
+    std::string labels =
+        "method=\"" + PromLabel(key.first) + "\",route=\"" + PromLabel(key.second) + "\"";
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      std::snprintf(num, sizeof num, "%g", kBuckets[i]);
+      out += "strato_http_request_duration_seconds_bucket{" + labels + ",le=\"" + num + "\"} " +
+             std::to_string(h.buckets[i]) + "\n";
+    }
+    out += "strato_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
+           std::to_string(h.count) + "\n";
+    std::snprintf(num, sizeof num, "%.6f", h.sum);
+    out += "strato_http_request_duration_seconds_sum{" + labels + "} " + num + "\n";
+    out += "strato_http_request_duration_seconds_count{" + labels + "} " + std::to_string(h.count) +
+           "\n";
+  }
+  out += "# HELP strato_commands_total Commands run through the API by type and outcome.\n";
+  out += "# TYPE strato_commands_total counter\n";
+  for (const auto& [key, n] : commands_) {
+    out += "strato_commands_total{command=\"" + PromLabel(key.first) + "\",outcome=\"" +
+           PromLabel(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  return out;
+}
+
+}  // namespace strato::http
