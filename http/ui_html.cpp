@@ -31,7 +31,8 @@ std::string RenderPage(const Page& page) {
   h += "</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip to the content</a>\n";
   h += "<header class=\"top\">\n<a class=\"brand\" href=\"/\">Strato</a>\n";
   if (page.principal != nullptr) {
-    h += "<nav aria-label=\"Main\">" + NavLink(page, "home", "/", "Home") +
+    h += "<nav aria-label=\"Main\">" + NavLink(page, "home", "/", "Dashboard") +
+         NavLink(page, "vms", "/vms", "VMs") + NavLink(page, "orgs", "/orgs", "Organizations") +
          NavLink(page, "account", "/account", "Account") + "</nav>\n";
     h += "<div class=\"who\"><span>Signed in as <strong data-testid=\"signed-in-user\">" +
          HtmlEscape(page.principal->username) + "</strong></span>";

@@ -18,7 +18,7 @@ namespace strato::http {
 struct Page {
   std::string title;                     // "Sign in": shown as "Sign in · Strato"
   const Principal* principal = nullptr;  // the signed-in user, or null
-  std::string current;                   // the nav entry to mark as current ("home", "account")
+  std::string current;                   // nav entry marked current: home, vms, orgs, account
   std::vector<std::string> scripts;      // embedded asset names ("passkeys.js"), loaded deferred
   std::string main_html;                 // the content of <main>, already escaped
 };

@@ -5,6 +5,8 @@
 
 #include "core/log.h"
 #include "events/domain_commands.h"
+#include "http/page_orgs.h"
+#include "http/page_vms.h"
 #include "http/ui_assets.h"
 #include "http/ui_html.h"
 
@@ -297,6 +299,8 @@ void AddUiRoutes(Router& router, App& app) {
                       "Remove a passkey (form; never the last)", RemovePasskeyForm, app));
   router.Add(AppRoute("POST", "/account/sessions/{session_id}/end", Access::SignedIn(),
                       "End one of your other sessions (form)", EndSessionForm, app));
+  AddOrgPages(router, app);
+  AddVmPages(router, app);
   router.Add(AppRoute("GET", "/static/{file}", Access::Public(),
                       "The pages' scripts and style sheets (embedded in the binary)", Static, app));
 }

@@ -15,6 +15,9 @@ target_sources(strato_http PRIVATE
   http/ui_assets.cpp
   http/ui_html.cpp
   http/ui_routes.cpp
+  http/ui_support.cpp
+  http/page_orgs.cpp
+  http/page_vms.cpp
   ${STRATO_UI_ASSETS_CPP}
 )
 
