@@ -149,6 +149,9 @@ Result<HostdConfig> ReadHostdConfig(const Env& env) {
   auto rs = ReadInt(env, "STRATO_RESYNC_INTERVAL_MS", 30000, 500, 3600000);
   if (!rs.ok()) return rs.status();
   c.resync_interval = std::chrono::milliseconds(*rs);
+  auto stop = ReadInt(env, "STRATO_STOP_TIMEOUT_SECONDS", 30, 0, 86400);
+  if (!stop.ok()) return stop.status();
+  c.stop_timeout = std::chrono::seconds(*stop);
   c.nats_user = env.Get("STRATO_NATS_USER").value_or("");
   c.nats_password = env.Get("STRATO_NATS_PASSWORD").value_or("");
   return c;

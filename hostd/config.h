@@ -27,8 +27,11 @@ struct HostdConfig {
   int64_t disk_gb = 0;         // STRATO_HOST_DISK_GB, else the state folder's file system
   std::chrono::milliseconds heartbeat_interval{3000};  // STRATO_HEARTBEAT_INTERVAL_MS
   std::chrono::milliseconds resync_interval{30000};    // STRATO_RESYNC_INTERVAL_MS
-  std::string nats_user;                               // STRATO_NATS_USER (optional)
-  std::string nats_password;                           // STRATO_NATS_PASSWORD (optional)
+  // How long a graceful stop waits for the guest to power off after the power button before it
+  // stops it by force; 0: every stop is forced.
+  std::chrono::milliseconds stop_timeout{30000};  // STRATO_STOP_TIMEOUT_SECONDS
+  std::string nats_user;                          // STRATO_NATS_USER (optional)
+  std::string nats_password;                      // STRATO_NATS_PASSWORD (optional)
 
   std::string vms_dir() const { return state_dir + "/vms"; }
 };

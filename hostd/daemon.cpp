@@ -10,6 +10,8 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -77,6 +79,10 @@ struct Vm {
   // Reconcile.
   bool busy = false;
   bool dirty = false;
+  int64_t step_position = 0;  // the desired position the running (or last) step started from
+  // A graceful stop pressed the power button and waits for the guest (until the deadline kept
+  // in the VM's stop file); a step polls every second and forces the stop once it has passed.
+  bool waiting_guest = false;
   int failures = 0;
   int crashes = 0;
   SteadyTime next_attempt{};
@@ -191,29 +197,80 @@ Vm& Daemon::GetVm(const std::string& id) {
   return *slot;
 }
 
-// VMMs that outlived an earlier hostd: their API sockets answer in the state folder.
+// VMM processes serving an API socket under `vms_dir`, found by their command lines
+// ("--api-socket" "path=<vms_dir>/<vm>.sock"): vm id -> pid.
+std::map<std::string, int> VmmsUnder(const std::string& vms_dir) {
+  std::map<std::string, int> out;
+  const std::string prefix = vms_dir + "/";
+  const int self = static_cast<int>(getpid());
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int pid = std::atoi(name.c_str());
+    if (pid == self) continue;
+    std::ifstream in("/proc/" + name + "/cmdline");
+    std::string arg;
+    bool socket_next = false;
+    while (std::getline(in, arg, '\0')) {
+      if (socket_next) {
+        std::string path = arg.rfind("path=", 0) == 0 ? arg.substr(5) : arg;
+        path = path.substr(0, path.find(','));
+        if (path.size() > prefix.size() + 5 && path.rfind(prefix, 0) == 0 &&
+            path.compare(path.size() - 5, 5, ".sock") == 0) {
+          std::string id = path.substr(prefix.size(), path.size() - prefix.size() - 5);
+          if (id.find('/') == std::string::npos) out[id] = pid;
+        }
+        break;
+      }
+      socket_next = arg == "--api-socket";
+    }
+  }
+  return out;
+}
+
+// VMMs that outlived an earlier hostd, found by their command lines (not only their pid files
+// and sockets: a VMM spawned just before the previous hostd died may have neither a pid file
+// nor a socket yet). One that answers on its socket (given 2 s, as it may still be starting)
+// is adopted; one that does not is killed, so it can neither run unwatched nor hold the
+// socket's lock against the VMM started in its place. Sockets nobody serves are removed.
 void Daemon::Adopt() {
   std::error_code ec;
+  std::map<std::string, int> procs = VmmsUnder(config_.vms_dir());
+  std::set<std::string> ids;
+  for (const auto& [id, pid] : procs) ids.insert(id);
   for (const auto& entry : std::filesystem::directory_iterator(config_.vms_dir(), ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.path().extension() != ".sock") continue;
-    const std::string id = name.substr(0, name.size() - 5);
+    if (entry.path().extension() == ".sock") ids.insert(name.substr(0, name.size() - 5));
+  }
+  for (const std::string& id : ids) {
     VmPaths paths = PathsFor(config_.vms_dir(), id);
-    int pid = 0;
-    std::ifstream(paths.pid_file) >> pid;
-    bool alive = pid > 0 && kill(pid, 0) == 0;
-    if (alive && hv_.Ping(paths.socket).ok()) {
+    auto it = procs.find(id);
+    if (it == procs.end()) {
+      std::filesystem::remove(paths.socket, ec);
+      log::Info("removed a stale VMM socket", {{"vm_id", id}});
+      continue;
+    }
+    const int pid = it->second;
+    bool answers = false;
+    for (int i = 0; i < 40 && kill(pid, 0) == 0; ++i) {
+      answers = hv_.Ping(paths.socket).ok();
+      if (answers) break;
+      usleep(50 * 1000);
+    }
+    if (answers) {
       Vm& vm = GetVm(id);
       vm.pid = pid;
       vm.alive = true;
       vm.adopted = true;
       vm.started_at = Now();
+      std::ofstream(paths.pid_file, std::ios::trunc) << pid << "\n";
       Watch(vm);
       log::Info("adopted a running VMM", {{"vm_id", id}, {"pid", pid}});
     } else {
-      if (alive) kill(pid, SIGKILL);  // a VMM that no longer answers is of no use
+      kill(pid, SIGKILL);  // a VMM that does not answer is of no use
       std::filesystem::remove(paths.socket, ec);
-      log::Info("removed a stale VMM socket", {{"vm_id", id}});
+      log::Warn("killed a VMM that does not answer on its socket", {{"vm_id", id}, {"pid", pid}});
     }
   }
 }
@@ -286,6 +343,16 @@ void Daemon::OnChildExit(const std::string& vm_id, int64_t status, int signal) {
   const bool expected = vm.exit_expected || (vm.have_desired && (d == "stopped" || d == "deleted"));
   vm.exit_expected = false;
   if (expected || stopping_) {
+    if (vm.waiting_guest) {
+      // The guest acted on the power button: its VMM exited by itself. (During a step, the
+      // step's completion says so: that step may have forced the stop.)
+      if (!vm.busy) {
+        log::Info("the guest powered off after the power button",
+                  {{"vm_id", vm_id}, {"exit_status", status}, {"signal", signal}});
+      }
+      vm.waiting_guest = false;
+      vm.next_attempt = {};  // report "stopped" now, not at the next poll
+    }
     vm.dirty = true;
     Dispatch(vm);
     return;
@@ -403,10 +470,13 @@ void Daemon::Dispatch(Vm& vm) {
     Report(vm, {vm.id, "stopping", vm.desired.generation, std::nullopt});
   }
   vm.busy = true;
+  vm.step_position = vm.desired.position;
   StepInput in;
   in.desired = vm.desired;
   in.process_alive = vm.alive;
   in.paths = vm.paths;
+  in.stop_timeout = config_.stop_timeout;
+  in.now = std::chrono::system_clock::now();
   in.kernel_path = config_.kernel_path;
   in.kernel_cmdline = config_.kernel_cmdline;
   auto result = std::make_shared<StepResult>();
@@ -419,9 +489,36 @@ void Daemon::Dispatch(Vm& vm) {
 void Daemon::OnStepDone(const std::string& vm_id, const StepResult& r) {
   Vm& vm = GetVm(vm_id);
   vm.busy = false;
+  vm.waiting_guest = false;
   if (r.next == StepNext::kAwaitExit) {
     // The exit callback (or an exit already seen) finishes the step.
     if (!vm.alive) vm.dirty = true;
+    if (r.forced_after_timeout) {
+      log::Warn("forced a graceful stop: the guest did not power off in time",
+                {{"vm_id", vm_id},
+                 {"stop_timeout_ms", static_cast<int64_t>(config_.stop_timeout.count())}});
+    }
+  } else if (r.next == StepNext::kAwaitGuest) {
+    vm.failures = 0;
+    events::VmReport rep{vm_id, "stopping", r.generation, std::nullopt};
+    vm.observation = rep;
+    Report(vm, rep);
+    if (!vm.alive) {
+      // It exited while the step ran, which did nothing but look or press the button.
+      log::Info("the guest powered off after the power button", {{"vm_id", vm_id}});
+      vm.dirty = true;
+    } else {
+      // Look again in a second (a guest that powered off without its VMM exiting), and at the
+      // deadline at the latest; an exit, or a changed desired state (a forced stop, a start),
+      // dispatches at once.
+      vm.waiting_guest = true;
+      vm.dirty = true;
+      auto left = std::chrono::duration_cast<milliseconds>(r.stop_deadline -
+                                                           std::chrono::system_clock::now());
+      if (left < milliseconds(0)) left = milliseconds(0);
+      vm.next_attempt = Now() + std::min(left, milliseconds(1000));
+      if (vm.desired.position != vm.step_position) vm.next_attempt = {};
+    }
   } else {
     events::VmReport rep{vm_id, r.observed, r.generation, r.error};
     vm.observation = rep;
@@ -513,6 +610,7 @@ void Daemon::ApplyRow(const events::DesiredVm& row) {
   const bool changed = !vm.have_desired || row.position != vm.desired.position;
   vm.desired = row;
   vm.have_desired = true;
+  if (changed && vm.waiting_guest) vm.next_attempt = {};  // e.g. a forced stop escalates now
   if (changed && vm.gone && row.desired != "deleted") vm.gone = false;
   vm.dirty = true;
   Dispatch(vm);
@@ -644,6 +742,8 @@ void Daemon::ApplyEvent(int64_t sequence, const std::string& payload) {
     return;
   }
   d.position = e->position;
+  // A graceful stop waiting for its guest: a forced stop (or a start) acts at once.
+  if (vm->waiting_guest) vm->next_attempt = {};
   vm->dirty = true;
   Dispatch(*vm);
 }

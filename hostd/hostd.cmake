@@ -29,6 +29,7 @@ add_executable(hostd_tests
   ${CMAKE_SOURCE_DIR}/test/hostd/host_rpc_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/nats_permissions_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/reconcile_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/config_test.cpp
 )
 target_link_libraries(hostd_tests PRIVATE strato_test_support strato_hostd)
 add_dependencies(hostd_tests strato strato-hostd cloud-hypervisor-simulator)

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <thread>
 
+#include "core/log.h"
+
 namespace strato::hostd {
 namespace {
 
@@ -48,6 +50,119 @@ StepResult Failed(const StepInput& in, std::string observed, const Status& s) {
   return r;
 }
 
+using WallTime = std::chrono::system_clock::time_point;
+
+// <dir>/stop: "<generation> <deadline in ms since the epoch>", written when the power button
+// is pressed for a stop of that generation.
+struct StopMark {
+  int64_t generation = 0;
+  WallTime deadline{};
+};
+
+std::optional<StopMark> ReadStopMark(const VmPaths& p) {
+  std::ifstream in(p.stop_file);
+  int64_t g = 0, ms = 0;
+  if (!(in >> g >> ms)) return std::nullopt;
+  return StopMark{g, WallTime(std::chrono::milliseconds(ms))};
+}
+
+void WriteStopMark(const VmPaths& p, const StopMark& m) {
+  std::error_code ec;
+  std::filesystem::create_directories(p.dir, ec);
+  const std::string tmp = p.stop_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << m.generation << " "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(m.deadline.time_since_epoch())
+               .count()
+        << "\n";
+  }
+  std::rename(tmp.c_str(), p.stop_file.c_str());
+}
+
+void RemoveStopMark(const VmPaths& p) {
+  std::error_code ec;
+  std::filesystem::remove(p.stop_file, ec);
+}
+
+// The forced path: the guest is stopped at once, then the VMM exits (deleting its VM). Errors
+// of the first (no VM created, already shut down) do not matter.
+StepResult ForceStop(Hypervisor& hv, const StepInput& in, StepResult r) {
+  (void)hv.Shutdown(in.paths.socket);
+  Status s = hv.ShutdownVmm(in.paths.socket);
+  if (!s.ok() && s.code() != Code::kUnavailable) return Failed(in, "stopping", s);
+  r.observed = "stopping";
+  r.next = StepNext::kAwaitExit;
+  return r;
+}
+
+// The guest is off but its VMM still runs (started with --no-shutdown): the VMM exits.
+StepResult VmmExit(Hypervisor& hv, const StepInput& in, StepResult r) {
+  Status s = hv.ShutdownVmm(in.paths.socket);
+  if (!s.ok() && s.code() != Code::kUnavailable) return Failed(in, "stopping", s);
+  r.observed = "stopping";
+  r.next = StepNext::kAwaitExit;
+  return r;
+}
+
+StepResult GracefulStop(Hypervisor& hv, const StepInput& in, StepResult r) {
+  const events::DesiredVm& d = in.desired;
+  const WallTime now = in.now == WallTime{} ? std::chrono::system_clock::now() : in.now;
+  auto info = hv.Info(in.paths.socket);
+  if (!info.ok()) {
+    // A VMM that is exiting (the guest powered off) no longer answers: its exit finishes the
+    // step. Anything else: the forced path.
+    if (info.status().code() == Code::kUnavailable) {
+      r.observed = "stopping";
+      r.next = StepNext::kAwaitExit;
+      return r;
+    }
+    return ForceStop(hv, in, std::move(r));
+  }
+  const std::string& st = info->state;
+  if (st != "Running" && st != "Paused" && st != "BreakPoint") return VmmExit(hv, in, std::move(r));
+  std::optional<StopMark> mark = ReadStopMark(in.paths);
+  if (mark && mark->generation == d.generation) {
+    if (now >= mark->deadline) {
+      log::Warn(
+          "the guest did not power off in time; stopping it by force",
+          {{"vm_id", d.vm_id}, {"stop_timeout_ms", static_cast<int64_t>(in.stop_timeout.count())}});
+      r.forced_after_timeout = true;
+      return ForceStop(hv, in, std::move(r));
+    }
+    r.observed = "stopping";
+    r.next = StepNext::kAwaitGuest;
+    r.stop_deadline = mark->deadline;
+    return r;
+  }
+  // A paused guest cannot act on the button: it runs again to shut down.
+  if (st != "Running") {
+    Status s = hv.Resume(in.paths.socket);
+    if (!s.ok()) return ForceStop(hv, in, std::move(r));
+  }
+  Status pressed = hv.PowerButton(in.paths.socket);
+  if (!pressed.ok()) {
+    if (pressed.code() == Code::kUnavailable) {
+      r.observed = "stopping";
+      r.next = StepNext::kAwaitExit;
+      return r;
+    }
+    log::Warn("the power button could not be pressed; stopping the guest by force",
+              {{"vm_id", d.vm_id}, {"error", pressed.message()}});
+    return ForceStop(hv, in, std::move(r));
+  }
+  StopMark m{d.generation, now + in.stop_timeout};
+  WriteStopMark(in.paths, m);
+  log::Info(
+      "pressed the guest's power button; waiting for it to power off",
+      {{"vm_id", d.vm_id}, {"stop_timeout_ms", static_cast<int64_t>(in.stop_timeout.count())}});
+  r.observed = "stopping";
+  r.next = StepNext::kAwaitGuest;
+  r.stop_deadline = m.deadline;
+  r.pressed_power_button = true;
+  return r;
+}
+
 }  // namespace
 
 VmPaths PathsFor(const std::string& vms_dir, const std::string& vm_id) {
@@ -59,6 +174,7 @@ VmPaths PathsFor(const std::string& vms_dir, const std::string& vm_id) {
   p.vmm_log = p.dir + "/vmm.log";
   p.pid_file = p.dir + "/vmm.pid";
   p.state_file = p.dir + "/state";
+  p.stop_file = p.dir + "/stop";
   return p;
 }
 
@@ -99,15 +215,13 @@ StepResult Converge(Hypervisor& hv, const StepInput& in) {
   const bool keep_off = d.desired == "stopped" || d.desired == "deleted";
   if (keep_off) {
     if (in.process_alive) {
-      // A graceful guest shutdown first; then the VMM exits (deleting its VM). Errors of the
-      // first (no VM created, already shut down) do not matter.
-      (void)hv.Shutdown(in.paths.socket);
-      Status s = hv.ShutdownVmm(in.paths.socket);
-      if (!s.ok() && s.code() != Code::kUnavailable) return Failed(in, "stopping", s);
-      r.observed = "stopping";
-      r.next = StepNext::kAwaitExit;
-      return r;
+      // A delete destroys the disk: nothing for the guest to save, so it is always forced.
+      const bool graceful =
+          d.desired == "stopped" && !d.force && in.stop_timeout > std::chrono::milliseconds(0);
+      if (graceful) return GracefulStop(hv, in, std::move(r));
+      return ForceStop(hv, in, std::move(r));
     }
+    RemoveStopMark(in.paths);
     r.observed = "stopped";
     if (d.desired == "deleted") {
       RemoveVmFiles(in.paths);
@@ -151,6 +265,7 @@ StepResult Converge(Hypervisor& hv, const StepInput& in) {
     booted = true;
   }
   const int64_t applied = ReadAppliedGeneration(in.paths);
+  RemoveStopMark(in.paths);  // a stop that was overtaken by a start
   if (d.desired == "running") {
     if (st == "Paused" || st == "BreakPoint") {
       Status s = hv.Resume(in.paths.socket);

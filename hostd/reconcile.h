@@ -24,6 +24,7 @@ struct VmPaths {
   std::string vmm_log;     // <dir>/vmm.log (the VMM's stdout and stderr)
   std::string pid_file;    // <dir>/vmm.pid
   std::string state_file;  // <dir>/state (the generation last applied)
+  std::string stop_file;   // <dir>/stop (a graceful stop under way: generation and deadline)
 };
 VmPaths PathsFor(const std::string& vms_dir, const std::string& vm_id);
 
@@ -35,11 +36,20 @@ struct StepInput {
   std::string kernel_path;
   std::string kernel_cmdline;
   std::chrono::milliseconds socket_wait{5000};  // after a spawn, until the API answers
+  // A graceful stop (desired stopped, not forced) presses the guest's power button and gives
+  // the guest this long to power off before stopping it by force. 0: every stop is forced.
+  std::chrono::milliseconds stop_timeout{30000};
+  // The wall-clock time of the step (the epoch: the system clock's now). Wall clock because a
+  // graceful stop's deadline is kept in the VM's folder across hostd restarts.
+  std::chrono::system_clock::time_point now{};
 };
 
 enum class StepNext {
-  kDone,       // converged (or failed; see error)
-  kAwaitExit,  // asked the VMM to exit; the process exit finishes the step
+  kDone,        // converged (or failed; see error)
+  kAwaitExit,   // asked the VMM to exit; the process exit finishes the step
+  kAwaitGuest,  // pressed the power button; waiting (until stop_deadline) for the guest to
+                // power off: the process exit, or another step (polling, or after the
+                // deadline, which then stops it by force) finishes it
 };
 
 struct StepResult {
@@ -49,8 +59,21 @@ struct StepResult {
   StepNext next = StepNext::kDone;
   bool retry = false;    // failed: try again after a back-off
   bool cleaned = false;  // deleted: the VM's files are gone
+  // kAwaitGuest: when the graceful stop gives up and the next step forces it.
+  std::chrono::system_clock::time_point stop_deadline{};
+  bool pressed_power_button = false;  // this step pressed it (not an earlier one)
+  bool forced_after_timeout = false;  // this step forced a graceful stop whose time ran out
 };
 
+// Desired stopped or deleted with a VMM alive:
+//  - forced (desired deleted, `force`, or stop_timeout 0): vm.shutdown then vmm.shutdown;
+//  - graceful: when the guest is already off (vm.info: not Running / Paused), vmm.shutdown;
+//    otherwise, if this generation's button was not pressed yet, resume a paused guest, press
+//    the power button, record the deadline (now + stop_timeout) in paths.stop_file and return
+//    kAwaitGuest; if it was pressed and the deadline has not passed, kAwaitGuest again (no
+//    second press); once the deadline has passed, the forced path. A press that the VMM
+//    refuses falls back to the forced path at once.
+// The stop file is removed once the VMM is gone.
 StepResult Converge(Hypervisor& hv, const StepInput& in);
 
 // The observed state word for a VMM's state ("Running" -> "running", "Created" -> "stopped").

@@ -14,9 +14,10 @@ constexpr int64_t kMiB = 1024 * 1024;
 
 // Every endpoint the driver calls, in one table so the conformance test sees the same list.
 constexpr CloudHypervisorDriver::Endpoint kEndpoints[] = {
-    {"GET", "/vmm.ping"},  {"PUT", "/vm.create"},    {"PUT", "/vm.boot"},   {"PUT", "/vm.shutdown"},
-    {"PUT", "/vm.reboot"}, {"PUT", "/vm.pause"},     {"PUT", "/vm.resume"}, {"GET", "/vm.info"},
-    {"PUT", "/vm.delete"}, {"PUT", "/vmm.shutdown"},
+    {"GET", "/vmm.ping"},     {"PUT", "/vm.create"},       {"PUT", "/vm.boot"},
+    {"PUT", "/vm.shutdown"},  {"PUT", "/vm.reboot"},       {"PUT", "/vm.pause"},
+    {"PUT", "/vm.resume"},    {"GET", "/vm.info"},         {"PUT", "/vm.delete"},
+    {"PUT", "/vmm.shutdown"}, {"PUT", "/vm.power-button"},
 };
 
 // True when `body` is the VMM's error chain: a JSON array of strings, the first being the
@@ -226,6 +227,10 @@ Status CloudHypervisorDriver::Boot(const std::string& socket_path) {
 
 Status CloudHypervisorDriver::Shutdown(const std::string& socket_path) {
   return Action(socket_path, "PUT", "vm.shutdown");
+}
+
+Status CloudHypervisorDriver::PowerButton(const std::string& socket_path) {
+  return Action(socket_path, "PUT", "vm.power-button");
 }
 
 Status CloudHypervisorDriver::Reboot(const std::string& socket_path) {

@@ -53,6 +53,7 @@ class CloudHypervisorDriver : public Hypervisor {
   Status Create(const std::string& socket_path, const VmSpec& spec) override;
   Status Boot(const std::string& socket_path) override;
   Status Shutdown(const std::string& socket_path) override;
+  Status PowerButton(const std::string& socket_path) override;
   Status Reboot(const std::string& socket_path) override;
   Status Pause(const std::string& socket_path) override;
   Status Resume(const std::string& socket_path) override;

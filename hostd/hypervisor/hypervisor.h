@@ -57,7 +57,13 @@ class Hypervisor {
   virtual Status Ping(const std::string& socket_path) = 0;
   virtual Status Create(const std::string& socket_path, const VmSpec& spec) = 0;
   virtual Status Boot(const std::string& socket_path) = 0;
+  // Stops the guest at once (the VMM drops the VM; the guest gets no say).
   virtual Status Shutdown(const std::string& socket_path) = 0;
+  // Presses the guest's ACPI power button: a guest that listens shuts down by itself, and then
+  // the VMM exits with status 0 (unless started with --no-shutdown, when it keeps running
+  // without a VM). Ok only says the press was delivered; it does not wait for the guest.
+  // kFailedPrecondition when the VM is not running.
+  virtual Status PowerButton(const std::string& socket_path) = 0;
   virtual Status Reboot(const std::string& socket_path) = 0;
   virtual Status Pause(const std::string& socket_path) = 0;
   virtual Status Resume(const std::string& socket_path) = 0;

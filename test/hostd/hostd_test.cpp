@@ -5,7 +5,10 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "test/hostd/stack.h"
@@ -347,4 +350,146 @@ TEST_CASE("a VM deleted before it ever ran is reported at its final generation")
   CHECK(s.Vm(vm).desired == domain::VmDesiredState::kDeleted);
   CHECK(CountVmms(s.StateDir("host-a"), vm) == 0);
   CHECK_FALSE(std::filesystem::exists(s.StateDir("host-a") + "/vms/" + vm));
+}
+
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// The VMM's stdout and stderr (kept in the VM's folder after a stop).
+std::string VmmLog(Stack& s, const std::string& host, const std::string& vm) {
+  return ReadAll(s.StateDir(host) + "/vms/" + vm + "/vmm.log");
+}
+
+std::string HostdLog(Stack& s, const std::string& host) {
+  return ReadAll(s.root() + "/hostd-" + host + ".log");
+}
+
+// A STRATO_CH_BINARY whose guests ignore the power button.
+std::string IgnoringSimulator(Stack& s) {
+  const std::string path = s.root() + "/ignoring-simulator.sh";
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << "#!/bin/sh\nexec " << test::SimulatorBinary() << " --ignore-power-button \"$@\"\n";
+  }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path;
+}
+
+const char kPowerOff[] = "simulated guest power-off (power button)";
+const char kIgnored[] = "simulated guest ignored the power button";
+
+}  // namespace
+
+TEST_CASE("a graceful stop lets the guest power off through the power button") {
+  Stack s;
+  s.StartHostd("host-a", {{"STRATO_STOP_TIMEOUT_SECONDS", "30"}});
+  std::string vm = s.CreateVm("calm");
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kRunning); }),
+                  Describe(s, vm));
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(s.Command(vm, domain::StopVm{}).ok());
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
+                  Describe(s, vm));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(15));  // not the timeout
+  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), vm) == 0; }));
+  // The guest powered off by itself and its VMM exited with 0; hostd never forced it.
+  const std::string log = VmmLog(s, "host-a", vm);
+  CHECK_MESSAGE(Occurrences(log, kPowerOff) == 1, log);
+  const std::string hostd = HostdLog(s, "host-a");
+  CHECK(hostd.find("pressed the guest's power button") != std::string::npos);
+  CHECK(hostd.find("the guest powered off after the power button") != std::string::npos);
+  CHECK(hostd.find("forced a graceful stop") == std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(s.StateDir("host-a") + "/vms/" + vm + "/stop"));
+}
+
+TEST_CASE("a guest that ignores the power button is stopped by force after the timeout") {
+  Stack s;
+  s.StartHostd("host-a",
+               {{"STRATO_STOP_TIMEOUT_SECONDS", "2"}, {"STRATO_CH_BINARY", IgnoringSimulator(s)}});
+  std::string vm = s.CreateVm("stubborn");
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kRunning); }),
+                  Describe(s, vm));
+  pid_t vmm = test::VmmProcesses(s.StateDir("host-a"))[vm][0];
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(s.Command(vm, domain::StopVm{}).ok());
+  // While it waits: "stopping", the VMM still there.
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return s.Vm(vm).observed == VmObs::kStopping; }),
+                  Describe(s, vm));
+  CHECK(test::VmmProcesses(s.StateDir("host-a"))[vm] == std::vector<pid_t>{vmm});
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
+                  Describe(s, vm));
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(1900));
+  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), vm) == 0; }));
+  const std::string log = VmmLog(s, "host-a", vm);
+  CHECK_MESSAGE(Occurrences(log, kIgnored) == 1, log);  // pressed once, never again
+  CHECK(Occurrences(log, kPowerOff) == 0);
+  CHECK(HostdLog(s, "host-a").find("forced a graceful stop") != std::string::npos);
+}
+
+TEST_CASE("a forced stop is immediate and overtakes a graceful stop that waits") {
+  Stack s;
+  s.StartHostd("host-a",
+               {{"STRATO_STOP_TIMEOUT_SECONDS", "60"}, {"STRATO_CH_BINARY", IgnoringSimulator(s)}});
+  std::string forced = s.CreateVm("forced");
+  std::string escalated = s.CreateVm("escalated");
+  for (const auto& vm : {forced, escalated}) {
+    REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kRunning); }),
+                    Describe(s, vm));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(s.Command(forced, domain::StopVm{true}).ok());
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, forced, VmObs::kStopped); },
+                                   std::chrono::seconds(10)),
+                  Describe(s, forced));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  CHECK(Occurrences(VmmLog(s, "host-a", forced), kIgnored) == 0);  // no button pressed
+
+  REQUIRE(s.Command(escalated, domain::StopVm{}).ok());
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return s.Vm(escalated).observed == VmObs::kStopping; }),
+                  Describe(s, escalated));
+  REQUIRE(
+      Stack::WaitUntil([&] { return Occurrences(VmmLog(s, "host-a", escalated), kIgnored) == 1; }));
+  auto t1 = std::chrono::steady_clock::now();
+  REQUIRE(s.Command(escalated, domain::StopVm{true}).ok());
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, escalated, VmObs::kStopped); },
+                                   std::chrono::seconds(10)),
+                  Describe(s, escalated));
+  CHECK(std::chrono::steady_clock::now() - t1 < std::chrono::seconds(10));
+  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), escalated) == 0; }));
+}
+
+TEST_CASE("a graceful stop under way keeps its deadline across a hostd restart") {
+  Stack s;
+  std::map<std::string, std::string> env = {{"STRATO_STOP_TIMEOUT_SECONDS", "6"},
+                                            {"STRATO_CH_BINARY", IgnoringSimulator(s)}};
+  s.StartHostd("host-a", env);
+  std::string vm = s.CreateVm("patient");
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kRunning); }),
+                  Describe(s, vm));
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(s.Command(vm, domain::StopVm{}).ok());
+  REQUIRE(Stack::WaitUntil([&] { return Occurrences(VmmLog(s, "host-a", vm), kIgnored) == 1; }));
+  REQUIRE(s.hostd("host-a")->Kill(SIGTERM).ok());
+  REQUIRE(s.hostd("host-a")->Wait(std::chrono::seconds(10)).ok());
+  CHECK(CountVmms(s.StateDir("host-a"), vm) == 1);  // the VMM outlived hostd
+  s.StartHostd("host-a", env);
+  REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
+                  Describe(s, vm));
+  // The restart neither cut the wait short nor forced the guest at once.
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(5900));
+  // The restarted hostd did not press the button again.
+  CHECK(Occurrences(VmmLog(s, "host-a", vm), kIgnored) == 1);
+  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), vm) == 0; }));
 }

@@ -31,6 +31,15 @@ class FakeHypervisor final : public Hypervisor {
   Status Shutdown(const std::string& s) override {
     return Move("shutdown", s, "Running", "Shutdown");
   }
+  // A guest that obeys powers off and its VMM exits ("gone"); one that ignores it stays as it is.
+  Status PowerButton(const std::string& s) override {
+    STRATO_RETURN_IF_ERROR(Call("power-button", s));
+    if (state[s] != "Running") {
+      return Status::FailedPrecondition("power-button refused in state " + state[s]);
+    }
+    if (guest_obeys_power_button) state[s] = "gone";
+    return Status::Ok();
+  }
   Status Reboot(const std::string& s) override { return Move("reboot", s, "Running", "Running"); }
   Status Pause(const std::string& s) override { return Move("pause", s, "Running", "Paused"); }
   Status Resume(const std::string& s) override { return Move("resume", s, "Paused", "Running"); }
@@ -49,6 +58,7 @@ class FakeHypervisor final : public Hypervisor {
   std::map<std::string, std::string> state;  // socket -> VMM state
   std::vector<std::string> calls;
   std::string fail;  // this call fails (once) with a VMM error body
+  bool guest_obeys_power_button = true;
   VmSpec last_spec;
 
  private:
@@ -189,4 +199,174 @@ TEST_CASE("a resized disk grows when the VM is created again") {
   f.in.desired.last_action = "start";
   CHECK(Converge(f.hv, f.in).observed == "running");
   CHECK(std::filesystem::file_size(f.in.paths.disk) == 3ULL * 1024 * 1024 * 1024);
+}
+
+namespace {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+size_t Count(const FakeHypervisor& hv, const std::string& call) {
+  return static_cast<size_t>(std::count(hv.calls.begin(), hv.calls.end(), call));
+}
+
+// A running VM asked to stop (gracefully unless `force`) at generation 2, at wall time t0.
+void AskStop(Fixture& f, bool force, WallTime t0) {
+  (void)Converge(f.hv, f.in);
+  REQUIRE(f.vmm() == "Running");
+  f.hv.calls.clear();
+  f.in.desired.desired = "stopped";
+  f.in.desired.last_action = "stop";
+  f.in.desired.generation = 2;
+  f.in.desired.force = force;
+  f.in.stop_timeout = std::chrono::seconds(30);
+  f.in.now = t0;
+}
+
+const WallTime kT0 = WallTime(std::chrono::hours(500000));
+
+}  // namespace
+
+TEST_CASE("a graceful stop presses the power button and waits for the guest") {
+  Fixture f;
+  AskStop(f, false, kT0);
+  StepResult r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kAwaitGuest);
+  CHECK(r.observed == "stopping");
+  CHECK(r.pressed_power_button);
+  CHECK(r.stop_deadline == kT0 + std::chrono::seconds(30));
+  CHECK(Count(f.hv, "power-button") == 1);
+  CHECK(Count(f.hv, "shutdown") == 0);
+  CHECK(Count(f.hv, "vmm.shutdown") == 0);
+  CHECK(std::filesystem::exists(f.in.paths.stop_file));
+  // The guest powered off and its VMM exited by itself: the next step sees it stopped.
+  CHECK(f.vmm() == "gone");
+  f.in.process_alive = false;
+  f.in.now = kT0 + std::chrono::seconds(2);
+  r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kDone);
+  CHECK(r.observed == "stopped");
+  CHECK_FALSE(std::filesystem::exists(f.in.paths.stop_file));
+  CHECK(Count(f.hv, "vmm.shutdown") == 0);
+}
+
+TEST_CASE("a graceful stop does not press twice and forces the stop after the timeout") {
+  Fixture f;
+  f.hv.guest_obeys_power_button = false;
+  AskStop(f, false, kT0);
+  StepResult r = Converge(f.hv, f.in);
+  REQUIRE(r.next == StepNext::kAwaitGuest);
+  // Steps before the deadline (a poll, a resync, a restarted hostd reading the stop file) wait.
+  f.in.now = kT0 + std::chrono::seconds(29);
+  r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kAwaitGuest);
+  CHECK_FALSE(r.pressed_power_button);
+  CHECK(r.stop_deadline == kT0 + std::chrono::seconds(30));
+  CHECK(Count(f.hv, "power-button") == 1);
+  CHECK(Count(f.hv, "shutdown") == 0);
+  CHECK(f.vmm() == "Running");
+  // At the deadline: the forced path.
+  f.in.now = kT0 + std::chrono::seconds(30);
+  r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kAwaitExit);
+  CHECK(r.forced_after_timeout);
+  CHECK(Count(f.hv, "shutdown") == 1);
+  CHECK(Count(f.hv, "vmm.shutdown") == 1);
+  CHECK(f.vmm() == "gone");
+  f.in.process_alive = false;
+  r = Converge(f.hv, f.in);
+  CHECK(r.observed == "stopped");
+  CHECK_FALSE(std::filesystem::exists(f.in.paths.stop_file));
+}
+
+TEST_CASE("a forced stop is immediate and escalates a graceful stop under way") {
+  Fixture f;
+  AskStop(f, true, kT0);
+  StepResult r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kAwaitExit);
+  CHECK(Count(f.hv, "power-button") == 0);
+  CHECK(Count(f.hv, "shutdown") == 1);
+  CHECK(Count(f.hv, "vmm.shutdown") == 1);
+
+  Fixture g;
+  g.hv.guest_obeys_power_button = false;
+  AskStop(g, false, kT0);
+  REQUIRE(Converge(g.hv, g.in).next == StepNext::kAwaitGuest);
+  g.in.desired.generation = 3;  // the forced stop overtaking it
+  g.in.desired.force = true;
+  g.in.now = kT0 + std::chrono::seconds(1);
+  r = Converge(g.hv, g.in);
+  CHECK(r.next == StepNext::kAwaitExit);
+  CHECK_FALSE(r.forced_after_timeout);
+  CHECK(Count(g.hv, "power-button") == 1);
+  CHECK(Count(g.hv, "vmm.shutdown") == 1);
+}
+
+TEST_CASE("a delete and a zero stop timeout never wait for the guest") {
+  Fixture f;
+  AskStop(f, false, kT0);
+  f.in.desired.desired = "deleted";
+  StepResult r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kAwaitExit);
+  CHECK(Count(f.hv, "power-button") == 0);
+
+  Fixture g;
+  AskStop(g, false, kT0);
+  g.in.stop_timeout = std::chrono::milliseconds(0);
+  r = Converge(g.hv, g.in);
+  CHECK(r.next == StepNext::kAwaitExit);
+  CHECK(Count(g.hv, "power-button") == 0);
+  CHECK(Count(g.hv, "vmm.shutdown") == 1);
+}
+
+TEST_CASE("a graceful stop resumes a paused guest before pressing the button") {
+  Fixture f;
+  AskStop(f, false, kT0);
+  f.vmm() = "Paused";
+  StepResult r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kAwaitGuest);
+  REQUIRE(f.hv.calls.size() >= 3);
+  auto resume = std::find(f.hv.calls.begin(), f.hv.calls.end(), "resume");
+  auto press = std::find(f.hv.calls.begin(), f.hv.calls.end(), "power-button");
+  CHECK(resume < press);
+  CHECK(press != f.hv.calls.end());
+}
+
+TEST_CASE("a guest already off under a running VMM gets its VMM asked to exit") {
+  Fixture f;
+  AskStop(f, false, kT0);
+  f.vmm() = "Created";  // powered off under --no-shutdown
+  StepResult r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kAwaitExit);
+  CHECK(Count(f.hv, "power-button") == 0);
+  CHECK(Count(f.hv, "vmm.shutdown") == 1);
+}
+
+TEST_CASE("a refused power button falls back to the forced path at once") {
+  Fixture f;
+  AskStop(f, false, kT0);
+  f.hv.fail = "power-button";
+  StepResult r = Converge(f.hv, f.in);
+  CHECK(r.next == StepNext::kAwaitExit);
+  CHECK(Count(f.hv, "shutdown") == 1);
+  CHECK(Count(f.hv, "vmm.shutdown") == 1);
+  CHECK_FALSE(std::filesystem::exists(f.in.paths.stop_file));
+}
+
+TEST_CASE("a new stop generation presses the button again") {
+  Fixture f;
+  f.hv.guest_obeys_power_button = false;
+  AskStop(f, false, kT0);
+  REQUIRE(Converge(f.hv, f.in).pressed_power_button);
+  // Started again (the guest kept running), then stopped again later.
+  f.in.desired.desired = "running";
+  f.in.desired.generation = 3;
+  f.in.desired.last_action = "start";
+  CHECK(Converge(f.hv, f.in).observed == "running");
+  f.in.desired.desired = "stopped";
+  f.in.desired.generation = 4;
+  f.in.now = kT0 + std::chrono::hours(1);
+  StepResult r = Converge(f.hv, f.in);
+  CHECK(r.pressed_power_button);
+  CHECK(r.stop_deadline == kT0 + std::chrono::hours(1) + std::chrono::seconds(30));
+  CHECK(Count(f.hv, "power-button") == 2);
 }

@@ -307,3 +307,42 @@ TEST_CASE("one driver serves many VMs from several threads at once") {
   for (auto& t : threads) t.join();
   for (int i = 0; i < kVms; ++i) CHECK(failures[i] == 0);
 }
+
+TEST_CASE("PowerButton lets the guest power off and its VMM exit 0 by itself") {
+  ScratchDir dir;
+  std::string sock = dir.File("vm.sock");
+  auto sim = StartSimulator(sock);
+  REQUIRE(sim.ok());
+  CloudHypervisorDriver driver = SimDriver();
+  // Not booted: the VMM refuses with its error chain.
+  Status early = driver.PowerButton(sock);
+  CHECK(early.code() == Code::kFailedPrecondition);
+  CHECK(early.message().find("vm.power-button") != std::string::npos);
+  REQUIRE(driver.Create(sock, Web1()).ok());
+  REQUIRE(driver.Boot(sock).ok());
+  REQUIRE(driver.PowerButton(sock).ok());
+  Result<int> code = (*sim)->Wait(std::chrono::seconds(10));
+  REQUIRE(code.ok());
+  CHECK(*code == 0);
+  CHECK((*sim)->Log().find("simulated guest power-off (power button)") != std::string::npos);
+}
+
+TEST_CASE("PowerButton on a guest that ignores it leaves the VM running") {
+  ScratchDir dir;
+  std::string sock = dir.File("vm.sock");
+  auto sim = StartSimulator(sock, {"--ignore-power-button"});
+  REQUIRE(sim.ok());
+  CloudHypervisorDriver driver = SimDriver();
+  REQUIRE(driver.Create(sock, Web1()).ok());
+  REQUIRE(driver.Boot(sock).ok());
+  REQUIRE(driver.PowerButton(sock).ok());
+  REQUIRE(driver.PowerButton(sock).ok());
+  CHECK(State(driver, sock) == "Running");
+  CHECK((*sim)->Running());
+  CHECK((*sim)->Log() == std::string("simulated guest ignored the power button\n") +
+                             "simulated guest ignored the power button\n");
+  REQUIRE(driver.ShutdownVmm(sock).ok());
+  Result<int> code = (*sim)->Wait(std::chrono::seconds(10));
+  REQUIRE(code.ok());
+  CHECK(*code == 0);
+}

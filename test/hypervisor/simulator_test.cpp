@@ -55,6 +55,7 @@ TEST_CASE("the simulator says it is a test double in its help") {
   CHECK(*code == 0);
   CHECK((*sim)->Log().find("Cloud Hypervisor simulator (a test double, not a hypervisor)") !=
         std::string::npos);
+  CHECK((*sim)->Log().find("--ignore-power-button") != std::string::npos);
 }
 
 TEST_CASE("the simulator answers with the real server's headers and JSON error arrays") {

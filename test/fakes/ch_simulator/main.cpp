@@ -4,7 +4,8 @@
 //
 // One thread, one poll loop, no allocation beyond the connections' buffers, so thousands can run
 // at once. Signals: SIGUSR1 = the guest crashes the VMM (prints "simulated guest crash" on
-// stderr, exit 1); SIGUSR2 = the guest powers off (exit 0 unless --no-shutdown); SIGTERM /
+// stderr, exit 1); SIGUSR2 = the guest powers off (exit 0 unless --no-shutdown; "simulated guest
+// power-off" on stderr, as after vm.power-button unless --ignore-power-button); SIGTERM /
 // SIGINT = exit 0; SIGHUP and a closed stdin are ignored, so the VMM outlives its parent.
 #include <fcntl.h>
 #include <poll.h>
@@ -51,12 +52,17 @@ const char kUsage[] =
     "                                        --memory size=512M, --cmdline, --disk path=..,\n"
     "                                        --net tap=..,mac=..)\n"
     "  --no-shutdown                         a guest power-off keeps the VMM running\n"
+    "  --ignore-power-button                 (simulator only) the guest ignores vm.power-button:\n"
+    "                                        the press is accepted (204) and nothing happens,\n"
+    "                                        like a guest without ACPI or a hung one\n"
     "  -h, --help / -V, --version\n"
     "  Other cloud-hypervisor options (--log-file, -v, --serial, --console, ...) are accepted\n"
     "  and ignored. Nothing is logged to stdout.\n"
     "\n"
     "Signals: SIGUSR1 simulates a guest crash (\"simulated guest crash\" on stderr, exit 1);\n"
     "SIGUSR2 simulates a guest power-off (exit 0); SIGTERM/SIGINT exit 0; SIGHUP is ignored.\n"
+    "On stderr: \"simulated guest power-off (power button)\" or \"(SIGUSR2)\" when the guest\n"
+    "powers off, \"simulated guest ignored the power button\" with --ignore-power-button.\n"
     "Exit codes: 0 after vmm.shutdown or a guest power-off, 1 on a startup error (e.g. the\n"
     "socket is in use by another VMM) or a simulated crash.\n";
 
@@ -64,6 +70,7 @@ const char kUsage[] =
 // next one starting with '-' (the real CLI's multi-valued options, e.g. --disk a b).
 bool IsFlag(std::string_view opt) {
   static constexpr std::string_view kFlags[] = {"--dbus-system-bus",
+                                                "--ignore-power-button",
                                                 "--landlock",
                                                 "--no-shutdown",
                                                 "--pvmemcontrol",
@@ -83,6 +90,7 @@ struct Args {
   std::string socket_path;
   int socket_fd = -1;
   bool no_shutdown = false;
+  bool ignore_power_button = false;
   bool help = false;
   bool version = false;
   std::string kernel, firmware, igvm, cmdline, cpus, memory;
@@ -126,6 +134,7 @@ bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
     if (arg == "--help" || arg == "-h") args->help = true;
     if (arg == "--version" || arg == "-V") args->version = true;
     if (arg == "--no-shutdown") args->no_shutdown = true;
+    if (arg == "--ignore-power-button") args->ignore_power_button = true;
     if (arg == "--kernel") args->kernel = first();
     if (arg == "--firmware") args->firmware = first();
     if (arg == "--igvm") args->igvm = first();
@@ -241,6 +250,12 @@ std::string ConfigFromArgs(const Args& a) {
   ssize_t ignored = ::write(2, text.data(), text.size());
   (void)ignored;
   std::_Exit(1);
+}
+
+// One line on stderr (the simulated guest's events that tests look for in the VMM's log).
+void Say(std::string_view line) {
+  ssize_t ignored = ::write(2, line.data(), line.size());
+  (void)ignored;
 }
 
 struct Connection {
@@ -480,6 +495,7 @@ int main(int argc, char** argv) {
 
   SimulatedVmm::Options vmm_options;
   vmm_options.no_shutdown = args.no_shutdown;
+  vmm_options.ignore_power_button = args.ignore_power_button;
   vmm_options.pid = static_cast<int>(::getpid());
   SimulatedVmm vmm(vmm_options);
 
@@ -522,6 +538,7 @@ int main(int argc, char** argv) {
           std::_Exit(1);  // a crash: the socket stays behind, as a real crash leaves it
         }
         if (info.ssi_signo == SIGUSR2) {
+          Say("simulated guest power-off (SIGUSR2)\n");
           if (vmm.GuestShutdown()) exit_clean(0);
         }
         if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) exit_clean(0);
@@ -564,6 +581,7 @@ int main(int argc, char** argv) {
           c.out += ResponseText(vmm.Handle(req.method, req.path, req.has_body, req.body, &after));
           if (after == SimAfter::kExitVmm) exit_vmm = true;
           if (after == SimAfter::kGuestPoweroff) guest_poweroff = true;
+          if (after == SimAfter::kButtonIgnored) Say("simulated guest ignored the power button\n");
         }
         if (c.in.capacity() > 16384 && c.in.size() < 1024) c.in.shrink_to_fit();
       } else if (revents & (POLLHUP | POLLERR)) {
@@ -578,6 +596,7 @@ int main(int argc, char** argv) {
     if (exit_vmm || guest_poweroff) {
       FlushAllBeforeExit(conns);
       if (exit_vmm) exit_clean(0);
+      Say("simulated guest power-off (power button)\n");
       if (vmm.GuestShutdown()) exit_clean(0);
     }
     std::erase_if(conns, [](const Connection& c) { return c.fd < 0; });

@@ -232,7 +232,9 @@ SimReply SimulatedVmm::Handle(std::string_view method, std::string_view path, bo
   if (endpoint == "/vm.delete") return VmDelete();
   if (endpoint == "/vm.power-button") {
     SimReply reply = VmPowerButton();
-    if (reply.status == 204) *after = SimAfter::kGuestPoweroff;
+    if (reply.status == 204) {
+      *after = options_.ignore_power_button ? SimAfter::kButtonIgnored : SimAfter::kGuestPoweroff;
+    }
     return reply;
   }
   return Error(404, {"Not Found"});

@@ -28,13 +28,17 @@ enum class SimAfter {
   kNothing,
   kExitVmm,        // vmm.shutdown: the VMM deletes its VM and exits 0
   kGuestPoweroff,  // vm.power-button: the guest shuts down (see GuestShutdown)
+  kButtonIgnored,  // vm.power-button with --ignore-power-button: the guest does nothing
 };
 
 class SimulatedVmm {
  public:
   struct Options {
     bool no_shutdown = false;  // --no-shutdown: a guest shutdown keeps the VMM running
-    int pid = 0;               // reported by vmm.ping
+    // --ignore-power-button: vm.power-button is accepted (204) but the guest does nothing, as
+    // a guest without ACPI support or one that is hung would (to test stop fallbacks).
+    bool ignore_power_button = false;
+    int pid = 0;  // reported by vmm.ping
   };
   explicit SimulatedVmm(Options options);
 
