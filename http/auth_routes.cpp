@@ -419,6 +419,9 @@ Response LoginVerify(App& app, Request& req) {
     RecordFailure(app, req, owner_id, credential_id, recorded.status().message());
     return JsonError(401, "counter_regression", recorded.status().message());
   }
+  // Read-your-writes: the account page opened next shows this sign-in (counter, last use).
+  Status seen = app.WaitForReadModels(recorded->position);
+  if (!seen.ok()) log::Warn("read models lag behind a sign-in", {{"error", seen.message()}});
   log::Info("signed in", {{"user_id", owner_id}});
   return SignedIn(app, req, owner_id, user->username, credential_id, 200);
 }
