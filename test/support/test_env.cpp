@@ -15,7 +15,8 @@ namespace strato::test {
 std::string RequireEnv(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') {
-    FAIL(std::string(name) << " is not set: integration tests need the servers started by ./ops/test");
+    FAIL(std::string(name)
+         << " is not set: integration tests need the servers started by ./ops/test");
   }
   return v;
 }
