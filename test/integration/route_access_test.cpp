@@ -112,16 +112,14 @@ TEST_CASE("lists show only what the user may read") {
   REQUIRE(bob.RegisterWith(b, "bob").status == 201);
   std::string acme = JsonField(alice.Post("/api/v1/orgs", R"({"name":"Acme"})").body, "id");
   std::string bobs = JsonField(bob.Post("/api/v1/orgs", R"({"name":"Bob Co"})").body, "id");
-  REQUIRE(
-      alice.Post("/api/v1/orgs/" + acme + "/vms", R"({"name":"a-1","image":"debian-12"})").status ==
-      201);
-  REQUIRE(
-      bob.Post("/api/v1/orgs/" + bobs + "/vms", R"({"name":"b-1","image":"debian-12"})").status ==
-      201);
+  REQUIRE(alice.Post("/api/v1/orgs/" + acme + "/vms", R"({"name":"alices-vm","image":"debian-12"})")
+              .status == 201);
+  REQUIRE(bob.Post("/api/v1/orgs/" + bobs + "/vms", R"({"name":"bobs-vm","image":"debian-12"})")
+              .status == 201);
 
   WebResponse mine = alice.Get("/api/v1/vms");
-  CHECK(mine.body.find("a-1") != std::string::npos);
-  CHECK(mine.body.find("b-1") == std::string::npos);
+  CHECK(mine.body.find("\"alices-vm\"") != std::string::npos);
+  CHECK(mine.body.find("\"bobs-vm\"") == std::string::npos);
   WebResponse orgs = alice.Get("/api/v1/orgs");
   CHECK(orgs.body.find("Acme") != std::string::npos);
   CHECK(orgs.body.find("Bob Co") == std::string::npos);
@@ -129,8 +127,8 @@ TEST_CASE("lists show only what the user may read") {
   // Bob becomes a member of Acme: he sees its VM at once (read-your-writes for the tuples).
   REQUIRE(alice.Post("/api/v1/orgs/" + acme + "/members", R"({"username":"bob"})").status == 200);
   WebResponse theirs = bob.Get("/api/v1/vms");
-  CHECK(theirs.body.find("a-1") != std::string::npos);
-  CHECK(theirs.body.find("b-1") != std::string::npos);
+  CHECK(theirs.body.find("\"alices-vm\"") != std::string::npos);
+  CHECK(theirs.body.find("\"bobs-vm\"") != std::string::npos);
   // A member may stop Acme's VM but not delete it (owner or organization owner only).
   rapidjson::Document d;
   d.Parse(alice.Get("/api/v1/vms").body.c_str());
