@@ -5,9 +5,15 @@
 
 #include "core/authz/schema.h"
 #include "core/log.h"
+#include "http/api_events.h"
+#include "http/api_hosts.h"
 #include "http/api_routes.h"
 #include "http/auth_routes.h"
+#include "http/live_routes.h"
 #include "http/openapi.h"
+#include "http/page_audit.h"
+#include "http/page_dashboard.h"
+#include "http/page_hosts.h"
 #include "http/ui_routes.h"
 
 namespace strato::http {
@@ -87,7 +93,13 @@ void AddMetricsRoute(Router& router, App& app, const Metrics& metrics) {
 void AddAllRoutes(Router& router, App& app) {
   AddAuthRoutes(router, app);
   AddApiRoutes(router, app);
+  AddHostApiRoutes(router, app);
+  AddEventApiRoutes(router, app);
   AddUiRoutes(router, app);
+  AddDashboardPages(router, app);
+  AddHostPages(router, app);
+  AddAuditPages(router, app);
+  AddLiveRoutes(router, app);
   AddOpenApiRoute(router, app);  // last: it documents the table above
 }
 

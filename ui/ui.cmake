@@ -18,6 +18,10 @@ target_sources(strato_http PRIVATE
   http/ui_support.cpp
   http/page_orgs.cpp
   http/page_vms.cpp
+  http/page_dashboard.cpp
+  http/page_hosts.cpp
+  http/page_audit.cpp
+  http/live_routes.cpp
   ${STRATO_UI_ASSETS_CPP}
 )
 

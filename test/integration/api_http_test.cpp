@@ -1,0 +1,2 @@
+// api_http_test: to be written.
+#include <doctest/doctest.h>

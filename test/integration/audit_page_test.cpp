@@ -1,0 +1,2 @@
+// audit_page_test: to be written.
+#include <doctest/doctest.h>

@@ -1,0 +1,2 @@
+// hosts_test: to be written.
+#include <doctest/doctest.h>

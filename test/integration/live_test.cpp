@@ -1,0 +1,2 @@
+// live_test: to be written.
+#include <doctest/doctest.h>
