@@ -81,6 +81,9 @@ const std::vector<CommandSpec>& CommandTable() {
       {"vm.schedule", "vm", "system", {"VmScheduled"}},
       {"vm.report_placement_failure", "vm", "system", {"VmPlacementFailed"}},
       {"vm.report_observed", "vm", "host:{host}#self", {"VmObserved"}},
+      // Made by `strato platform grant|revoke`, run by whoever runs the installation.
+      {"platform.grant_role", "platform", "system", {"PlatformRoleGranted"}},
+      {"platform.revoke_role", "platform", "system", {"PlatformRoleRevoked"}},
   };
   return kTable;
 }

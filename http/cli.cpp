@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/domain/platform.h"
 #include "core/log.h"
 #include "events/as_of.h"
 #include "events/audit.h"
@@ -48,6 +49,11 @@ usage:
   strato replay --as-of <position|time> (--stream S | --all)
                                print aggregates' state as it was then, as JSON
   strato audit verify          recompute the hash chain; print OK or the first bad position
+  strato platform grant --username NAME --role admin|operator
+  strato platform revoke --username NAME --role admin|operator
+                               give or take a platform role (operators see hosts,
+                               admins also cordon them); run as the installation's
+                               operator, recorded with the actor "system"
 
 environment: DATABASE_URL, NATS_URL, STRATO_ENV, STRATO_HTTP_ADDR
 )";
@@ -540,6 +546,83 @@ int CmdAuditVerify(const Env& env) {
   return 1;
 }
 
+// strato platform grant|revoke --username NAME --role admin|operator: the Platform aggregate's
+// commands (core/domain/platform.h) through the command pipeline, as the system actor.
+int CmdPlatform(const Env& env, const std::vector<std::string>& args) {
+  constexpr const char* kPlatformUsage =
+      "usage: strato platform grant|revoke --username NAME --role admin|operator";
+  if (args.empty() || (args[0] != "grant" && args[0] != "revoke")) {
+    return Fail(Status::InvalidArgument(kPlatformUsage));
+  }
+  const bool grant = args[0] == "grant";
+  std::string username, role_text;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "--username" || a == "--role") && i + 1 < args.size()) {
+      (a == "--username" ? username : role_text) = args[++i];
+    } else {
+      return Fail(Status::InvalidArgument("unknown or incomplete option \"" + a +
+                                          "\" for strato platform " + args[0] + "; " +
+                                          kPlatformUsage));
+    }
+  }
+  if (username.empty() || role_text.empty()) {
+    return Fail(Status::InvalidArgument(std::string("--username and --role are both needed; ") +
+                                        kPlatformUsage));
+  }
+  auto role = domain::ParsePlatformRole(role_text);
+  if (!role.ok()) return Fail(role.status());
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  std::string user_id;
+  {
+    auto conn = events::PgConnection::Connect(*db);
+    if (!conn.ok()) return Fail(conn.status());
+    auto r = (*conn)->Exec("SELECT user_id FROM users WHERE username = $1", {username});
+    if (!r.ok()) return Fail(r.status().WithContext("looking up user " + username));
+    if (r->rows() == 0) {
+      return Fail(Status::NotFound("there is no user named " + username +
+                                   "; they register in the web UI first"));
+    }
+    user_id = std::string(r->Get(0, 0));
+  }
+  domain::PlatformCommand command =
+      grant ? domain::PlatformCommand(domain::GrantPlatformRole{user_id, *role})
+            : domain::PlatformCommand(domain::RevokePlatformRole{user_id, *role});
+  events::CommandContext ctx;
+  ctx.actor = "system";
+  ctx.command_id = Uuid::NewV4();
+  domain::DecideContext dc{"system", SystemClock::Instance().Now()};
+  events::CommandPipeline pipeline(**store);
+  auto outcome = pipeline.Execute(
+      domain::PlatformStreamId(), ctx,
+      [&](const std::vector<events::RecordedEvent>& history) -> Result<events::Decision> {
+        domain::PlatformState state;
+        for (const events::RecordedEvent& e : history) {
+          Status s = domain::Evolve(state, domain::DomainEvent{e.type, e.data});
+          if (!s.ok()) return s.WithContext("folding " + e.stream_id);
+        }
+        auto decided = domain::Decide(state, command, dc);
+        if (!decided.ok()) return decided.status();
+        events::Decision d;
+        for (const domain::DomainEvent& e : *decided) d.events.push_back({e.type, e.data});
+        return d;
+      });
+  if (!outcome.ok()) return Fail(outcome.status());
+  const std::string role_name(domain::PlatformRoleName(*role));
+  if (outcome->events.empty()) {
+    std::printf("%s %s the platform role %s; nothing changed\n", username.c_str(),
+                grant ? "already holds" : "does not hold", role_name.c_str());
+  } else {
+    std::printf("%s the platform role %s %s %s (user %s) at position %lld\n",
+                grant ? "granted" : "revoked", role_name.c_str(), grant ? "to" : "from",
+                username.c_str(), user_id.c_str(), static_cast<long long>(outcome->position));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -560,6 +643,7 @@ int RunCli(int argc, char** argv) {
     if (rest.size() == 1 && rest[0] == "verify") return CmdAuditVerify(env);
     return Fail(Status::InvalidArgument("usage: strato audit verify"));
   }
+  if (cmd == "platform") return CmdPlatform(env, rest);
   std::fprintf(stderr, "strato: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

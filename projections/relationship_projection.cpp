@@ -23,12 +23,18 @@ constexpr const char* kRemoveMemberSql =
     "AND relation IN ('owner', 'member') AND subject_type = 'user' AND subject_id = $2 "
     "AND subject_relation = ''";
 
+// One tuple (subject_relation '').
+constexpr const char* kRemoveSql =
+    "DELETE FROM relationship_tuples WHERE entity_type = $1 AND entity_id = $2 AND relation = $3 "
+    "AND subject_type = $4 AND subject_id = $5 AND subject_relation = ''";
+
 }  // namespace
 
 Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent& e) {
   std::vector<TupleChange> out;
   const std::string_view category = e.Category();
-  if (category != "vm" && category != "org" && category != "user" && category != "host") {
+  if (category != "vm" && category != "org" && category != "user" && category != "host" &&
+      category != "platform") {
     return out;
   }
   domain::DomainEvent de{e.type, e.data};
@@ -53,6 +59,13 @@ Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent
       const std::string host = f.Str("host_id");
       add("host", host, "self", "host", host);
       add("host", host, "platform", "platform", "strato");  // the one installation
+    }
+  } else if (category == "platform") {
+    // The stream's id is the platform's ("strato"); the role is checked by the aggregate.
+    if (e.type == "PlatformRoleGranted") {
+      add("platform", id, f.Str("role"), "user", f.Str("user_id"));
+    } else if (e.type == "PlatformRoleRevoked") {
+      out.push_back({K::kRemove, "platform", id, f.Str("role"), "user", f.Str("user_id")});
     }
   } else if (category == "vm") {
     if (e.type == "VmCreated") {
@@ -99,6 +112,12 @@ Status RelationshipProjection::Plan(const events::RecordedEvent& e,
       case TupleChange::Kind::kRemoveMember:
         out.push_back({name_ + "_remove_member", kRemoveMemberSql, {c.entity_id, c.subject_id}});
         break;
+      case TupleChange::Kind::kRemove:
+        out.push_back({name_ + "_remove",
+                       kRemoveSql,
+                       {std::move(c.entity_type), std::move(c.entity_id), std::move(c.relation),
+                        std::move(c.subject_type), std::move(c.subject_id)}});
+        break;
     }
   }
   return Status::Ok();
@@ -133,6 +152,9 @@ class RelationshipBulk final : public BulkFold {
         case TupleChange::Kind::kRemoveMember:
           tuples_.erase({"organization", c.entity_id, "owner", "user", c.subject_id});
           tuples_.erase({"organization", c.entity_id, "member", "user", c.subject_id});
+          break;
+        case TupleChange::Kind::kRemove:
+          tuples_.erase({c.entity_type, c.entity_id, c.relation, c.subject_type, c.subject_id});
           break;
       }
     }

@@ -1,7 +1,7 @@
 // RelationshipProjection: the relationship tuples authorization checks read, table
 // relationship_tuples (schema/migrations/0003), in Permify's form
 // entity_type:entity_id#relation@subject_type:subject_id[#subject_relation] for the schema in
-// schema/strato.perm. Folded from the user-, host-, vm- and org- streams:
+// schema/strato.perm. Folded from the user-, host-, vm-, org- and platform- streams:
 //
 //   UserRegistered        user:<user>#self@user:<user>
 //   HostRegistered        host:<host>#self@host:<host>, host:<host>#platform@platform:strato
@@ -11,6 +11,8 @@
 //   MemberAdded           organization:<org>#<role>@user:<user_id>
 //   MemberRemoved         removes the user's owner and member tuples of the organization
 //   OwnershipTransferred  from_user_id: owner -> member; to_user_id: member -> owner
+//   PlatformRoleGranted   platform:strato#<role>@user:<user_id>
+//   PlatformRoleRevoked   removes platform:strato#<role>@user:<user_id>
 //
 // A user holds one role per organization (owner or member), as in the Organization aggregate.
 // Adding a tuple that exists changes nothing. A batch is one pipeline of parameterized
@@ -33,6 +35,7 @@ struct TupleChange {
     kAdd,           // entity_type:entity_id#relation@subject_type:subject_id
     kRemoveEntity,  // every tuple of entity_type:entity_id
     kRemoveMember,  // organization:entity_id#owner and #member of user:subject_id
+    kRemove,        // exactly entity_type:entity_id#relation@subject_type:subject_id
   };
   Kind kind;
   std::string entity_type, entity_id, relation, subject_type, subject_id;

@@ -27,6 +27,11 @@ authz::TupleBatch ToBatch(std::vector<TupleChange>& changes) {
           b.deletes.push_back({"organization", c.entity_id, role, "user", c.subject_id, ""});
         }
         break;
+      case TupleChange::Kind::kRemove:
+        b.deletes.push_back({std::move(c.entity_type), std::move(c.entity_id),
+                             std::move(c.relation), std::move(c.subject_type),
+                             std::move(c.subject_id), ""});
+        break;
     }
   }
   return b;
