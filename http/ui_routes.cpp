@@ -39,30 +39,6 @@ std::string NoScriptNote() {
          "</noscript>";
 }
 
-// --- GET /
-
-Response Home(App& app, Request& req) {
-  std::string display = req.principal->username;
-  {
-    auto db = app.db.Acquire();
-    if (!db.ok()) return ErrorPage(req, db.status());
-    auto r =
-        (*db)->Exec("SELECT display_name FROM users WHERE user_id = $1", {req.principal->user_id});
-    if (!r.ok()) return ErrorPage(req, r.status());
-    if (r->rows() == 1) display = std::string(r->Get(0, 0));
-  }
-  Page page;
-  page.title = "Home";
-  page.principal = &*req.principal;
-  page.current = "home";
-  page.main_html = "<h1>Welcome, <span data-testid=\"display-name\">" + HtmlEscape(display) +
-                   "</span></h1>\n<p>You are signed in as <strong>" +
-                   HtmlEscape(req.principal->username) +
-                   "</strong>.</p>\n<p>Manage your passkeys and open sessions on your <a "
-                   "href=\"/account\">account page</a>.</p>";
-  return PageResponse(200, page);
-}
-
 // --- GET /signin
 
 Response SignIn(App&, Request& req) {
@@ -289,7 +265,6 @@ Response Static(App&, Request& req) {
 }  // namespace
 
 void AddUiRoutes(Router& router, App& app) {
-  router.Add(AppRoute("GET", "/", Access::SignedIn(), "The start page (signed in)", Home, app));
   router.Add(AppRoute("GET", "/signin", Access::Public(), "The sign-in page", SignIn, app));
   router.Add(
       AppRoute("GET", "/register", Access::Public(), "The registration page", Register, app));
