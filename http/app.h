@@ -23,6 +23,8 @@
 
 namespace strato::http {
 
+class LiveHub;
+
 struct App {
   events::PgPool& db;
   events::DomainCommands& commands;
@@ -34,6 +36,7 @@ struct App {
   const Clock& clock = SystemClock::Instance();
   std::chrono::milliseconds read_your_writes_timeout{5000};
   const projections::TupleFeed* tuples = nullptr;  // the authorization engine's tuples
+  LiveHub* live = nullptr;  // live updates (server-sent events); null: not running
 
   // Waits until every projection — and the authorization tuples — have applied `position` (a
   // command's last event), so the page rendered next shows it and the next permission check

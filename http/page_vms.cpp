@@ -1,5 +1,6 @@
 #include "http/page_vms.h"
 
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -55,6 +56,9 @@ Result<std::vector<OrgChoice>> OrgNames(App& app, const std::vector<std::string>
 
 // --- GET /vms
 
+// The list shows this many VMs a page (with links to the others).
+constexpr int64_t kVmsPerPage = 50;
+
 Response VmList(App& app, Request& req) {
   const Principal& me = *req.principal;
   auto ids = UserEntities(app, me, "vm", "read");
@@ -65,9 +69,22 @@ Response VmList(App& app, Request& req) {
   if (!orgs.ok()) return UiErrorPage(req, orgs.status());
 
   std::string q = req.Query("q"), state = req.Query("state"), org = req.Query("org"),
-              sort = req.Query("sort");
+              sort = req.Query("sort"), desired = req.Query("desired");
   if (sort != "created") sort = "name";
   std::string filter_error;
+  int64_t page_number = 1;
+  if (std::string text = req.Query("page"); !text.empty()) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), page_number);
+    if (ec != std::errc() || end != text.data() + text.size() || page_number < 1 ||
+        page_number > 100000) {
+      filter_error = "\"" + text + "\" is not a page number; showing the first page.";
+      page_number = 1;
+    }
+  }
+  if (!desired.empty() && !domain::ParseVmDesiredState(desired).ok()) {
+    filter_error = "\"" + desired + "\" is not a desired state; showing every one.";
+    desired.clear();
+  }
   if (!state.empty() && !domain::ParseVmObservedState(state).ok()) {
     filter_error = "\"" + state + "\" is not a VM state; showing every state.";
     state.clear();
@@ -83,13 +100,14 @@ Response VmList(App& app, Request& req) {
       "SELECT v.vm_id, v.name, coalesce(o.name, ''), v.desired, v.observed, "
       "coalesce(v.placement_failure, ''), coalesce(h.name, ''), coalesce(h.reachable, true), "
       "v.generation, v.observed_generation, " +
-          UtcText("v.created_at") +
+          UtcText("v.created_at") + ", count(*) OVER ()" +
           " FROM vms v LEFT JOIN organizations o ON o.org_id = v.org_id LEFT JOIN hosts h ON "
           "h.host_id = v.host_id WHERE v.vm_id = ANY($1::text[]) AND NOT v.deleted AND ($2 = '' "
           "OR v.observed = $2) AND ($3 = '' OR v.org_id = $3) AND ($4 = '' OR strpos(v.name, "
-          "lower($4)) > 0) ORDER BY " +
-          order + " LIMIT 1000",
-      {array.Literal(), state, org, q});
+          "lower($4)) > 0) AND ($7 = '' OR v.desired = $7) ORDER BY " +
+          order + " LIMIT $5 OFFSET $6",
+      {array.Literal(), state, org, q, std::to_string(kVmsPerPage),
+       std::to_string((page_number - 1) * kVmsPerPage), desired});
   if (!r.ok()) return UiErrorPage(req, r.status().WithContext("reading your VMs"));
 
   Page page;
@@ -113,6 +131,10 @@ Response VmList(App& app, Request& req) {
                         "paused", "crashed", "failed", "unknown"}) {
     h += OptionHtml(s, s, state == s);
   }
+  h += "</select></div>\n<div><label for=\"f-desired\">Asked to be</label><select "
+       "id=\"f-desired\" name=\"desired\">" +
+       OptionHtml("", "anything", desired.empty());
+  for (const char* s : {"running", "stopped", "paused"}) h += OptionHtml(s, s, desired == s);
   h += "</select></div>\n<div><label for=\"f-org\">Organization</label><select id=\"f-org\" "
        "name=\"org\">" +
        OptionHtml("", "any organization", org.empty());
@@ -123,8 +145,21 @@ Response VmList(App& app, Request& req) {
        OptionHtml("created", "newest first", sort == "created") +
        "</select></div>\n<div><button type=\"submit\">Show</button></div>\n</form>\n";
 
-  if (r->rows() == 0) {
-    bool filtered = !q.empty() || !state.empty() || !org.empty();
+  // The results refresh themselves when a VM or organization the user may read changes
+  // (ui/static/live.js turns the live-update stream into these events; htmx re-fetches this
+  // address and swaps in the same element).
+  const std::string filters = "/vms?q=" + UrlEncode(q) + "&state=" + UrlEncode(state) +
+                              "&org=" + UrlEncode(org) + "&sort=" + UrlEncode(sort) +
+                              (desired.empty() ? "" : "&desired=" + UrlEncode(desired));
+  const std::string self = filters + "&page=" + std::to_string(page_number);
+  h += "<div id=\"vm-list\" hx-get=\"" + HtmlEscape(self) +
+       "\" hx-select=\"#vm-list\" hx-swap=\"outerHTML\" hx-trigger=\"" +
+       LiveTrigger({"vm", "org"}) + "\">\n";
+  if (r->rows() == 0 && page_number > 1) {
+    h += "<p id=\"no-vms\">There is no page " + std::to_string(page_number) +
+         " of these VMs. <a href=\"" + HtmlEscape(filters) + "\">Go to the first page</a>.</p>\n";
+  } else if (r->rows() == 0) {
+    bool filtered = !q.empty() || !state.empty() || !org.empty() || !desired.empty();
     h += std::string("<p id=\"no-vms\">") +
          (filtered ? "No VM you may see matches these filters."
                    : "There are no VMs you may see yet. <a href=\"/vms/new\">Create one</a>.") +
@@ -154,8 +189,24 @@ Response VmList(App& app, Request& req) {
            "</td><td>" + TimeHtml(r->Get(i, 10)) + "</td></tr>\n";
     }
     h += "</tbody>\n</table>\n";
-    if (r->rows() == 1000) h += "<p class=\"hint\">Showing the first 1000; narrow the filters.</p>";
+    // Pages of kVmsPerPage; the total counts every VM that matches, not only this page's.
+    const int64_t total = r->GetInt64(0, 11);
+    const int64_t first = (page_number - 1) * kVmsPerPage + 1;
+    h += "<nav class=\"pager\" aria-label=\"Pages of VMs\"><p id=\"vm-count\">VMs " +
+         std::to_string(first) + "–" + std::to_string(first + r->rows() - 1) + " of " +
+         std::to_string(total) + "</p>";
+    if (page_number > 1) {
+      h += "<a rel=\"prev\" href=\"" +
+           HtmlEscape(filters + "&page=" + std::to_string(page_number - 1)) +
+           "\">Previous page</a> ";
+    }
+    if (first + r->rows() - 1 < total) {
+      h += "<a rel=\"next\" href=\"" +
+           HtmlEscape(filters + "&page=" + std::to_string(page_number + 1)) + "\">Next page</a>";
+    }
+    h += "</nav>\n";
   }
+  h += "</div>\n";
   page.main_html = std::move(h);
   return PageResponse(200, page);
 }
@@ -444,12 +495,20 @@ std::string HistoryHtml(App& app, const std::string& vm_id) {
   return h + "</tbody>\n</table>\n";
 }
 
+// "Force stop" -> "force-stop": a stable id, so keyboard focus survives a live refresh.
+std::string ActionId(std::string_view label) {
+  std::string id;
+  for (char c : label) id += c == ' ' ? '-' : static_cast<char>(std::tolower(c));
+  return id;
+}
+
 std::string ActionButton(const Principal& me, const std::string& base, std::string_view action,
                          std::string_view label, const std::string& vm_name,
                          std::string_view extra_html = "", bool danger = false) {
   return "<form method=\"post\" action=\"" + HtmlEscape(base + "/" + std::string(action)) +
          "\" class=\"inline\">" + CsrfFieldHtml(me) + std::string(extra_html) +
-         "<button type=\"submit\"" + (danger ? " class=\"danger\"" : "") + " aria-label=\"" +
+         "<button type=\"submit\" id=\"action-" + ActionId(label) + "\"" +
+         (danger ? " class=\"danger\"" : "") + " aria-label=\"" +
          HtmlEscape(std::string(label) + " VM " + vm_name) + "\">" + HtmlEscape(label) +
          "</button></form>\n";
 }
@@ -489,7 +548,12 @@ Response VmPage(App& app, Request& req, int status, const std::string& error) {
   }
 
   h += "<section aria-labelledby=\"state-heading\">\n<h2 id=\"state-heading\">State</h2>\n"
-       "<dl class=\"facts\" id=\"vm-state\">\n<dt>Desired</dt><dd id=\"desired\">" +
+       "<div id=\"vm-live\" hx-get=\"" +
+       HtmlEscape(base) +
+       "\" hx-select=\"#vm-live\" hx-select-oob=\"#history\" hx-swap=\"outerHTML\" "
+       "hx-trigger=\"" +
+       LiveTrigger({"vm-" + v.id}) +
+       "\">\n<dl class=\"facts\" id=\"vm-state\">\n<dt>Desired</dt><dd id=\"desired\">" +
        HtmlEscape(v.desired) + "</dd>\n<dt>Observed</dt><dd id=\"observed\">" +
        StateHtml(v.observed, v.placement_failure, v.host_reachable || v.host_id.empty()) +
        "</dd>\n";
@@ -528,6 +592,10 @@ Response VmPage(App& app, Request& req, int status, const std::string& error) {
                         "<input type=\"hidden\" name=\"force\" value=\"1\">", true);
     }
     if (!a.empty()) h += "<div class=\"actions\" id=\"vm-actions\">\n" + a + "</div>\n";
+  }
+  h += "</div>\n";  // #vm-live
+  if (!v.deleted) {
+    auto may = [&](std::string_view p) { return UserMay(app, me, "vm", v.id, p); };
     if (may("delete")) {
       h += "<details class=\"card danger-zone\" id=\"delete-vm\"" +
            std::string(!error.empty() && req.path.ends_with("/delete") ? " open" : "") +

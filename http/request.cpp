@@ -196,8 +196,11 @@ std::optional<std::string> UrlDecode(std::string_view s) {
 std::string UrlEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
+  out.reserve(s.size());
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
+    if (plain) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -209,10 +212,18 @@ std::string UrlEncode(std::string_view s) {
 }
 
 std::string HtmlEscape(std::string_view s) {
+  // Most values need nothing: copy runs of plain characters in one go.
   std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
+  out.reserve(s.size() + 16);
+  size_t from = 0;
+  while (true) {
+    size_t at = s.find_first_of("&<>\"'", from);
+    if (at == std::string_view::npos) {
+      out.append(s.substr(from));
+      return out;
+    }
+    out.append(s.substr(from, at - from));
+    switch (s[at]) {
       case '&':
         out += "&amp;";
         break;
@@ -225,14 +236,11 @@ std::string HtmlEscape(std::string_view s) {
       case '"':
         out += "&quot;";
         break;
-      case '\'':
-        out += "&#39;";
-        break;
       default:
-        out += c;
+        out += "&#39;";
     }
+    from = at + 1;
   }
-  return out;
 }
 
 }  // namespace strato::http

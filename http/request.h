@@ -3,6 +3,7 @@
 // tested without sockets. Plain values; a Request is handled on one thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,11 +48,25 @@ struct Request {
   bool WantsHtml() const;     // a page request (HTML navigation or htmx), not the JSON API
 };
 
+// Where a streamed body goes (server-sent events): written on the server thread that serves the
+// request, for as long as the handler's stream function runs.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Sends `bytes` now; false once the client has gone or the server is stopping.
+  virtual bool Write(std::string_view bytes) = 0;
+  // False once the server is stopping: a stream function checks it at least once a second.
+  virtual bool Open() const = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // Set-Cookie may repeat
+  // When set, the body is this function's output, sent chunked while it runs (`body` is
+  // ignored); it holds a server thread until it returns.
+  std::function<void(StreamSink&)> stream;
 
   static Response Json(int status, std::string body);
   static Response Html(int status, std::string body);

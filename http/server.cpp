@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <atomic>
 #include <thread>
 
 #include "core/log.h"
@@ -12,6 +13,8 @@ namespace strato::http {
 
 struct HttpServer::Impl {
   httplib::Server server;
+  std::atomic<bool> stopping{false};
+  size_t threads = HttpServer::kDefaultThreads;
   std::thread thread;
   std::vector<ReadinessCheck> checks;
   Pipeline* pipeline = nullptr;
@@ -31,7 +34,25 @@ Request FromHttplib(const httplib::Request& in) {
   return r;
 }
 
-void ToHttplib(const Response& in, httplib::Response& out) {
+// A StreamSink over cpp-httplib's chunked DataSink.
+class ChunkSink final : public StreamSink {
+ public:
+  ChunkSink(httplib::DataSink& sink, const std::atomic<bool>& stopping)
+      : sink_(sink), stopping_(stopping) {}
+  bool Write(std::string_view bytes) override {
+    if (stopping_.load() || failed_) return false;
+    failed_ = !sink_.write(bytes.data(), bytes.size());
+    return !failed_;
+  }
+  bool Open() const override { return !stopping_.load() && !failed_; }
+
+ private:
+  httplib::DataSink& sink_;
+  const std::atomic<bool>& stopping_;
+  bool failed_ = false;
+};
+
+void ToHttplib(const Response& in, httplib::Response& out, const std::atomic<bool>& stopping) {
   out.status = in.status;
   for (const auto& [k, v] : in.headers) out.headers.emplace(k, v);
   // Pages and API answers alike: no sniffing, no framing, no referrer leaks.
@@ -44,10 +65,24 @@ void ToHttplib(const Response& in, httplib::Response& out) {
                    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     out.set_header("Cache-Control", "no-store");
   }
+  if (in.stream) {
+    out.set_chunked_content_provider(
+        in.content_type, [stream = in.stream, &stopping](size_t, httplib::DataSink& sink) {
+          ChunkSink chunks(sink, stopping);
+          stream(chunks);
+          if (chunks.Open()) sink.done();
+          return chunks.Open();
+        });
+    return;
+  }
   if (!in.content_type.empty()) out.set_content(in.body, in.content_type);
 }
 
 }  // namespace
+
+void HttpServer::SetWorkerThreads(size_t threads) {
+  impl_->threads = threads < 4 ? 4 : threads;
+}
 
 void HttpServer::SetPipeline(Pipeline* pipeline, size_t max_body_bytes) {
   impl_->pipeline = pipeline;
@@ -107,11 +142,15 @@ Status HttpServer::Start() {
     res.status = ready ? 200 : 503;
     res.set_content(buf.GetString(), "application/json");
   });
+  // cpp-httplib serves each connection on a pool thread for as long as it stays open (a
+  // keep-alive connection between requests, a live-update stream for its whole life), so the
+  // pool is sized for those rather than for the cores.
+  srv.new_task_queue = [n = impl_->threads] { return new httplib::ThreadPool(n); };
   if (impl_->pipeline != nullptr) {
     srv.set_payload_max_length(impl_->max_body_bytes);
     auto handle = [this](const httplib::Request& req, httplib::Response& res) {
       Request r = FromHttplib(req);
-      ToHttplib(impl_->pipeline->Handle(r), res);
+      ToHttplib(impl_->pipeline->Handle(r), res, impl_->stopping);
     };
     srv.Get(".*", handle);
     srv.Post(".*", handle);
@@ -149,6 +188,7 @@ Status HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (!impl_) return;
+  impl_->stopping = true;  // streams (server-sent events) end within a second
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }

@@ -31,6 +31,11 @@ class HttpServer {
   // `max_body_bytes` are refused with 413 before they reach it.
   void SetPipeline(Pipeline* pipeline, size_t max_body_bytes = 1 << 20);
 
+  // Connections are served on a pool of this many threads; each open connection (a keep-alive
+  // one between requests, a live-update stream) holds one. Before Start.
+  static constexpr size_t kDefaultThreads = 192;
+  void SetWorkerThreads(size_t threads);
+
   // Binds the address (port 0 picks a free one); port() is known afterwards.
   Status Bind();
   // Binds (unless Bind was called) and starts serving in the background.

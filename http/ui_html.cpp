@@ -25,6 +25,18 @@ std::string RenderPage(const Page& page) {
   if (page.principal != nullptr && !page.principal->csrf_token.empty()) {
     h += "<meta name=\"csrf-token\" content=\"" + HtmlEscape(page.principal->csrf_token) + "\">\n";
   }
+  // htmx on every page, before the page's own scripts (deferred scripts run in order). The CSP
+  // (default-src 'self') forbids what htmx would otherwise do: inject its indicator <style>,
+  // eval hx-on and trigger filters, run <script> elements of swapped content. No history
+  // snapshots in localStorage: they would keep a signed-in page after signing out.
+  h += "<meta name=\"htmx-config\" content='{\"includeIndicatorStyles\":false,"
+       "\"allowEval\":false,\"allowScriptTags\":false,\"selfRequestsOnly\":true,"
+       "\"historyCacheSize\":0,\"refreshOnHistoryMiss\":true}'>\n";
+  h += "<script src=\"" + HtmlEscape(UiAssetUrl("htmx.min.js")) + "\" defer></script>\n";
+  // Live updates: one stream per tab, opened here in the layout (never by swapped content).
+  if (page.principal != nullptr) {
+    h += "<script src=\"" + HtmlEscape(UiAssetUrl("live.js")) + "\" defer></script>\n";
+  }
   for (const std::string& s : page.scripts) {
     h += "<script src=\"" + HtmlEscape(UiAssetUrl(s)) + "\" defer></script>\n";
   }
@@ -33,8 +45,10 @@ std::string RenderPage(const Page& page) {
   if (page.principal != nullptr) {
     h += "<nav aria-label=\"Main\">" + NavLink(page, "home", "/", "Dashboard") +
          NavLink(page, "vms", "/vms", "VMs") + NavLink(page, "orgs", "/orgs", "Organizations") +
+         NavLink(page, "hosts", "/hosts", "Hosts") + NavLink(page, "audit", "/audit", "Audit log") +
          NavLink(page, "account", "/account", "Account") + "</nav>\n";
-    h += "<div class=\"who\"><span>Signed in as <strong data-testid=\"signed-in-user\">" +
+    h += "<div class=\"who\"><span id=\"live-status\" class=\"live-status\"></span><span>Signed in "
+         "as <strong data-testid=\"signed-in-user\">" +
          HtmlEscape(page.principal->username) + "</strong></span>";
     h += "<form method=\"post\" action=\"/auth/logout\" class=\"inline\">" +
          CsrfFieldHtml(*page.principal) +

@@ -73,4 +73,10 @@ std::string FieldErrorHtml(std::string_view id, std::string_view sentence) {
          HtmlEscape(sentence) + "</p>";
 }
 
+std::string LiveTrigger(std::initializer_list<std::string> streams) {
+  std::string t;
+  for (const std::string& s : streams) t += "live-" + s + " from:body, ";
+  return t + "live-reset from:body";
+}
+
 }  // namespace strato::http

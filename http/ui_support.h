@@ -5,6 +5,7 @@
 // Pure functions or read-only use of the App: call them from any thread.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,5 +39,10 @@ std::string OptionHtml(std::string_view value, std::string_view label, bool sele
 
 // A form field's message beside it: <p class="field-error" id="..."> with "Error:" in words.
 std::string FieldErrorHtml(std::string_view id, std::string_view sentence);
+
+// The hx-trigger value of an element that refreshes itself on live updates: the events
+// ui/static/live.js dispatches on <body> for each named stream kind or stream ("vm", "org",
+// "vm-<id>"), and after a reconnect that missed events ("live-reset").
+std::string LiveTrigger(std::initializer_list<std::string> streams);
 
 }  // namespace strato::http

@@ -9,6 +9,7 @@
 #include "http/api_hosts.h"
 #include "http/api_routes.h"
 #include "http/auth_routes.h"
+#include "http/live_events.h"
 #include "http/live_routes.h"
 #include "http/openapi.h"
 #include "http/page_audit.h"
@@ -66,6 +67,18 @@ Result<std::string> ScrapeGauges(App& app) {
   for (int i = 0; i < vms->rows(); ++i) {
     out += "strato_vms{observed=\"" + PromLabel(std::string(vms->Get(i, 0))) + "\",desired=\"" +
            PromLabel(std::string(vms->Get(i, 1))) + "\"} " + std::string(vms->Get(i, 2)) + "\n";
+  }
+  if (app.live != nullptr) {
+    out += "# HELP strato_sse_clients Live-update streams (server-sent events) open now.\n";
+    out += "# TYPE strato_sse_clients gauge\nstrato_sse_clients " +
+           std::to_string(app.live->clients()) + "\n";
+    out += "# HELP strato_sse_published_events_total Events the live-update hub published.\n";
+    out += "# TYPE strato_sse_published_events_total counter\nstrato_sse_published_events_total " +
+           std::to_string(app.live->published()) + "\n";
+    out +=
+        "# HELP strato_sse_lag_events Events in the log the live-update hub has not published.\n";
+    out += "# TYPE strato_sse_lag_events gauge\nstrato_sse_lag_events " +
+           std::to_string(log_end - app.live->head()) + "\n";
   }
   return out;
 }
@@ -138,6 +151,7 @@ Result<std::shared_ptr<const authz::Schema>> LoadPermissionSchema(const Env& env
 }  // namespace
 
 WebStack::~WebStack() {
+  if (live_) live_->Stop();
   if (feed_) feed_->Stop();
 }
 
@@ -167,6 +181,11 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
   w->app_.reset(new App{*w->pool_, *w->commands_, *w->auth_, runner, rp, config.relying_party.name,
                         config.environment});
   w->app_->tuples = w->feed_.get();
+  App* app = w->app_.get();
+  w->live_ = std::make_unique<LiveHub>(
+      store, *w->feed_, [app](int64_t position) { return app->WaitForReadModels(position); });
+  STRATO_RETURN_IF_ERROR(w->live_->Start());
+  w->app_->live = w->live_.get();
   AddAllRoutes(w->router_, *w->app_);
   AddMetricsRoute(w->router_, *w->app_, w->metrics_);
   const authz::Schema& s = **schema;

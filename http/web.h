@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "events/event_store.h"
 #include "http/app.h"
+#include "http/live_events.h"
 #include "http/metrics.h"
 #include "http/pipeline.h"
 #include "http/router.h"
@@ -59,6 +60,7 @@ class WebStack {
   std::unique_ptr<AuthStore> auth_;
   std::unique_ptr<events::DomainCommands> commands_;
   std::unique_ptr<App> app_;
+  std::unique_ptr<LiveHub> live_;
   Router router_;
   std::unique_ptr<EngineAuthorizer> authorizer_;
   std::unique_ptr<RateLimiter> limiter_;

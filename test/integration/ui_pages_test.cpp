@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
@@ -315,4 +316,51 @@ TEST_CASE("deleting a VM through the form needs its name typed") {
   // A deleted VM takes its permissions with it: no page, no actions.
   CHECK(Page(alice, vm).status == 403);
   CHECK(PostForm(f, alice, vm + "/start", {}).status == 403);
+}
+
+TEST_CASE("the VM list shows 50 a page with links to the others and keeps the filters") {
+  WebFixture f;
+  SoftAuthenticator key("localhost", f.origin());
+  WebClient alice(f);
+  World w = AliceWithVm(f, alice, key);  // web-1
+  for (int i = 0; i < 54; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "node-%02d", i);
+    WebResponse r = alice.Post("/api/v1/orgs/" + w.org_id + "/vms",
+                               std::string(R"({"name":")") + name + R"(","image":"debian-12"})");
+    REQUIRE_MESSAGE(r.status == 201, r.body);
+  }
+  WebResponse first = Page(alice, "/vms");
+  REQUIRE(first.status == 200);
+  CHECK(first.body.find("VMs 1–50 of 55") != std::string::npos);
+  CHECK(first.body.find(">node-00<") != std::string::npos);
+  CHECK(first.body.find(">web-1<") == std::string::npos);  // sorted by name: on page 2
+  CHECK(first.body.find(
+            "rel=\"next\" href=\"/vms?q=&amp;state=&amp;org=&amp;sort=name&amp;page=2\"") !=
+        std::string::npos);
+  CHECK(first.body.find("rel=\"prev\"") == std::string::npos);
+
+  WebResponse second = Page(alice, "/vms?sort=name&page=2");
+  REQUIRE(second.status == 200);
+  CHECK(second.body.find("VMs 51–55 of 55") != std::string::npos);
+  CHECK(second.body.find(">web-1<") != std::string::npos);
+  CHECK(second.body.find(">node-00<") == std::string::npos);
+  CHECK(second.body.find("rel=\"prev\"") != std::string::npos);
+  CHECK(second.body.find("rel=\"next\"") == std::string::npos);
+
+  // A filter narrows the count; the links keep it.
+  WebResponse filtered = Page(alice, "/vms?q=node-0");
+  CHECK(filtered.body.find("VMs 1–10 of 10") != std::string::npos);
+  // The dashboard's counts link to the desired state: the 54 nodes were asked to run, web-1 not.
+  CHECK(Page(alice, "/vms?desired=running").body.find("VMs 1–50 of 54") != std::string::npos);
+  WebResponse stopped = Page(alice, "/vms?desired=stopped");
+  CHECK(stopped.body.find("VMs 1–1 of 1") != std::string::npos);
+  CHECK(stopped.body.find(">web-1<") != std::string::npos);
+  CHECK(Page(alice, "/vms?desired=sideways").body.find("is not a desired state") !=
+        std::string::npos);
+  // Beyond the last page, and a page that is not a number, are said in words.
+  CHECK(Page(alice, "/vms?page=9").body.find("There is no page 9") != std::string::npos);
+  WebResponse bad = Page(alice, "/vms?page=two");
+  CHECK(bad.status == 200);
+  CHECK(bad.body.find("&quot;two&quot; is not a page number") != std::string::npos);
 }
