@@ -152,7 +152,7 @@ Response Pipeline::Dispatch(Request& request, const Route*& matched) {
       break;
   }
   if (route.access.kind() == Access::Kind::kPermission) {
-    const std::string& id = request.params[route.access.id_param()];
+    const std::string id = route.access.EntityId(request.params);
     auto allowed = authorizer_.Check(*request.principal, route.access.entity_type(), id,
                                      route.access.permission());
     if (!allowed.ok()) return Refuse(request, allowed.status());

@@ -33,16 +33,26 @@ Access Access::Permission(std::string_view spec) {
   std::string_view type = spec.substr(0, colon);
   std::string_view param = spec.substr(colon + 1, hash - colon - 1);
   std::string_view perm = spec.substr(hash + 1);
-  if (!IsName(type) || !IsParam(param) || !IsName(param.substr(1, param.size() - 2)) ||
-      !IsName(perm)) {
-    a.parse_error_ =
-        "the permission \"" + a.spec_ + "\" is not of the form type:{param}#permission";
+  const bool from_path = IsParam(param) && IsName(param.substr(1, param.size() - 2));
+  if (!IsName(type) || !(from_path || IsName(param)) || !IsName(perm)) {
+    a.parse_error_ = "the permission \"" + a.spec_ +
+                     "\" is not of the form type:{param}#permission or type:id#permission";
     return a;
   }
   a.entity_type_ = std::string(type);
-  a.id_param_ = std::string(param.substr(1, param.size() - 2));
+  if (from_path) {
+    a.id_param_ = std::string(param.substr(1, param.size() - 2));
+  } else {
+    a.literal_id_ = std::string(param);
+  }
   a.permission_ = std::string(perm);
   return a;
+}
+
+std::string Access::EntityId(const std::map<std::string, std::string>& params) const {
+  if (!literal_id_.empty()) return literal_id_;
+  auto it = params.find(id_param_);
+  return it == params.end() ? "" : it->second;
 }
 
 std::string Access::Describe() const {
@@ -103,7 +113,7 @@ Status Router::Validate(
       case Access::Kind::kPermission:
         if (!r.access.parse_error_.empty()) {
           problem(r, r.access.parse_error_);
-        } else if (!params.count(r.access.id_param())) {
+        } else if (r.access.literal_id_.empty() && !params.count(r.access.id_param())) {
           problem(r, "its permission takes the id from {" + r.access.id_param() +
                          "}, which is not in the path");
         } else if (permission_exists &&

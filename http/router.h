@@ -26,11 +26,15 @@ class Access {
   static Access Public() { return Access(Kind::kPublic); }
   static Access SignedIn() { return Access(Kind::kSignedIn); }
   // "vm:{id}#stop": entity type vm, its id from path parameter "id", permission stop.
+  // "platform:strato#operate": a fixed entity (the one platform), permission operate.
   static Access Permission(std::string_view spec);
 
   Kind kind() const { return kind_; }
   const std::string& entity_type() const { return entity_type_; }
-  const std::string& id_param() const { return id_param_; }
+  const std::string& id_param() const { return id_param_; }      // "" for a fixed entity
+  const std::string& literal_id() const { return literal_id_; }  // "" when from the path
+  // The entity's id for a request with these path parameters.
+  std::string EntityId(const std::map<std::string, std::string>& params) const;
   const std::string& permission() const { return permission_; }
   const std::string& spec() const { return spec_; }
   std::string Describe() const;  // "public", "signed in", "vm:{id}#stop"
@@ -38,7 +42,7 @@ class Access {
  private:
   explicit Access(Kind k) : kind_(k) {}
   Kind kind_ = Kind::kUndeclared;
-  std::string entity_type_, id_param_, permission_, spec_;
+  std::string entity_type_, id_param_, literal_id_, permission_, spec_;
   std::string parse_error_;
   friend class Router;
 };

@@ -1,15 +1,373 @@
 #include "http/visibility.h"
 
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/ids.h"
+#include "events/event.h"
+#include "http/ui_support.h"
+
 namespace strato::http {
 
-// To be written (issue 7): the stubs refuse everything.
-Result<std::vector<AuditEntry>> ReadableAuditEntries(const App&, const Principal&,
-                                                     const AuditQuery&) {
-  return Status::Unavailable("readable audit entries are not written yet");
+namespace {
+
+constexpr const char* kEntryColumns =
+    "SELECT a.position, to_char(a.recorded_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.actor, a.stream_id, a.type, a.summary "
+    "FROM audit_entries a ";
+
+// Readable streams ($1), organizations whose VM streams are readable ($2), then the filters.
+constexpr const char* kEntryWhere =
+    "WHERE (a.stream_id = ANY($1::text[]) OR a.stream_id IN (SELECT m.stream_id FROM "
+    "audit_stream_organizations m WHERE m.organization_id = ANY($2::text[]))) "
+    "AND ($3 = '' OR a.actor = $3) AND ($4 = '' OR a.stream_id = $4) AND ($5 = '' OR a.type = $5) "
+    "AND a.recorded_at >= coalesce(nullif($6, '')::timestamptz, '-infinity') "
+    "AND a.recorded_at < coalesce(nullif($7, '')::timestamptz, 'infinity') "
+    "AND ($8::bigint = 0 OR a.position < $8::bigint) "
+    "ORDER BY a.position DESC LIMIT $9";
+
+// The category and id of "vm-<id>": {"vm", "<id>"}; an empty category when there is no '-'.
+std::pair<std::string_view, std::string_view> SplitStream(std::string_view stream_id) {
+  size_t dash = stream_id.find('-');
+  if (dash == std::string_view::npos || dash + 1 >= stream_id.size()) return {"", ""};
+  return {stream_id.substr(0, dash), stream_id.substr(dash + 1)};
 }
 
-bool MayReadStream(const App&, const Principal&, std::string_view) {
-  return false;
+// stream id -> organization id, learnt from audit_stream_organizations. A stream's organization
+// never changes, and stream ids carry uuids, so one process-wide map serves every App. Streams
+// not found are remembered briefly, so a burst of events of an unmapped stream costs one query.
+class StreamOrganizations {
+ public:
+  static StreamOrganizations& Instance() {
+    static StreamOrganizations* cache = new StreamOrganizations();  // never destroyed
+    return *cache;
+  }
+
+  // The organization, or "" when the stream has none (or the database cannot say now).
+  std::string Find(const App& app, std::string_view stream_id) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::shared_lock lock(mu_);
+      auto it = known_.find(std::string(stream_id));
+      if (it != known_.end()) return it->second;
+      auto miss = missing_.find(std::string(stream_id));
+      if (miss != missing_.end() && now - miss->second < kRetryMissAfter) return "";
+    }
+    std::string org;
+    bool answered = false;
+    if (auto db = app.db.Acquire(); db.ok()) {
+      auto r =
+          (*db)->Exec("SELECT organization_id FROM audit_stream_organizations WHERE stream_id = $1",
+                      {std::string(stream_id)});
+      if (r.ok()) {
+        answered = true;
+        if (r->rows() > 0) org = std::string(r->Get(0, 0));
+      }
+    }
+    if (!answered) return "";  // not remembered: the next call asks again
+    std::unique_lock lock(mu_);
+    if (!org.empty()) {
+      known_.emplace(std::string(stream_id), org);
+      missing_.erase(std::string(stream_id));
+    } else {
+      if (missing_.size() >= kMaxMisses) missing_.clear();
+      missing_[std::string(stream_id)] = now;
+    }
+    return org;
+  }
+
+ private:
+  static constexpr std::chrono::seconds kRetryMissAfter{2};
+  static constexpr size_t kMaxMisses = 10000;
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, std::string> known_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> missing_;
+};
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+bool IsUuidText(std::string_view s) {
+  return s.size() == 36 && Uuid::Parse(s).ok();
+}
+
+// The log through a pool lease per read, decoded as the PostgreSQL event store decodes it.
+class PoolLogReader final : public events::EventStore {
+ public:
+  explicit PoolLogReader(events::PgPool& pool) : pool_(pool) {}
+
+  Result<events::AppendResult> Append(events::AppendRequest) override {
+    return Status::FailedPrecondition("the log is read-only here: commands append to it");
+  }
+  Result<std::vector<events::RecordedEvent>> ReadStream(const std::string& stream_id,
+                                                        int64_t from_version,
+                                                        size_t max_count) override {
+    STRATO_RETURN_IF_ERROR(events::ValidateStreamId(stream_id));
+    return Query("WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3",
+                 {stream_id, std::to_string(from_version), std::to_string(max_count)});
+  }
+  Result<std::vector<events::RecordedEvent>> ReadAll(int64_t after_position,
+                                                     size_t max_count) override {
+    return Query("WHERE global_position > $1 ORDER BY global_position LIMIT $2",
+                 {std::to_string(after_position), std::to_string(max_count)});
+  }
+  Result<int64_t> LastPosition() override {
+    auto db = pool_.Acquire();
+    if (!db.ok()) return db.status();
+    auto r = (*db)->Exec("SELECT coalesce(max(global_position), 0) FROM events");
+    if (!r.ok()) return r.status();
+    return r->GetInt64(0, 0);
+  }
+
+ private:
+  Result<std::vector<events::RecordedEvent>> Query(const std::string& where,
+                                                   const std::vector<std::string>& params) {
+    auto db = pool_.Acquire();
+    if (!db.ok()) return db.status();
+    auto r = (*db)->Exec(
+        "SELECT global_position, stream_id, stream_version, event_id::text, type, data::text, "
+        "metadata::text, (extract(epoch FROM recorded_at) * 1000000)::bigint, "
+        "encode(hash, 'hex'), command_id::text FROM events " +
+            where,
+        params);
+    if (!r.ok()) return r.status().WithContext("reading the log");
+    std::vector<events::RecordedEvent> out;
+    out.reserve(static_cast<size_t>(r->rows()));
+    for (int i = 0; i < r->rows(); ++i) {
+      events::RecordedEvent e;
+      e.position = r->GetInt64(i, 0);
+      e.stream_id = std::string(r->Get(i, 1));
+      e.stream_version = r->GetInt64(i, 2);
+      auto id = Uuid::Parse(r->Get(i, 3));
+      if (!id.ok()) return id.status();
+      e.event_id = *id;
+      e.type = std::string(r->Get(i, 4));
+      e.data = std::string(r->Get(i, 5));
+      e.metadata = std::string(r->Get(i, 6));
+      e.recorded_at = FromUnixMicros(r->GetInt64(i, 7));
+      auto h = events::HashFromHex(r->Get(i, 8));
+      if (!h.ok()) return h.status();
+      e.hash = *h;
+      if (!r->IsNull(i, 9)) {
+        auto cmd = Uuid::Parse(r->Get(i, 9));
+        if (!cmd.ok()) return cmd.status();
+        e.command_id = *cmd;
+      }
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  events::PgPool& pool_;
+};
+
+}  // namespace
+
+Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Principal& who,
+                                                     const AuditQuery& query) {
+  if (query.limit < 1 || query.limit > kMaxAuditLimit) {
+    return Status::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxAuditLimit));
+  }
+  auto vms = UserEntities(app, who, "vm", "read");
+  if (!vms.ok()) return vms.status();
+  auto orgs = UserEntities(app, who, "organization", "view");
+  if (!orgs.ok()) return orgs.status();
+  auto hosts = UserEntities(app, who, "host", "read");
+  if (!hosts.ok()) return hosts.status();
+
+  events::PgArray streams, org_ids;
+  for (const std::string& id : *vms) streams.Add("vm-" + id);
+  for (const std::string& id : *orgs) {
+    streams.Add("org-" + id);
+    org_ids.Add(id);
+  }
+  for (const std::string& id : *hosts) streams.Add("host-" + id);
+  streams.Add("user-" + who.user_id);
+
+  auto db = app.db.Acquire();
+  if (!db.ok()) return db.status();
+  auto r = (*db)->Exec(
+      std::string(kEntryColumns) + kEntryWhere,
+      {streams.Literal(), org_ids.Literal(), query.actor, query.stream_id, query.type, query.from,
+       query.to, std::to_string(query.before_position), std::to_string(query.limit)});
+  if (!r.ok()) return r.status().WithContext("reading the audit log");
+  std::vector<AuditEntry> out;
+  out.reserve(static_cast<size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i) {
+    AuditEntry e;
+    e.position = r->GetInt64(i, 0);
+    e.recorded_at = std::string(r->Get(i, 1));
+    e.actor = std::string(r->Get(i, 2));
+    e.stream_id = std::string(r->Get(i, 3));
+    e.type = std::string(r->Get(i, 4));
+    e.summary = std::string(r->Get(i, 5));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<bool> MoreReadableAuditEntries(const App& app, const Principal& who, const AuditQuery& query,
+                                      int64_t position) {
+  AuditQuery next = query;
+  next.before_position = position;
+  next.limit = 1;
+  auto more = ReadableAuditEntries(app, who, next);
+  if (!more.ok()) return more.status();
+  return !more->empty();
+}
+
+bool MayReadStream(const App& app, const Principal& who, std::string_view stream_id) {
+  auto [category, id] = SplitStream(stream_id);
+  if (id.empty()) return false;
+  if (category == "user") return !who.user_id.empty() && id == who.user_id;
+  if (category == "org") return UserMay(app, who, "organization", id, "view");
+  if (category == "host") return UserMay(app, who, "host", id, "read");
+  if (category != "vm") return false;
+  if (UserMay(app, who, "vm", id, "read")) return true;
+  // Deleted (its tuples are gone) or only visible through its organization.
+  std::string org = StreamOrganizations::Instance().Find(app, stream_id);
+  return !org.empty() && UserMay(app, who, "organization", org, "view");
+}
+
+const std::vector<std::string>& AuditEventTypes() {
+  // schema/events.md, "Catalogue", in its order.
+  static const std::vector<std::string> kTypes = {
+      "OrganizationCreated",
+      "OrganizationRenamed",
+      "MemberAdded",
+      "MemberRemoved",
+      "OwnershipTransferred",
+      "UserRegistered",
+      "UsernameReserved",
+      "UserDisplayNameChanged",
+      "PasskeyAdded",
+      "PasskeyReserved",
+      "PasskeyRemoved",
+      "UserSignedIn",
+      "UserSignInFailed",
+      "HostRegistered",
+      "HostCapacityUpdated",
+      "HostCordoned",
+      "HostUncordoned",
+      "HostUnreachable",
+      "HostReachable",
+      "VmCreated",
+      "VmNameReserved",
+      "VmNameReleased",
+      "VmStartRequested",
+      "VmStopRequested",
+      "VmRestartRequested",
+      "VmPauseRequested",
+      "VmResumeRequested",
+      "VmResized",
+      "VmRenamed",
+      "VmDeleteRequested",
+      "VmScheduled",
+      "VmPlacementFailed",
+      "VmObserved",
+  };
+  return kTypes;
+}
+
+Result<std::string> ParseAuditTime(std::string_view text, std::string_view what) {
+  std::string t(text);
+  // datetime-local: "YYYY-MM-DDTHH:MM", optionally ":SS" and a fraction, no zone: UTC.
+  const bool has_zone = t.size() > 10 && (t.back() == 'Z' || t.back() == 'z' ||
+                                          t.find_first_of("+-", 11) != std::string::npos);
+  if (!has_zone) {
+    if (t.size() == 16) t += ":00";
+    t += "Z";
+  }
+  auto when = ParseRfc3339(t, what);
+  if (!when.ok() && when.status().message().find("outside the years") != std::string::npos) {
+    return Status::InvalidArgument(std::string(what) + " \"" + std::string(text.substr(0, 64)) +
+                                   "\" is outside the years 1970 to 2200");
+  }
+  if (!when.ok()) {
+    return Status::InvalidArgument(std::string(what) + " \"" + std::string(text.substr(0, 64)) +
+                                   "\" is not a time: give it as 2026-11-27T10:31 (UTC) or in RFC "
+                                   "3339, e.g. 2026-11-27T10:31:00Z");
+  }
+  return FormatRfc3339(*when);
+}
+
+Result<AuditQuery> ParseAuditFilters(const App& app, const AuditFilterText& text) {
+  AuditQuery q;
+  if (!text.limit.empty()) {
+    if (!AllDigits(text.limit) || text.limit.size() > 9 || std::stoll(text.limit) < 1 ||
+        std::stoll(text.limit) > kMaxAuditLimit) {
+      return Status::InvalidArgument("limit \"" + text.limit.substr(0, 64) +
+                                     "\" is not a number from 1 to " +
+                                     std::to_string(kMaxAuditLimit));
+    }
+    q.limit = static_cast<int>(std::stoll(text.limit));
+  }
+  if (!text.before.empty()) {
+    if (!AllDigits(text.before) || text.before.size() > 18 || std::stoll(text.before) < 1) {
+      return Status::InvalidArgument("before \"" + text.before.substr(0, 64) +
+                                     "\" is not a position of the log (a whole number from 1)");
+    }
+    q.before_position = std::stoll(text.before);
+  }
+  if (!text.stream.empty()) {
+    if (!events::ValidateStreamId(text.stream).ok() || SplitStream(text.stream).second.empty()) {
+      return Status::InvalidArgument("stream \"" + text.stream.substr(0, 64) +
+                                     "\" is not a stream id such as vm-<id> or org-<id>");
+    }
+    q.stream_id = text.stream;
+  }
+  if (!text.from.empty()) {
+    auto from = ParseAuditTime(text.from, "from");
+    if (!from.ok()) return from.status();
+    q.from = *from;
+  }
+  if (!text.to.empty()) {
+    auto to = ParseAuditTime(text.to, "to");
+    if (!to.ok()) return to.status();
+    q.to = *to;
+  }
+  if (!text.type.empty() || !text.actor.empty()) {
+    auto db = app.db.Acquire();
+    if (!db.ok()) return db.status();
+    if (!text.type.empty()) {
+      const auto& known = AuditEventTypes();
+      bool ok = events::ValidateEventType(text.type).ok();
+      if (ok && std::find(known.begin(), known.end(), text.type) == known.end()) {
+        auto r = (*db)->Exec("SELECT 1 FROM audit_entries WHERE type = $1 LIMIT 1", {text.type});
+        if (!r.ok()) return r.status().WithContext("reading the audit log");
+        ok = r->rows() > 0;
+      }
+      if (!ok) {
+        return Status::InvalidArgument("type \"" + text.type.substr(0, 64) +
+                                       "\" is not an event type (such as VmCreated)");
+      }
+      q.type = text.type;
+    }
+    if (!text.actor.empty()) {
+      auto r = (*db)->Exec("SELECT user_id FROM users WHERE username = $1", {text.actor});
+      if (!r.ok()) return r.status().WithContext("reading users");
+      auto [category, id] = SplitStream(text.actor);
+      if (r->rows() > 0) {
+        q.actor = "user-" + std::string(r->Get(0, 0));
+      } else if (text.actor == "system" ||
+                 ((category == "user" || category == "host") && IsUuidText(id))) {
+        q.actor = text.actor;
+      } else {
+        return Status::InvalidArgument("actor: there is no user named \"" +
+                                       text.actor.substr(0, 64) + "\"");
+      }
+    }
+  }
+  return q;
+}
+
+std::unique_ptr<events::EventStore> LogReader(const App& app) {
+  return std::make_unique<PoolLogReader>(app.db);
 }
 
 }  // namespace strato::http

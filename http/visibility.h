@@ -4,47 +4,100 @@
 // An event is readable when the user may read the entity its stream belongs to — vm-<id>:
 // vm:<id>#read, org-<id>: organization:<id>#view, host-<id>: host:<id>#read, user-<id>: the
 // user themself — or, for a VM's stream, may view the VM's organization (so a deleted VM's
-// history stays readable to its organization after its tuples are gone).
+// history stays readable to its organization after its tuples are gone). Other streams (the
+// reservations username-, passkey-, vmname-) are readable by nobody here.
+//
+// A stream's organization comes from audit_stream_organizations, which the audit projection
+// writes from VmCreated and OrganizationCreated (projections/audit_projection.h) and never
+// deletes. MayReadStream keeps what it learnt of that table in memory (process-wide, keyed by
+// stream id; a stream's organization never changes).
+//
+// Also here, because the audit page and the events API both need them: the parsing of the
+// audit filters as people and clients type them, and a read-only view of the log through the
+// App's pool for the as-of view and the hash chain's verification.
+//
+// Everything is thread-safe; the App is borrowed for the call.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "events/event_store.h"
 #include "http/app.h"
 #include "http/request.h"
 
 namespace strato::http {
 
+inline constexpr int kMaxAuditLimit = 1000;
+inline constexpr int kDefaultAuditLimit = 50;
+
 struct AuditEntry {
   int64_t position = 0;
-  std::string recorded_at;  // RFC 3339, UTC
-  std::string actor;        // "user:<id>", "host:<id>", "system"
+  std::string recorded_at;  // RFC 3339, UTC, microseconds: 2026-11-27T10:31:02.123456Z
+  std::string actor;        // "user-<id>", "host-<id>", "system"
   std::string stream_id;
   std::string type;
   std::string summary;
 };
 
 struct AuditQuery {
-  std::string actor;      // exact; empty: any
-  std::string stream_id;  // exact; empty: any
-  std::string type;       // exact event type; empty: any
-  std::string from;       // RFC 3339, inclusive; empty: no bound
-  std::string to;         // RFC 3339, exclusive; empty: no bound
-  int64_t before_position = 0;  // cursor: only entries older than this (0: from the newest)
-  int limit = 50;               // 1..1000
+  std::string actor;               // exact ("user-<id>", "host-<id>", "system"); empty: any
+  std::string stream_id;           // exact; empty: any
+  std::string type;                // exact event type; empty: any
+  std::string from;                // RFC 3339, inclusive; empty: no bound
+  std::string to;                  // RFC 3339, exclusive; empty: no bound
+  int64_t before_position = 0;     // cursor: only entries older than this (0: from the newest)
+  int limit = kDefaultAuditLimit;  // 1..kMaxAuditLimit
 };
 
-// The newest entries first that match `query` and that `who` may read.
+// The newest entries first that match `query` and that `who` may read. One query: the
+// engine's lookups give the readable streams, audit_stream_organizations the VM streams of
+// the organizations `who` may view.
 Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Principal& who,
                                                      const AuditQuery& query);
+
+// Whether an entry older than `position` exists that matches `query` (its cursor and limit
+// aside) and that `who` may read: is there a next page after one ending at `position`?
+Result<bool> MoreReadableAuditEntries(const App& app, const Principal& who, const AuditQuery& query,
+                                      int64_t position);
 
 // Whether `who` may read an event of `stream_id` (the rule above). Thread-safe; uses the
 // authorization engine's in-memory tuples, and the database only to learn a VM's organization
 // when it is not known yet.
 bool MayReadStream(const App& app, const Principal& who, std::string_view stream_id);
+
+// The audit filters as text, as a GET form or the API's query string gives them.
+struct AuditFilterText {
+  std::string actor;  // a username; "system"; or an actor as entries show it (user-<id>, host-<id>)
+  std::string stream;  // a stream id: vm-<id>, org-<id>, host-<id>, user-<id>
+  std::string type;    // an event type
+  std::string from;    // RFC 3339, or a datetime-local value (2026-11-27T10:31[:05]) taken as UTC
+  std::string to;      // likewise
+  std::string before;  // a position (the cursor)
+  std::string limit;   // 1..kMaxAuditLimit; empty: kDefaultAuditLimit
+};
+
+// An AuditQuery from the text, or kInvalidArgument with a sentence naming the field: an
+// unknown username, a malformed stream id, an event type the log has never had, a time that
+// does not parse, a cursor or limit that is not a number in range. Reads the users table (and
+// audit_entries for an event type outside the catalogue).
+Result<AuditQuery> ParseAuditFilters(const App& app, const AuditFilterText& text);
+
+// The event types of the catalogue (schema/events.md), for the type filter's choices.
+const std::vector<std::string>& AuditEventTypes();
+
+// "2026-11-27T10:31" (datetime-local, UTC) or RFC 3339 → the time as RFC 3339 (UTC, µs);
+// kInvalidArgument naming `what` otherwise.
+Result<std::string> ParseAuditTime(std::string_view text, std::string_view what);
+
+// The log read through the App's pool: ReadStream, ReadAll and LastPosition as the event store
+// gives them; Append refuses (handlers never append themselves). For events::StateAsOf,
+// events::ResolveAsOf and events::VerifyLog in request handlers. Borrows the App.
+std::unique_ptr<events::EventStore> LogReader(const App& app);
 
 }  // namespace strato::http

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_set>
 
 #include "core/clock.h"
 
@@ -21,6 +22,11 @@ constexpr const char* kInsertSql =
     "SELECT p, 'epoch'::timestamptz + t * interval '1 microsecond', a, s, ty, su "
     "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) "
     "AS u(p, t, a, s, ty, su)";
+
+constexpr const char* kInsertOrgsSql =
+    "INSERT INTO audit_stream_organizations (stream_id, organization_id) "
+    "SELECT s, o FROM unnest($1::text[], $2::text[]) AS u(s, o) "
+    "ON CONFLICT (stream_id) DO NOTHING";
 
 std::string Json(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
@@ -113,6 +119,19 @@ std::string AuditActor(const events::RecordedEvent& e) {
   return "system";
 }
 
+std::string AuditStreamOrganization(const events::RecordedEvent& e) {
+  if (e.type == "OrganizationCreated" && e.stream_id.rfind("org-", 0) == 0) {
+    return e.stream_id.substr(4);
+  }
+  if (e.type != "VmCreated" || e.stream_id.rfind("vm-", 0) != 0) return "";
+  rapidjson::Document doc;
+  doc.Parse(e.data.c_str(), e.data.size());
+  if (doc.HasParseError() || !doc.IsObject()) return "";
+  auto it = doc.FindMember("org_id");
+  if (it == doc.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
 Status AuditProjection::Apply(events::PgConnection& tx, const events::RecordedEvent& e) {
   return ApplyBatch(tx, std::span<const events::RecordedEvent>(&e, 1));
 }
@@ -121,7 +140,12 @@ Status AuditProjection::ApplyBatch(events::PgConnection& tx,
                                    std::span<const events::RecordedEvent> es) {
   if (es.empty()) return Status::Ok();
   events::PgArray positions, times, actors, streams, types, summaries;
+  events::PgArray org_streams, orgs;
   for (const events::RecordedEvent& e : es) {
+    if (std::string org = AuditStreamOrganization(e); !org.empty()) {
+      org_streams.Add(e.stream_id);
+      orgs.Add(org);
+    }
     positions.Add(e.position);
     times.Add(UnixMicros(e.recorded_at));
     actors.Add(AuditActor(e));
@@ -133,6 +157,11 @@ Status AuditProjection::ApplyBatch(events::PgConnection& tx,
                            {positions.Literal(), times.Literal(), actors.Literal(),
                             streams.Literal(), types.Literal(), summaries.Literal()});
   if (!r.ok()) return r.status().WithContext("audit entries");
+  if (org_streams.size() > 0) {
+    auto o = tx.ExecPrepared("audit_orgs_insert", kInsertOrgsSql,
+                             {org_streams.Literal(), orgs.Literal()});
+    if (!o.ok()) return o.status().WithContext("audit stream organizations");
+  }
   return Status::Ok();
 }
 
@@ -153,19 +182,29 @@ class AuditBulk final : public BulkFold {
         .Add(e.type)
         .Add(AuditSummary(e))
         .EndRow();
+    if (std::string org = AuditStreamOrganization(e); !org.empty()) {
+      if (org_streams_.insert(e.stream_id).second) {  // the first wins, as ON CONFLICT does
+        org_rows_.Add(e.stream_id).Add(org).EndRow();
+      }
+    }
     return Status::Ok();
   }
   Status Write(events::PgConnection& tx) override {
+    STRATO_RETURN_IF_ERROR(
+        tx.CopyIn("COPY audit_entries (position, recorded_at, actor, stream_id, type, summary) "
+                  "FROM STDIN",
+                  rows_.data())
+            .WithContext("audit entries"));
     return tx
-        .CopyIn(
-            "COPY audit_entries (position, recorded_at, actor, stream_id, type, summary) "
-            "FROM STDIN",
-            rows_.data())
-        .WithContext("audit entries");
+        .CopyIn("COPY audit_stream_organizations (stream_id, organization_id) FROM STDIN",
+                org_rows_.data())
+        .WithContext("audit stream organizations");
   }
 
  private:
   events::PgCopyText rows_;
+  events::PgCopyText org_rows_;
+  std::unordered_set<std::string> org_streams_;
 };
 
 }  // namespace

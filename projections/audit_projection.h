@@ -9,6 +9,11 @@
 //            in the order jsonb keeps them. Strings that are not plain words are quoted as
 //            JSON, and long ones shortened. Objects, arrays and nulls are left out.
 //
+// It also keeps, in audit_stream_organizations (schema/migrations/0006), the organization each
+// stream belongs to for good: vm-<id> from VmCreated's org_id, org-<id> from
+// OrganizationCreated. Deleting a VM removes its relationship tuples but not this row, so the
+// VM's history stays readable to its organization (http/visibility.h). First row wins.
+//
 // It never shows secrets: a data field whose name contains "secret", "token", "password",
 // "key", "challenge" or "signature" (in any case) is skipped, salient or not.
 //
@@ -40,13 +45,18 @@ bool IsSecretField(std::string_view field_name);
 std::string AuditSummary(const events::RecordedEvent& e);
 // metadata.actor, or "system".
 std::string AuditActor(const events::RecordedEvent& e);
+// The organization `e`'s stream belongs to when `e` says so (VmCreated: data.org_id;
+// OrganizationCreated: the stream's id), else "".
+std::string AuditStreamOrganization(const events::RecordedEvent& e);
 
 class AuditProjection final : public Projection {
  public:
   static constexpr const char* kName = "audit";
 
   const std::string& name() const override { return name_; }
-  std::vector<std::string> tables() const override { return {"audit_entries"}; }
+  std::vector<std::string> tables() const override {
+    return {"audit_entries", "audit_stream_organizations"};
+  }
   Status Apply(events::PgConnection& tx, const events::RecordedEvent& e) override;
   Status ApplyBatch(events::PgConnection& tx, std::span<const events::RecordedEvent> es) override;
   std::unique_ptr<BulkFold> StartBulk() const override;
