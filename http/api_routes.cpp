@@ -3,9 +3,17 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <utility>
+
 #include "core/domain/organization.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
+#include "core/webauthn/base64url.h"
 #include "http/json_body.h"
 #include "http/json_out.h"
 
@@ -65,16 +73,41 @@ void WriteVm(Writer& w, const events::PgResult& r, int i) {
   w.EndObject();
 }
 
-Result<std::string> VmJson(App& app, const std::string& vm_id) {
+// A representation and the version of its aggregate's stream it shows (the ETag).
+struct Versioned {
+  std::string json;
+  int64_t version = 0;
+};
+
+Response VersionedJson(int status, const Versioned& v) {
+  return Response::Json(status, v.json).With("ETag", "\"" + std::to_string(v.version) + "\"");
+}
+
+// The stream version a read model shows is the last event of that stream at or before the
+// projection's checkpoint. Rows and checkpoint commit together and are read by one statement
+// (one snapshot), so the version is exactly the one the row was folded from.
+std::string VersionAsOf(const char* projection, const char* stream_param) {
+  return std::string(
+             "(SELECT coalesce(max(e.stream_version), 0) FROM events e WHERE e.stream_id "
+             "= ") +
+         stream_param +
+         " AND e.global_position <= coalesce((SELECT c.position FROM projection_checkpoints c "
+         "WHERE c.name = '" +
+         projection + "'), 0))";
+}
+
+Result<Versioned> VmJson(App& app, const std::string& vm_id) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto r = (*db)->Exec("SELECT " + VmColumns() + " FROM vms WHERE vm_id = $1", {vm_id});
+  auto r = (*db)->Exec(
+      "SELECT " + VmColumns() + ", " + VersionAsOf("vms", "$2") + " FROM vms WHERE vm_id = $1",
+      {vm_id, domain::VmStreamId(vm_id)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::NotFound("there is no VM " + vm_id);
   rapidjson::StringBuffer buf;
   Writer w(buf);
   WriteVm(w, *r, 0);
-  return Done(buf);
+  return Versioned{Done(buf), r->GetInt64(0, 20)};
 }
 
 // After a command: wait until the read models show it, then answer with the VM as it is now.
@@ -85,9 +118,165 @@ Response AfterVmCommand(App& app, const Result<events::CommandOutcome>& outcome,
   if (!seen.ok()) return JsonError(seen);
   auto vm = VmJson(app, vm_id);
   if (!vm.ok()) return JsonError(vm.status());
-  Response r = Response::Json(status, *vm);
+  Response r = VersionedJson(status, *vm);
   if (outcome->duplicate) r.With("Idempotent-Replayed", "true");
   return r;
+}
+
+// ---- If-Match ------------------------------------------------------------------------------
+
+// The version an If-Match header asks for: nullopt when absent or "*" (any version).
+Result<std::optional<int64_t>> IfMatchVersion(const Request& req) {
+  if (req.headers.count("If-Match") > 1) {
+    return Status::InvalidArgument("send one If-Match header, with the ETag you read");
+  }
+  std::string h = req.Header("If-Match");
+  if (h.empty() && req.headers.count("If-Match") == 0) return std::optional<int64_t>();
+  if (h == "*") return std::optional<int64_t>();
+  bool digits = h.size() >= 3 && h.size() <= 20 && h.front() == '"' && h.back() == '"';
+  for (size_t i = 1; digits && i + 1 < h.size(); ++i) digits = h[i] >= '0' && h[i] <= '9';
+  if (!digits) {
+    return Status::InvalidArgument(
+        "the If-Match header must be one version in double quotes, as the ETag header gave it "
+        "(for example \"4\"); got " +
+        (h.size() > 40 ? h.substr(0, 40) + "..." : h));
+  }
+  return std::optional<int64_t>(std::stoll(h.substr(1, h.size() - 2)));
+}
+
+// Refuses a command whose If-Match names another version than the stream's current one
+// (409 with both versions). `what` names the thing: "VM web-1", "organization Acme".
+//
+// The check reads the log's current version right before the command runs; a writer that
+// appends between this read and the command's own append is not caught. Closing that window
+// needs the expected version inside the command pipeline's decision (see README.md, JSON API).
+std::optional<Response> RefuseIfStale(App& app, const Request& req,
+                                      const std::optional<int64_t>& expected,
+                                      const std::string& stream_id,
+                                      const std::function<std::string()>& what) {
+  if (!expected) return std::nullopt;
+  int64_t now = 0;
+  {
+    auto db = app.db.Acquire();
+    if (!db.ok()) return JsonError(db.status());
+    if (!req.Header("Idempotency-Key").empty()) {
+      // A retry of a command that landed moved the version itself: it gets the first result
+      // (the command pipeline answers it from the log), not a conflict with its own write.
+      auto landed =
+          (*db)->Exec("SELECT 1 FROM events WHERE command_id = $1::uuid AND first_of_command",
+                      {ContextFor(req).command_id.ToString()});
+      if (!landed.ok()) return JsonError(landed.status());
+      if (landed->rows() > 0) return std::nullopt;
+    }
+    auto r = (*db)->Exec("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
+                         {stream_id});
+    if (!r.ok()) return JsonError(r.status());
+    now = r->GetInt64(0, 0);
+  }  // the connection goes back before what() takes one
+  if (now == *expected) return std::nullopt;
+  return JsonError(409, "conflict",
+                   what() + " changed since you read it (version " + std::to_string(*expected) +
+                       ", now " + std::to_string(now) + "); reload it and try again",
+                   "{\"expected_version\":" + std::to_string(*expected) +
+                       ",\"current_version\":" + std::to_string(now) + "}");
+}
+
+// "VM web-1" from the read model (the id when the row is not there).
+std::string VmNamed(App& app, const std::string& vm_id) {
+  auto db = app.db.Acquire();
+  if (db.ok()) {
+    auto r = (*db)->Exec("SELECT name FROM vms WHERE vm_id = $1", {vm_id});
+    if (r.ok() && r->rows() == 1) return "VM " + std::string(r->Get(0, 0));
+  }
+  return "VM " + vm_id;
+}
+
+std::string OrgNamed(App& app, const std::string& org_id) {
+  auto db = app.db.Acquire();
+  if (db.ok()) {
+    auto r = (*db)->Exec("SELECT name FROM organizations WHERE org_id = $1", {org_id});
+    if (r.ok() && r->rows() == 1) return "organization " + std::string(r->Get(0, 0));
+  }
+  return "organization " + org_id;
+}
+
+// ---- Paging --------------------------------------------------------------------------------
+
+constexpr int64_t kDefaultLimit = 100;
+constexpr int64_t kMaxLimit = 1000;
+
+// A page request: at most `limit` items after the sort key (name, id) in `after`.
+struct PageRequest {
+  int64_t limit = kDefaultLimit;
+  std::optional<std::pair<std::string, std::string>> after;
+};
+
+// The cursor is the last item's sort key, ["name","id"] as JSON, in base64url: opaque to
+// clients, stable across inserts and deletes (it names a position, not an offset).
+std::string EncodeCursor(std::string_view name, std::string_view id) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartArray();
+  w.String(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+  w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+  w.EndArray();
+  return webauthn::Base64UrlEncode(std::string_view(buf.GetString(), buf.GetSize()));
+}
+
+Result<PageRequest> ParsePage(const Request& req) {
+  PageRequest page;
+  if (req.query.count("limit") > 0) {
+    std::string text = req.Query("limit");
+    bool digits = !text.empty() && text.size() <= 7;
+    for (char c : text) digits = digits && c >= '0' && c <= '9';
+    int64_t n = digits ? std::stoll(text) : 0;
+    if (!digits || n < 1 || n > kMaxLimit) {
+      // Echo the value only when it is short printable ASCII (never bytes that are not UTF-8).
+      bool echo = text.size() <= 20;
+      for (char c : text) echo = echo && c >= 0x20 && c < 0x7f;
+      return Status::InvalidArgument("the parameter limit must be a whole number from 1 to " +
+                                     std::to_string(kMaxLimit) +
+                                     (echo ? "; got \"" + text + "\"" : std::string()));
+    }
+    page.limit = n;
+  }
+  if (req.query.count("cursor") > 0) {
+    const Status bad = Status::InvalidArgument(
+        "the parameter cursor is not one this API gave out; pass the next_cursor of the previous "
+        "page, or leave it out to start from the beginning");
+    std::string text = req.Query("cursor");
+    if (text.size() > 2000) return bad;
+    auto bytes = webauthn::Base64UrlDecode(text);
+    if (!bytes.ok() || bytes->empty()) return bad;
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(reinterpret_cast<const char*>(bytes->data()),
+                                                   bytes->size());
+    if (d.HasParseError() || !d.IsArray() || d.Size() != 2 || !d[0].IsString() ||
+        !d[1].IsString()) {
+      return bad;
+    }
+    page.after = std::make_pair(std::string(d[0].GetString(), d[0].GetStringLength()),
+                                std::string(d[1].GetString(), d[1].GetStringLength()));
+  }
+  return page;
+}
+
+// The query asks for limit + 1 rows: the extra one only says that another page follows.
+int RowsOnPage(const events::PgResult& r, const PageRequest& page) {
+  return std::min<int>(r.rows(), static_cast<int>(page.limit));
+}
+
+// "next_cursor": the key of the last row shown when more rows follow, else null.
+void WriteNextCursor(Writer& w, const events::PgResult& r, const PageRequest& page, int name_col,
+                     int id_col) {
+  w.Key("next_cursor");
+  if (r.rows() <= page.limit) {
+    w.Null();
+    return;
+  }
+  int last = static_cast<int>(page.limit) - 1;
+  std::string cursor = EncodeCursor(r.Get(last, name_col), r.Get(last, id_col));
+  w.String(cursor.data(), static_cast<rapidjson::SizeType>(cursor.size()));
 }
 
 Result<std::vector<std::string>> Readable(App& app, const Request& req, std::string_view type,
@@ -101,6 +290,8 @@ Result<std::vector<std::string>> Readable(App& app, const Request& req, std::str
 }
 
 Response ListVms(App& app, Request& req) {
+  auto page = ParsePage(req);
+  if (!page.ok()) return JsonError(page.status());
   auto ids = Readable(app, req, "vm", "read");
   if (!ids.ok()) return JsonError(ids.status());
   std::string state = req.Query("state"), org = req.Query("org"), q = req.Query("q");
@@ -112,19 +303,25 @@ Response ListVms(App& app, Request& req) {
   for (const std::string& id : *ids) array.Add(id);
   auto db = app.db.Acquire();
   if (!db.ok()) return JsonError(db.status());
-  auto r = (*db)->Exec("SELECT " + VmColumns() +
-                           " FROM vms WHERE vm_id = ANY($1::text[]) AND NOT deleted AND ($2 = '' "
-                           "OR observed = $2) AND ($3 = '' OR org_id = $3) AND ($4 = '' OR "
-                           "strpos(name, $4) > 0) ORDER BY name, vm_id LIMIT 1000",
-                       {array.Literal(), state, org, q});
+  // Keyset paging on (name, vm_id): unique, so every VM is on exactly one page.
+  auto r = (*db)->Exec(
+      "SELECT " + VmColumns() +
+          " FROM vms WHERE vm_id = ANY($1::text[]) AND NOT deleted AND ($2 = '' OR observed = $2) "
+          "AND ($3 = '' OR org_id = $3) AND ($4 = '' OR strpos(name, $4) > 0) AND (NOT "
+          "$5::boolean OR (name, vm_id) > ($6::text, $7::text)) ORDER BY name, vm_id LIMIT "
+          "$8::bigint",
+      {array.Literal(), state, org, q, page->after ? "true" : "false",
+       page->after ? page->after->first : "", page->after ? page->after->second : "",
+       std::to_string(page->limit + 1)});
   if (!r.ok()) return JsonError(r.status());
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   w.Key("vms");
   w.StartArray();
-  for (int i = 0; i < r->rows(); ++i) WriteVm(w, *r, i);
+  for (int i = 0; i < RowsOnPage(*r, *page); ++i) WriteVm(w, *r, i);
   w.EndArray();
+  WriteNextCursor(w, *r, *page, 3, 0);
   w.EndObject();
   return Response::Json(200, Done(buf));
 }
@@ -132,7 +329,7 @@ Response ListVms(App& app, Request& req) {
 Response GetVm(App& app, Request& req) {
   auto vm = VmJson(app, req.Param("id"));
   if (!vm.ok()) return JsonError(vm.status());
-  return Response::Json(200, *vm);
+  return VersionedJson(200, *vm);
 }
 
 Response VmHistory(App& app, Request& req) {
@@ -199,11 +396,18 @@ Response CreateVm(App& app, Request& req) {
 
 Response VmAction(App& app, Request& req, const domain::VmCommand& command) {
   std::string id = req.Param("id");
+  auto expected = IfMatchVersion(req);
+  if (!expected.ok()) return JsonError(expected.status());
+  if (auto stale = RefuseIfStale(app, req, *expected, domain::VmStreamId(id),
+                                 [&] { return VmNamed(app, id); })) {
+    return *stale;
+  }
   auto outcome = app.commands.Vm(ContextFor(req), id, command);
   return AfterVmCommand(app, outcome, id, 200);
 }
 
 Response StopVm(App& app, Request& req) {
+  if (auto m = IfMatchVersion(req); !m.ok()) return JsonError(m.status());
   auto body = JsonBody::Parse(req.body, {"force"}, /*empty_ok=*/true);
   if (!body.ok()) return JsonError(body.status());
   auto force = body->OptBool("force");
@@ -211,8 +415,16 @@ Response StopVm(App& app, Request& req) {
   return VmAction(app, req, domain::StopVm{force->value_or(false)});
 }
 
+// An action without fields still reads its body: anything but nothing or {} is a mistake to
+// report, not to ignore.
+Response PlainVmAction(App& app, Request& req, const domain::VmCommand& command) {
+  auto body = JsonBody::Parse(req.body, {}, /*empty_ok=*/true);
+  if (!body.ok()) return JsonError(body.status());
+  return VmAction(app, req, command);
+}
+
 Response DeleteVm(App& app, Request& req) {
-  return VmAction(app, req, domain::DeleteVm{});
+  return PlainVmAction(app, req, domain::DeleteVm{});
 }
 
 void WriteOrg(Writer& w, const events::PgResult& r, int i) {
@@ -224,33 +436,44 @@ void WriteOrg(Writer& w, const events::PgResult& r, int i) {
 }
 
 Response ListOrgs(App& app, Request& req) {
+  auto page = ParsePage(req);
+  if (!page.ok()) return JsonError(page.status());
   auto ids = Readable(app, req, "organization", "view");
   if (!ids.ok()) return JsonError(ids.status());
   events::PgArray array;
   for (const std::string& id : *ids) array.Add(id);
   auto db = app.db.Acquire();
   if (!db.ok()) return JsonError(db.status());
+  // Keyset paging on (name, org_id), like the VM list.
   auto r = (*db)->Exec(
       "SELECT o.org_id, o.name, coalesce(m.role, '') FROM organizations o LEFT JOIN "
       "organization_members m ON m.org_id = o.org_id AND m.user_id = $2 WHERE o.org_id = "
-      "ANY($1::text[]) ORDER BY o.name, o.org_id",
-      {array.Literal(), req.principal->user_id});
+      "ANY($1::text[]) AND (NOT $3::boolean OR (o.name, o.org_id) > ($4::text, $5::text)) ORDER "
+      "BY o.name, o.org_id LIMIT $6::bigint",
+      {array.Literal(), req.principal->user_id, page->after ? "true" : "false",
+       page->after ? page->after->first : "", page->after ? page->after->second : "",
+       std::to_string(page->limit + 1)});
   if (!r.ok()) return JsonError(r.status());
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   w.Key("organizations");
   w.StartArray();
-  for (int i = 0; i < r->rows(); ++i) WriteOrg(w, *r, i);
+  for (int i = 0; i < RowsOnPage(*r, *page); ++i) WriteOrg(w, *r, i);
   w.EndArray();
+  WriteNextCursor(w, *r, *page, 1, 0);
   w.EndObject();
   return Response::Json(200, Done(buf));
 }
 
-Result<std::string> OrgJson(App& app, const std::string& org_id) {
+// The version is read with the organization, before its members: members read later can only
+// be newer, so the ETag is never ahead of the body (at worst a needless 409, never a lost one).
+Result<Versioned> OrgJson(App& app, const std::string& org_id) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto org = (*db)->Exec("SELECT org_id, name FROM organizations WHERE org_id = $1", {org_id});
+  auto org = (*db)->Exec("SELECT org_id, name, " + VersionAsOf("organizations", "$2") +
+                             " FROM organizations WHERE org_id = $1",
+                         {org_id, domain::OrganizationStreamId(org_id)});
   if (!org.ok()) return org.status();
   if (org->rows() == 0) return Status::NotFound("there is no organization " + org_id);
   auto members = (*db)->Exec(
@@ -274,7 +497,7 @@ Result<std::string> OrgJson(App& app, const std::string& org_id) {
   }
   w.EndArray();
   w.EndObject();
-  return Done(buf);
+  return Versioned{Done(buf), org->GetInt64(0, 2)};
 }
 
 Response AfterOrgCommand(App& app, const Result<events::CommandOutcome>& outcome,
@@ -284,7 +507,7 @@ Response AfterOrgCommand(App& app, const Result<events::CommandOutcome>& outcome
   if (!seen.ok()) return JsonError(seen);
   auto org = OrgJson(app, org_id);
   if (!org.ok()) return JsonError(org.status());
-  return Response::Json(status, *org);
+  return VersionedJson(status, *org);
 }
 
 Response CreateOrg(App& app, Request& req) {
@@ -302,10 +525,12 @@ Response CreateOrg(App& app, Request& req) {
 Response GetOrg(App& app, Request& req) {
   auto org = OrgJson(app, req.Param("id"));
   if (!org.ok()) return JsonError(org.status());
-  return Response::Json(200, *org);
+  return VersionedJson(200, *org);
 }
 
 Response AddMember(App& app, Request& req) {
+  auto expected = IfMatchVersion(req);
+  if (!expected.ok()) return JsonError(expected.status());
   auto body = JsonBody::Parse(req.body, {"username", "role"});
   if (!body.ok()) return JsonError(body.status());
   auto username = body->Str("username");
@@ -327,6 +552,10 @@ Response AddMember(App& app, Request& req) {
     user_id = std::string(r->Get(0, 0));
   }
   std::string org_id = req.Param("id");
+  if (auto stale = RefuseIfStale(app, req, *expected, domain::OrganizationStreamId(org_id),
+                                 [&] { return OrgNamed(app, org_id); })) {
+    return *stale;
+  }
   auto outcome =
       app.commands.Organization(ContextFor(req), org_id, domain::AddMember{user_id, *role});
   return AfterOrgCommand(app, outcome, org_id, 200);
@@ -334,12 +563,35 @@ Response AddMember(App& app, Request& req) {
 
 Response RemoveMember(App& app, Request& req) {
   std::string org_id = req.Param("id");
+  auto expected = IfMatchVersion(req);
+  if (!expected.ok()) return JsonError(expected.status());
+  if (auto stale = RefuseIfStale(app, req, *expected, domain::OrganizationStreamId(org_id),
+                                 [&] { return OrgNamed(app, org_id); })) {
+    return *stale;
+  }
   auto outcome = app.commands.Organization(ContextFor(req), org_id,
                                            domain::RemoveMember{req.Param("user_id")});
   return AfterOrgCommand(app, outcome, org_id, 200);
 }
 
 }  // namespace
+
+ApiRouteTraits TraitsOf(std::string_view method, std::string_view pattern) {
+  ApiRouteTraits t;
+  const bool one_vm =
+      pattern == "/api/v1/vms/{id}" ||
+      (pattern.rfind("/api/v1/vms/{id}/", 0) == 0 && pattern != "/api/v1/vms/{id}/events");
+  const bool members =
+      pattern == "/api/v1/orgs/{id}/members" || pattern == "/api/v1/orgs/{id}/members/{user_id}";
+  if (method == "GET") {
+    t.etag = pattern == "/api/v1/vms/{id}" || pattern == "/api/v1/orgs/{id}";
+    t.paged = pattern == "/api/v1/vms" || pattern == "/api/v1/orgs";
+  } else {
+    t.if_match = one_vm || members;
+    t.etag = t.if_match || pattern == "/api/v1/orgs" || pattern == "/api/v1/orgs/{id}/vms";
+  }
+  return t;
+}
 
 void AddApiRoutes(Router& router, App& app) {
   router.Add(AppRoute("GET", "/api/v1/orgs", Access::SignedIn(),
@@ -365,19 +617,19 @@ void AddApiRoutes(Router& router, App& app) {
                       "The VM's history: who did what, when", VmHistory, app));
   router.Add(AppRoute(
       "POST", "/api/v1/vms/{id}/start", Access::Permission("vm:{id}#start"), "Start the VM",
-      [](App& a, Request& r) { return VmAction(a, r, domain::StartVm{}); }, app));
+      [](App& a, Request& r) { return PlainVmAction(a, r, domain::StartVm{}); }, app));
   router.Add(AppRoute("POST", "/api/v1/vms/{id}/stop", Access::Permission("vm:{id}#stop"),
                       "Stop the VM (\"force\": true to power it off)", StopVm, app));
   router.Add(AppRoute(
       "POST", "/api/v1/vms/{id}/restart", Access::Permission("vm:{id}#restart"), "Restart the VM",
-      [](App& a, Request& r) { return VmAction(a, r, domain::RestartVm{}); }, app));
+      [](App& a, Request& r) { return PlainVmAction(a, r, domain::RestartVm{}); }, app));
   router.Add(AppRoute(
       "POST", "/api/v1/vms/{id}/pause", Access::Permission("vm:{id}#stop"), "Pause the VM",
-      [](App& a, Request& r) { return VmAction(a, r, domain::PauseVm{}); }, app));
+      [](App& a, Request& r) { return PlainVmAction(a, r, domain::PauseVm{}); }, app));
   router.Add(AppRoute(
       "POST", "/api/v1/vms/{id}/resume", Access::Permission("vm:{id}#start"),
-      "Resume the paused VM", [](App& a, Request& r) { return VmAction(a, r, domain::ResumeVm{}); },
-      app));
+      "Resume the paused VM",
+      [](App& a, Request& r) { return PlainVmAction(a, r, domain::ResumeVm{}); }, app));
   router.Add(AppRoute("DELETE", "/api/v1/vms/{id}", Access::Permission("vm:{id}#delete"),
                       "Delete the VM", DeleteVm, app));
 }

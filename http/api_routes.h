@@ -15,7 +15,15 @@
 //   GET  /api/v1/vms/{id}/events               vm#read: its history
 //   POST /api/v1/vms/{id}/{start,stop,restart,pause,resume}   vm#start / stop / restart
 //   DELETE /api/v1/vms/{id}                    vm#delete
+//
+// Versions: GET of one VM or organization (and a command's answer) carries `ETag: "<version>"`,
+// the version of the aggregate's stream the body shows. VM actions, VM delete and member
+// add/remove take `If-Match: "<version>"`: another version is 409 and nothing is written; a
+// malformed header is 400. Lists are paged: `limit` (1..1000, default 100) and the opaque
+// `cursor` from the previous page's "next_cursor" (null on the last page).
 #pragma once
+
+#include <string_view>
 
 #include "http/app.h"
 #include "http/router.h"
@@ -23,5 +31,14 @@
 namespace strato::http {
 
 void AddApiRoutes(Router& router, App& app);
+
+// What the OpenAPI document says about a route of this module beyond the table: whether its
+// answer carries an ETag, whether it takes If-Match, whether it is paged (limit, cursor).
+struct ApiRouteTraits {
+  bool etag = false;
+  bool if_match = false;
+  bool paged = false;
+};
+ApiRouteTraits TraitsOf(std::string_view method, std::string_view pattern);
 
 }  // namespace strato::http

@@ -16,8 +16,11 @@ Result<JsonBody> JsonBody::Parse(std::string_view body, std::vector<std::string>
     b.doc_.SetObject();
     return b;
   }
-  // Without kParseStopWhenDoneFlag, text after the value is an error (root not singular).
-  b.doc_.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+  // Without kParseStopWhenDoneFlag, text after the value is an error (root not singular). The
+  // iterative parser keeps its stack on the heap: a body of a million '[' is an error, not a
+  // stack overflow.
+  b.doc_.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(),
+                                                                                       body.size());
   if (b.doc_.HasParseError()) {
     if (b.doc_.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding) {
       return Status::InvalidArgument("the request body is not valid UTF-8");
@@ -34,6 +37,13 @@ Result<JsonBody> JsonBody::Parse(std::string_view body, std::vector<std::string>
       for (const std::string& a : allowed) known += (known.empty() ? "" : ", ") + a;
       return Status::InvalidArgument("unknown field \"" + name + "\"; this request takes " +
                                      (known.empty() ? std::string("no fields") : known));
+    }
+    // A field given twice would be read as whichever comes first: refuse the ambiguity. (After
+    // the check above, so this loop is bounded by the number of known fields.)
+    for (auto earlier = b.doc_.MemberBegin(); earlier != it; ++earlier) {
+      if (earlier->name == it->name) {
+        return Status::InvalidArgument("the field \"" + name + "\" appears more than once");
+      }
     }
   }
   return b;

@@ -1,6 +1,6 @@
 // JsonBody: strict reading of a JSON request body for the API. The body must be one JSON
 // object in valid UTF-8, with only the fields the route knows (an unknown field is an error,
-// so a typo never silently does nothing), each of the expected type. Errors are
+// so a typo never silently does nothing) and none twice, each of the expected type. Errors are
 // kInvalidArgument sentences naming the field. A plain value used on one thread.
 #pragma once
 

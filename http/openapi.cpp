@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "http/api_routes.h"
 #include "http/json_out.h"
 
 namespace strato::http {
@@ -15,6 +16,21 @@ bool Documented(const Route& r) {
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+void Parameter(JsonWriter& w, std::string_view name, const char* in, bool required,
+               const char* description, const char* type = "string") {
+  w.StartObject();
+  JsonStr(w, "name", name);
+  JsonStr(w, "in", in);
+  w.Key("required");
+  w.Bool(required);
+  if (description[0] != '\0') JsonStr(w, "description", description);
+  w.Key("schema");
+  w.StartObject();
+  JsonStr(w, "type", type);
+  w.EndObject();
+  w.EndObject();
 }
 
 void ErrorResponse(JsonWriter& w, const char* status, const char* description) {
@@ -50,8 +66,10 @@ std::string OpenApiDocument(const Router& router) {
   JsonStr(w, "title", "Strato API");
   JsonStr(w, "version", "1");
   JsonStr(w, "description",
-          "Sign-in, organizations, members and VMs. Authenticate with the session cookie; state "
-          "changes carry the session's X-CSRF-Token header. Errors are "
+          "Sign-in, organizations, members and VMs. Authenticate with the session cookie (state "
+          "changes carry the session's X-CSRF-Token header) or with Authorization: Bearer and a "
+          "personal API token. GET of one VM or organization answers with an ETag; its state "
+          "changes take If-Match. Lists are paged with limit and cursor. Errors are "
           "{\"error\":{\"code\",\"message\",\"details\"}}.");
   w.EndObject();
   w.Key("paths");
@@ -68,31 +86,23 @@ std::string OpenApiDocument(const Router& router) {
       for (std::string_view seg : PathSegments(r->pattern)) {
         if (seg.size() > 2 && seg.front() == '{') params.push_back(seg.substr(1, seg.size() - 2));
       }
+      const ApiRouteTraits traits = TraitsOf(r->method, r->pattern);
       w.Key("parameters");
       w.StartArray();
-      for (std::string_view p : params) {
-        w.StartObject();
-        JsonStr(w, "name", p);
-        JsonStr(w, "in", "path");
-        w.Key("required");
-        w.Bool(true);
-        w.Key("schema");
-        w.StartObject();
-        JsonStr(w, "type", "string");
-        w.EndObject();
-        w.EndObject();
-      }
+      for (std::string_view p : params) Parameter(w, p, "path", true, "");
       if (r->method == "POST" || r->method == "DELETE") {
-        w.StartObject();
-        JsonStr(w, "name", "Idempotency-Key");
-        JsonStr(w, "in", "header");
-        w.Key("required");
-        w.Bool(false);
-        w.Key("schema");
-        w.StartObject();
-        JsonStr(w, "type", "string");
-        w.EndObject();
-        w.EndObject();
+        Parameter(w, "Idempotency-Key", "header", false,
+                  "names the command: a retry with the same key returns the first result");
+      }
+      if (traits.if_match) {
+        Parameter(w, "If-Match", "header", false,
+                  "the ETag you read (\"4\"): when the entity has changed since, the answer is "
+                  "409 and nothing is written; a malformed value is 400");
+      }
+      if (traits.paged) {
+        Parameter(w, "limit", "query", false, "items per page, 1 to 1000 (default 100)", "integer");
+        Parameter(w, "cursor", "query", false,
+                  "the next_cursor of the previous page (opaque); leave out for the first page");
       }
       w.EndArray();
       JsonStr(w, "x-strato-access", r->access.Describe());
@@ -108,14 +118,35 @@ std::string OpenApiDocument(const Router& router) {
       w.StartObject();
       w.Key(r->method == "DELETE" ? "default" : "200");
       w.StartObject();
-      JsonStr(w, "description", "success");
+      JsonStr(w, "description",
+              traits.paged ? "success; \"next_cursor\" is null on the last page" : "success");
+      if (traits.etag) {
+        w.Key("headers");
+        w.StartObject();
+        w.Key("ETag");
+        w.StartObject();
+        JsonStr(w, "description",
+                "the version of the entity this body shows, for If-Match (\"4\")");
+        w.Key("schema");
+        w.StartObject();
+        JsonStr(w, "type", "string");
+        w.EndObject();
+        w.EndObject();
+        w.EndObject();
+      }
       w.EndObject();
       ErrorResponse(w, "400", "bad input (the message names the field)");
       if (r->access.kind() != Access::Kind::kPublic) {
         ErrorResponse(w, "401", "not signed in");
       }
       if (r->access.kind() == Access::Kind::kPermission) {
-        ErrorResponse(w, "403", "signed in, without the permission");
+        ErrorResponse(w, "403",
+                      "signed in, without the permission (also for an id that does not exist)");
+      }
+      if (traits.if_match) {
+        ErrorResponse(w, "409",
+                      "the If-Match version is not the current one, or the state "
+                      "forbids the change");
       }
       w.EndObject();
       w.EndObject();
@@ -132,6 +163,12 @@ std::string OpenApiDocument(const Router& router) {
   JsonStr(w, "type", "apiKey");
   JsonStr(w, "in", "cookie");
   JsonStr(w, "name", "strato_session");
+  w.EndObject();
+  w.Key("bearer");
+  w.StartObject();
+  JsonStr(w, "type", "http");
+  JsonStr(w, "scheme", "bearer");
+  JsonStr(w, "description", "a personal API token (strato_...) from /api/v1/account/tokens");
   w.EndObject();
   w.EndObject();
   w.Key("schemas");
@@ -169,11 +206,13 @@ std::string OpenApiDocument(const Router& router) {
   w.EndObject();
   w.Key("security");
   w.StartArray();
-  w.StartObject();
-  w.Key("session");
-  w.StartArray();
-  w.EndArray();
-  w.EndObject();
+  for (const char* scheme : {"session", "bearer"}) {
+    w.StartObject();
+    w.Key(scheme);
+    w.StartArray();
+    w.EndArray();
+    w.EndObject();
+  }
   w.EndArray();
   w.EndObject();
   return JsonText(buf);
