@@ -1,15 +1,31 @@
 # Writes OUT: a C++ file defining strato::http::UiAssets() (http/ui_assets.h) with the bytes,
 # content type and SHA-256 of every file in FILES, so the binary never looks for them at run
-# time. Bytes are written as hex so any file (text or binary) embeds safely.
+# time. Bytes are written as hex so any file (text or binary) embeds safely. FILES come from
+# ui/static/ and from the build folder (the built style sheet, htmx): each is served under its
+# file name, so two files with one name stop the build.
 #
 #   cmake -DOUT=assets.cpp "-DFILES=a.css;b.js" -P ui/embed_assets.cmake
-set(body "// Generated from ui/static/ by ui/embed_assets.cmake. Do not edit.\n")
+set(body "// Generated from ui/static/ and the built UI assets by ui/embed_assets.cmake. Do not edit.\n")
 string(APPEND body "#include \"http/ui_assets.h\"\n\nnamespace strato::http {\n\nnamespace {\n\n")
 set(table "")
 set(index 0)
-set(sorted ${FILES})
-list(SORT sorted)
-foreach(file IN LISTS sorted)
+# Sorted by name (UiAssets() promises it), whatever folder each file is in.
+set(keyed "")
+set(names "")
+foreach(file IN LISTS FILES)
+  get_filename_component(name ${file} NAME)
+  list(FIND names "${name}" seen)
+  if(NOT seen EQUAL -1)
+    list(GET FILES ${seen} first)
+    message(FATAL_ERROR "${file} and ${first} would both be served as /static/${name}; "
+                        "rename or remove one (ui/static/ holds no file the build makes)")
+  endif()
+  list(APPEND names "${name}")
+  list(APPEND keyed "${name}|${file}")
+endforeach()
+list(SORT keyed)
+foreach(entry IN LISTS keyed)
+  string(REGEX REPLACE "^[^|]*\\|" "" file "${entry}")
   get_filename_component(name ${file} NAME)
   get_filename_component(ext ${file} LAST_EXT)
   string(TOLOWER "${ext}" ext)
@@ -30,11 +46,11 @@ foreach(file IN LISTS sorted)
   elseif(ext STREQUAL ".json")
     set(type "application/json")
   else()
-    message(FATAL_ERROR "ui/static/${name}: no content type is known for '${ext}' files; "
+    message(FATAL_ERROR "${file}: no content type is known for '${ext}' files; "
                         "add one to ui/embed_assets.cmake")
   endif()
   if(NOT name MATCHES "^[A-Za-z0-9._-]+$")
-    message(FATAL_ERROR "ui/static/${name}: asset names may hold only letters, digits, . _ -")
+    message(FATAL_ERROR "${file}: asset names may hold only letters, digits, . _ -")
   endif()
   file(READ ${file} hex HEX)
   file(SHA256 ${file} hash)

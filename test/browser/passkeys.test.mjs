@@ -18,69 +18,27 @@
 // Prints one line per step ("ok N - ..." / "not ok N - ...") and "N passed, N failed" at the
 // end; exits non-zero on any failure. The server, the browser and the database are always
 // cleaned up.
-import { chromium } from "playwright-core";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  ARTIFACTS,
+  AUTHENTICATOR,
+  STRATO_BIN,
+  Failure,
+  check,
+  databaseUrl,
+  expectEqual,
+  launchChromium,
+  log,
+  need,
+  quoteLiteral,
+  slug,
+  sql,
+} from "./lib.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..", "..");
-const STRATO_BIN = process.env.STRATO_BIN || path.join(ROOT, "build", "strato");
-const CHROMIUM = process.env.STRATO_CHROMIUM || "/usr/bin/chromium";
-const ARTIFACTS =
-  process.env.STRATO_BROWSER_ARTIFACTS || path.join(ROOT, "build", "test-artifacts", "browser");
 const STEP_TIMEOUT_MS = 30000;
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-class Failure extends Error {}
-
-function need(name) {
-  const v = process.env[name];
-  if (!v) {
-    throw new Failure(`${name} is not set; run this through ./ops/test, or export ${name} yourself`);
-  }
-  return v;
-}
-
-function check(condition, message) {
-  if (!condition) throw new Failure(message);
-}
-
-function expectEqual(actual, expected, what) {
-  if (actual !== expected) {
-    throw new Failure(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
-
-function log(line) {
-  process.stdout.write(line + "\n");
-}
-
-function slug(text) {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-}
-
-// psql against `url`: the single value of a query ("" when none).
-function sql(url, query) {
-  return execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-tAqc", query], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  }).trim();
-}
-
-function databaseUrl(adminUrl, name) {
-  const u = new URL(adminUrl);
-  u.pathname = "/" + name;
-  return u.toString();
-}
-
-function quoteLiteral(s) {
-  return "'" + String(s).replace(/'/g, "''") + "'";
-}
 
 // ---------------------------------------------------------------------------------------------
 // The server
@@ -141,15 +99,6 @@ async function stopServer(server) {
 
 // ---------------------------------------------------------------------------------------------
 // The browser
-
-const AUTHENTICATOR = {
-  protocol: "ctap2",
-  transport: "internal",
-  hasResidentKey: true,
-  hasUserVerification: true,
-  isUserVerified: true,
-  automaticPresenceSimulation: true,
-};
 
 // A page with its own DevTools session, virtual authenticators and a record of what went wrong
 // in it (script errors, CSP violations).
@@ -285,21 +234,7 @@ async function main() {
     const otherBase = `http://127.0.0.1:${server.port}`; // the same server, another origin
     log(`# strato on ${base}, database ${dbName}, artifacts in ${ARTIFACTS}`);
 
-    check(fs.existsSync(CHROMIUM), `${CHROMIUM} does not exist; ops/setup installs Debian's chromium, or set STRATO_CHROMIUM`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false, // root in a container: --no-sandbox
-      args: [
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage", // containers often have a small /dev/shm
-      ],
-    });
+    browser = await launchChromium();
     log(`# chromium ${browser.version()}`);
 
     const username = `ada${String(Date.now()).slice(-6)}`;
