@@ -1,5 +1,7 @@
 #include "http/app.h"
 
+#include "http/live_events.h"
+
 namespace strato::http {
 
 Status App::WaitForReadModels(int64_t position) const {
@@ -18,7 +20,11 @@ Route AppRoute(std::string method, std::string pattern, Access access, std::stri
   r.access = std::move(access);
   r.summary = std::move(summary);
   r.rate_limited = rate_limited;
-  r.handler = [handler = std::move(handler), &app](Request& req) { return handler(app, req); };
+  r.handler = [handler = std::move(handler), &app](Request& req) {
+    // Before the handler reads anything: the position its page's live stream starts after.
+    if (req.principal && app.live != nullptr) req.principal->live_after = app.live->head();
+    return handler(app, req);
+  };
   return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -36,6 +37,9 @@ struct App {
   const Clock& clock = SystemClock::Instance();
   std::chrono::milliseconds read_your_writes_timeout{5000};
   const projections::TupleFeed* tuples = nullptr;  // the authorization engine's tuples
+  // The relay's last published position when this process leads (for /metrics); empty or
+  // returning nullopt otherwise.
+  std::function<std::optional<int64_t>()> relay_published;
   LiveHub* live = nullptr;  // live updates (server-sent events); null: not running
 
   // Waits until every projection — and the authorization tuples — have applied `position` (a

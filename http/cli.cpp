@@ -118,6 +118,12 @@ class RelayState {
     }
     return Status::Ok();  // running, or another instance leads
   }
+  // The last position the relay has in the stream; nullopt while this process does not lead.
+  std::optional<int64_t> Published() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (relay_ == nullptr) return std::nullopt;
+    return relay_->published_position();
+  }
 
  private:
   std::mutex mu_;
@@ -271,6 +277,7 @@ int CmdServe(const Env& env) {
   auto web =
       http::WebStack::Create(*cfg, server.port(), **store, **runner, std::move(*web_waiter), env);
   if (!web.ok()) return Fail(web.status());
+  (*web)->app().relay_published = [&relay_state] { return relay_state.Published(); };
   server.SetPipeline(&(*web)->pipeline());
   Status s = server.Start();
   if (!s.ok()) return Fail(s);

@@ -202,7 +202,8 @@ Response Dashboard(App& app, Request& req) {
   page.current = "home";
   std::string h = "<h1>Welcome, <span data-testid=\"display-name\">" + HtmlEscape(display) +
                   "</span></h1>\n<p>You are signed in as <strong>" + HtmlEscape(me.username) +
-                  "</strong>.</p>\n<div class=\"dashboard\">\n";
+                  "</strong>.</p>\n" + LiveRegionStart("dashboard", "/", {"change"}) +
+                  "<div class=\"dashboard\">\n";
   h += VmCountsHtml(*vms);
   const int64_t n_orgs = static_cast<int64_t>(orgs->size());
   h += "<section id=\"org-count\" aria-labelledby=\"org-count-heading\">\n<h2 "
@@ -211,7 +212,8 @@ Response Dashboard(App& app, Request& req) {
        "</p>\n</section>\n";
   h += *capacity;
   h += RecentActivityHtml(app, me);
-  h += "</div>\n<p>Manage your passkeys and open sessions on your <a href=\"/account\">account "
+  h += "</div>\n" + LiveRegionEnd() +
+       "<p>Manage your passkeys and open sessions on your <a href=\"/account\">account "
        "page</a>.</p>";
   page.main_html = std::move(h);
   return PageResponse(200, page);

@@ -152,9 +152,7 @@ Response VmList(App& app, Request& req) {
                               "&org=" + UrlEncode(org) + "&sort=" + UrlEncode(sort) +
                               (desired.empty() ? "" : "&desired=" + UrlEncode(desired));
   const std::string self = filters + "&page=" + std::to_string(page_number);
-  h += "<div id=\"vm-list\" hx-get=\"" + HtmlEscape(self) +
-       "\" hx-select=\"#vm-list\" hx-swap=\"outerHTML\" hx-trigger=\"" +
-       LiveTrigger({"vm", "org"}) + "\">\n";
+  h += LiveRegionStart("vm-list", self, {"vm", "org"});
   if (r->rows() == 0 && page_number > 1) {
     h += "<p id=\"no-vms\">There is no page " + std::to_string(page_number) +
          " of these VMs. <a href=\"" + HtmlEscape(filters) + "\">Go to the first page</a>.</p>\n";
@@ -206,7 +204,7 @@ Response VmList(App& app, Request& req) {
     }
     h += "</nav>\n";
   }
-  h += "</div>\n";
+  h += LiveRegionEnd();
   page.main_html = std::move(h);
   return PageResponse(200, page);
 }
@@ -547,13 +545,10 @@ Response VmPage(App& app, Request& req, int status, const std::string& error) {
     h += NoticeHtml(NoticeKind::kInfo, "VM " + v.name + " was deleted; its host destroys it.");
   }
 
-  h += "<section aria-labelledby=\"state-heading\">\n<h2 id=\"state-heading\">State</h2>\n"
-       "<div id=\"vm-live\" hx-get=\"" +
-       HtmlEscape(base) +
-       "\" hx-select=\"#vm-live\" hx-select-oob=\"#history\" hx-swap=\"outerHTML\" "
-       "hx-trigger=\"" +
-       LiveTrigger({"vm-" + v.id}) +
-       "\">\n<dl class=\"facts\" id=\"vm-state\">\n<dt>Desired</dt><dd id=\"desired\">" +
+  h += "<section aria-labelledby=\"state-heading\">\n<h2 "
+       "id=\"state-heading\">State</h2>\n" +
+       LiveRegionStart("vm-live", base, {"vm-" + v.id}, "hx-select-oob=\"#history\"") +
+       "<dl class=\"facts\" id=\"vm-state\">\n<dt>Desired</dt><dd id=\"desired\">" +
        HtmlEscape(v.desired) + "</dd>\n<dt>Observed</dt><dd id=\"observed\">" +
        StateHtml(v.observed, v.placement_failure, v.host_reachable || v.host_id.empty()) +
        "</dd>\n";
@@ -593,7 +588,7 @@ Response VmPage(App& app, Request& req, int status, const std::string& error) {
     }
     if (!a.empty()) h += "<div class=\"actions\" id=\"vm-actions\">\n" + a + "</div>\n";
   }
-  h += "</div>\n";  // #vm-live
+  h += LiveRegionEnd();  // #vm-live
   if (!v.deleted) {
     auto may = [&](std::string_view p) { return UserMay(app, me, "vm", v.id, p); };
     if (may("delete")) {
@@ -627,7 +622,9 @@ Response VmPage(App& app, Request& req, int status, const std::string& error) {
        "</dd>\n<dt>Id</dt><dd><code>" + HtmlEscape(v.id) + "</code></dd>\n</dl>\n</section>\n";
 
   h += "<section aria-labelledby=\"history-heading\">\n<h2 id=\"history-heading\">History</h2>\n" +
-       HistoryHtml(app, v.id) + "</section>";
+       HistoryHtml(app, v.id) + "<p><a href=\"" +
+       HtmlEscape("/audit?stream=" + UrlEncode("vm-" + v.id)) +
+       "\">The whole history in the audit log</a></p>\n</section>";
   page.main_html = std::move(h);
   return PageResponse(status, page);
 }

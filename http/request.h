@@ -3,6 +3,7 @@
 // tested without sockets. Plain values; a Request is handled on one thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -22,6 +23,10 @@ struct Principal {
   std::string session_id;  // the session (cookie) or token id
   std::string csrf_token;  // empty for bearer tokens (no cookie, no CSRF)
   bool via_cookie = false;
+  // The live-update hub's position when this request began (set for route handlers): what a
+  // page renders from the read models includes at least every event up to it, so its
+  // live-update stream starts there and misses nothing (http/live_routes.h).
+  int64_t live_after = 0;
 };
 
 struct CaseInsensitiveLess {

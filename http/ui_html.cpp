@@ -35,7 +35,8 @@ std::string RenderPage(const Page& page) {
   h += "<script src=\"" + HtmlEscape(UiAssetUrl("htmx.min.js")) + "\" defer></script>\n";
   // Live updates: one stream per tab, opened here in the layout (never by swapped content).
   if (page.principal != nullptr) {
-    h += "<script src=\"" + HtmlEscape(UiAssetUrl("live.js")) + "\" defer></script>\n";
+    h += "<meta name=\"live-after\" content=\"" + std::to_string(page.principal->live_after) +
+         "\">\n<script src=\"" + HtmlEscape(UiAssetUrl("live.js")) + "\" defer></script>\n";
   }
   for (const std::string& s : page.scripts) {
     h += "<script src=\"" + HtmlEscape(UiAssetUrl(s)) + "\" defer></script>\n";

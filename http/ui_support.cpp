@@ -73,6 +73,20 @@ std::string FieldErrorHtml(std::string_view id, std::string_view sentence) {
          HtmlEscape(sentence) + "</p>";
 }
 
+std::string LiveRegionStart(std::string_view id, std::string_view url,
+                            std::initializer_list<std::string> streams,
+                            std::string_view extra_attributes) {
+  const std::string i = HtmlEscape(id);
+  std::string h = "<div id=\"" + i + "\" hx-get=\"" + HtmlEscape(url) + "\" hx-select=\"#" + i +
+                  "-body\" hx-swap=\"innerHTML\" hx-trigger=\"" + LiveTrigger(streams) + "\"";
+  if (!extra_attributes.empty()) h += " " + std::string(extra_attributes);
+  return h + ">\n<div id=\"" + i + "-body\">\n";
+}
+
+std::string LiveRegionEnd() {
+  return "</div>\n</div>\n";
+}
+
 std::string LiveTrigger(std::initializer_list<std::string> streams) {
   std::string t;
   for (const std::string& s : streams) t += "live-" + s + " from:body, ";

@@ -45,4 +45,13 @@ std::string FieldErrorHtml(std::string_view id, std::string_view sentence);
 // "vm-<id>"), and after a reconnect that missed events ("live-reset").
 std::string LiveTrigger(std::initializer_list<std::string> streams);
 
+// A region of a page that refreshes itself on those live updates: a wrapper <div id="<id>">
+// that stays in the page (so a trigger arriving while a refresh is under way is not lost) and
+// re-fetches `url`, swapping in the answer's <div id="<id>-body">. `extra_attributes` (e.g.
+// hx-select-oob) are added to the wrapper. Close with LiveRegionEnd().
+std::string LiveRegionStart(std::string_view id, std::string_view url,
+                            std::initializer_list<std::string> streams,
+                            std::string_view extra_attributes = "");
+std::string LiveRegionEnd();
+
 }  // namespace strato::http

@@ -68,6 +68,15 @@ Result<std::string> ScrapeGauges(App& app) {
     out += "strato_vms{observed=\"" + PromLabel(std::string(vms->Get(i, 0))) + "\",desired=\"" +
            PromLabel(std::string(vms->Get(i, 1))) + "\"} " + std::string(vms->Get(i, 2)) + "\n";
   }
+  if (app.relay_published) {
+    if (std::optional<int64_t> published = app.relay_published()) {
+      out +=
+          "# HELP strato_relay_lag_events Events in the log the relay has not yet published to "
+          "NATS (this process leads).\n";
+      out += "# TYPE strato_relay_lag_events gauge\nstrato_relay_lag_events " +
+             std::to_string(log_end - *published) + "\n";
+    }
+  }
   if (app.live != nullptr) {
     out += "# HELP strato_sse_clients Live-update streams (server-sent events) open now.\n";
     out += "# TYPE strato_sse_clients gauge\nstrato_sse_clients " +

@@ -38,7 +38,11 @@
   }
 
   function open() {
-    const source = new EventSource("/api/v1/events/stream");
+    // The page shows the read models as of (at least) this position; start right after it so
+    // nothing that happened while the page loaded is missed. Reconnects send Last-Event-ID.
+    const meta = document.querySelector('meta[name="live-after"]');
+    const after = meta && /^[0-9]+$/.test(meta.content) ? "?after=" + meta.content : "";
+    const source = new EventSource("/api/v1/events/stream" + after);
     source.addEventListener("open", function () {
       setStatus("Live");
     });
