@@ -100,6 +100,10 @@ HttpServer::~HttpServer() {
 
 Status HttpServer::Bind() {
   auto& srv = impl_->server;
+  // Answers go out at once rather than waiting on Nagle's algorithm for the client's ACK (which
+  // held each keep-alive answer back by the peer's delayed-ACK time, ~40 ms). Set before
+  // binding: cpp-httplib applies it to the listening socket, whose connections inherit it.
+  srv.set_tcp_nodelay(true);
   if (addr_.port == 0) {
     int p = srv.bind_to_any_port(addr_.host);
     if (p < 0) return Status::Unavailable("cannot listen on " + addr_.host + ": no free port");

@@ -4,6 +4,7 @@
 #include "events/event.h"
 #include "events/hash_chain.h"
 #include "events/jsonb_text.h"
+#include "events/pg.h"
 #include "events/pg_event_store.h"
 #include "test/support/test_env.h"
 
@@ -92,5 +93,30 @@ TEST_CASE("a wrong payload text prediction is caught before commit and the batch
     CHECK(e.data.rfind("{\"name\": \"web-", 0) == 0);
     CHECK(ChainHash(previous, e) == e.hash);  // hashed over what jsonb gives back
     previous = e.hash;
+  }
+}
+
+TEST_CASE("a PgArray literal reaches PostgreSQL as exactly its elements") {
+  test::TestDatabase db;
+  auto c = db.Connect();
+  const std::vector<std::string> elements = {"plain",
+                                             "",
+                                             "with \"quotes\"",
+                                             "back\\slash",
+                                             "\\\"both\"\\",
+                                             "comma, {brace}",
+                                             "NULL",
+                                             "6f1c2d3e-0000-4000-8000-000000000001",
+                                             "caf\xc3\xa9"};
+  PgArray array;
+  for (const std::string& e : elements) array.Add(e);
+  auto r = c->Exec("SELECT u FROM unnest($1::text[]) WITH ORDINALITY AS t(u, n) ORDER BY n",
+                   {array.Literal()});
+  REQUIRE(r.ok());
+  REQUIRE(r->rows() == static_cast<int>(elements.size()));
+  for (int i = 0; i < r->rows(); ++i) {
+    CAPTURE(i);
+    CHECK(r->Get(i, 0) == elements[static_cast<size_t>(i)]);
+    CHECK_FALSE(r->IsNull(i, 0));
   }
 }
