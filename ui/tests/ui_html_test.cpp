@@ -38,12 +38,32 @@ TEST_CASE("the layout escapes the title and the user name and the CSRF token") {
   CHECK_FALSE(Contains(html, "style=\""));
 }
 
+TEST_CASE("signed-in pages open the live stream after the position they were read at") {
+  Principal p;
+  p.username = "ada";
+  p.live_after = 4711;
+  Page page;
+  page.title = "VMs";
+  page.principal = &p;
+  std::string html = RenderPage(page);
+  CHECK(Contains(html, "<meta name=\"live-after\" content=\"4711\">"));
+  CHECK(Contains(html, "<script src=\"" + UiAssetUrl("live.js") + "\" defer></script>"));
+  // htmx comes first (deferred scripts run in order) and may not add inline styles or eval.
+  size_t htmx = html.find(UiAssetUrl("htmx.min.js"));
+  REQUIRE(htmx != std::string::npos);
+  CHECK(htmx < html.find(UiAssetUrl("live.js")));
+  CHECK(Contains(html, "\"includeIndicatorStyles\":false"));
+  CHECK(Contains(html, "\"allowEval\":false"));
+  CHECK(Contains(html, "id=\"live-status\""));
+}
+
 TEST_CASE("a page for a stranger has no CSRF token and links to sign-in") {
   Page page;
   page.title = "Sign in";
   page.current = "signin";
   std::string html = RenderPage(page);
   CHECK_FALSE(Contains(html, "csrf"));
+  CHECK_FALSE(Contains(html, "live.js"));  // no stream without a session
   CHECK(Contains(html, "<a href=\"/signin\" aria-current=\"page\">Sign in</a>"));
 }
 
@@ -88,6 +108,14 @@ TEST_CASE("the assets are embedded with their content type and a versioned addre
   REQUIRE(css != nullptr);
   CHECK(css->content_type == "text/css; charset=utf-8");
   CHECK(UiAssetUrl("app.css") == "/static/app.css?v=" + std::string(css->sha256.substr(0, 12)));
+  // Built from npm at build time: htmx's own file and Tailwind's output.
+  const UiAsset* htmx = FindUiAsset("htmx.min.js");
+  REQUIRE(htmx != nullptr);
+  CHECK(htmx->content_type == "text/javascript; charset=utf-8");
+  CHECK(Contains(std::string(htmx->body), "htmx"));
+  const UiAsset* live = FindUiAsset("live.js");
+  REQUIRE(live != nullptr);
+  CHECK(Contains(std::string(live->body), "/api/v1/events/stream"));
   CHECK(FindUiAsset("../CMakeLists.txt") == nullptr);
   CHECK(UiAssetUrl("nope.js") == "/static/nope.js");
 }
