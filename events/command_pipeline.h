@@ -4,12 +4,16 @@
 // every event's metadata (actor, command, correlation and causation ids, client address,
 // time), and retries a bounded number of times when another writer got there first. The
 // command id makes the whole thing idempotent end to end: a retried command returns the first
-// result and appends nothing.
+// result and appends nothing. A caller that acted on what it read at some version (an HTTP
+// If-Match) sets CommandContext::expected_version, and the command is refused unless the stream
+// is still at that version when it is decided.
 //
 // Thread-safe as its EventStore; the store is borrowed and must outlive the pipeline.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +30,26 @@ struct CommandContext {
   Uuid causation_id;    // nil: none (a command caused by a person, not by an event)
   std::string actor;    // "user-<uuid>", "host-<uuid>" or "system"
   std::string client_address;
+  // When set, the command is refused with Code::kConflict (StaleVersionStatus's sentence)
+  // unless the target stream's version equals it when the decision is made (0: no stream yet).
+  // It is checked inside the optimistic-concurrency retry loop, after the duplicate-command
+  // check: a write that lands between the read and the append makes the pipeline read again and
+  // refuse, and a retry of a command that already landed still gets its first result.
+  std::optional<int64_t> expected_version;
 };
+
+// The refusal of a command whose CommandContext::expected_version the stream no longer has: a
+// Status with Code::kConflict and the sentence "stream <id> is at version <actual>; the command
+// expected version <expected>". ParseStaleVersion reads the numbers back from exactly that
+// sentence (nullopt for any other Status), so a caller can reword it for its audience (the JSON
+// API names the VM or organization and puts both versions in the error's details).
+struct StaleVersion {
+  std::string stream_id;
+  int64_t expected = 0;
+  int64_t actual = 0;
+};
+Status StaleVersionStatus(const StaleVersion& stale);
+std::optional<StaleVersion> ParseStaleVersion(const Status& status);
 
 // One event as a decision produces it: a type and its data (a JSON object).
 struct Decided {

@@ -144,41 +144,35 @@ Result<std::optional<int64_t>> IfMatchVersion(const Request& req) {
   return std::optional<int64_t>(std::stoll(h.substr(1, h.size() - 2)));
 }
 
-// Refuses a command whose If-Match names another version than the stream's current one
-// (409 with both versions). `what` names the thing: "VM web-1", "organization Acme".
-//
-// The check reads the log's current version right before the command runs; a writer that
-// appends between this read and the command's own append is not caught. Closing that window
-// needs the expected version inside the command pipeline's decision (see README.md, JSON API).
-std::optional<Response> RefuseIfStale(App& app, const Request& req,
-                                      const std::optional<int64_t>& expected,
+// The context for a command guarded by If-Match: ContextFor(req) with the version the header
+// names as the pipeline's expected version (none for "*" or no header). A malformed header is
+// an InvalidArgument (400). The pipeline compares the version inside its retry loop, on the
+// history it decides on, so a write landing between the caller's read and this command's append
+// is caught; a retry (same Idempotency-Key) of a command that landed gets its first result.
+Result<events::CommandContext> IfMatchContext(const Request& req) {
+  auto expected = IfMatchVersion(req);
+  if (!expected.ok()) return expected.status();
+  events::CommandContext ctx = ContextFor(req);
+  ctx.expected_version = *expected;
+  return ctx;
+}
+
+// The pipeline's refusal of a stale If-Match on `stream_id`, reworded for people: 409 "VM web-1
+// changed since you read it (version N, now M); reload it and try again" with both versions in
+// the details. nullopt for any other outcome. `what` names the thing ("VM web-1", "organization
+// Acme") and is called only for a refusal.
+std::optional<Response> RefuseIfStale(const Result<events::CommandOutcome>& outcome,
                                       const std::string& stream_id,
                                       const std::function<std::string()>& what) {
-  if (!expected) return std::nullopt;
-  int64_t now = 0;
-  {
-    auto db = app.db.Acquire();
-    if (!db.ok()) return JsonError(db.status());
-    if (!req.Header("Idempotency-Key").empty()) {
-      // A retry of a command that landed moved the version itself: it gets the first result
-      // (the command pipeline answers it from the log), not a conflict with its own write.
-      auto landed =
-          (*db)->Exec("SELECT 1 FROM events WHERE command_id = $1::uuid AND first_of_command",
-                      {ContextFor(req).command_id.ToString()});
-      if (!landed.ok()) return JsonError(landed.status());
-      if (landed->rows() > 0) return std::nullopt;
-    }
-    auto r = (*db)->Exec("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
-                         {stream_id});
-    if (!r.ok()) return JsonError(r.status());
-    now = r->GetInt64(0, 0);
-  }  // the connection goes back before what() takes one
-  if (now == *expected) return std::nullopt;
+  if (outcome.ok()) return std::nullopt;
+  auto stale = events::ParseStaleVersion(outcome.status());
+  if (!stale || stale->stream_id != stream_id) return std::nullopt;
   return JsonError(409, "conflict",
-                   what() + " changed since you read it (version " + std::to_string(*expected) +
-                       ", now " + std::to_string(now) + "); reload it and try again",
-                   "{\"expected_version\":" + std::to_string(*expected) +
-                       ",\"current_version\":" + std::to_string(now) + "}");
+                   what() + " changed since you read it (version " +
+                       std::to_string(stale->expected) + ", now " + std::to_string(stale->actual) +
+                       "); reload it and try again",
+                   "{\"expected_version\":" + std::to_string(stale->expected) +
+                       ",\"current_version\":" + std::to_string(stale->actual) + "}");
 }
 
 // "VM web-1" from the read model (the id when the row is not there).
@@ -396,13 +390,13 @@ Response CreateVm(App& app, Request& req) {
 
 Response VmAction(App& app, Request& req, const domain::VmCommand& command) {
   std::string id = req.Param("id");
-  auto expected = IfMatchVersion(req);
-  if (!expected.ok()) return JsonError(expected.status());
-  if (auto stale = RefuseIfStale(app, req, *expected, domain::VmStreamId(id),
-                                 [&] { return VmNamed(app, id); })) {
+  auto ctx = IfMatchContext(req);
+  if (!ctx.ok()) return JsonError(ctx.status());
+  auto outcome = app.commands.Vm(*ctx, id, command);
+  if (auto stale =
+          RefuseIfStale(outcome, domain::VmStreamId(id), [&] { return VmNamed(app, id); })) {
     return *stale;
   }
-  auto outcome = app.commands.Vm(ContextFor(req), id, command);
   return AfterVmCommand(app, outcome, id, 200);
 }
 
@@ -529,8 +523,8 @@ Response GetOrg(App& app, Request& req) {
 }
 
 Response AddMember(App& app, Request& req) {
-  auto expected = IfMatchVersion(req);
-  if (!expected.ok()) return JsonError(expected.status());
+  auto ctx = IfMatchContext(req);
+  if (!ctx.ok()) return JsonError(ctx.status());
   auto body = JsonBody::Parse(req.body, {"username", "role"});
   if (!body.ok()) return JsonError(body.status());
   auto username = body->Str("username");
@@ -552,25 +546,24 @@ Response AddMember(App& app, Request& req) {
     user_id = std::string(r->Get(0, 0));
   }
   std::string org_id = req.Param("id");
-  if (auto stale = RefuseIfStale(app, req, *expected, domain::OrganizationStreamId(org_id),
+  auto outcome = app.commands.Organization(*ctx, org_id, domain::AddMember{user_id, *role});
+  if (auto stale = RefuseIfStale(outcome, domain::OrganizationStreamId(org_id),
                                  [&] { return OrgNamed(app, org_id); })) {
     return *stale;
   }
-  auto outcome =
-      app.commands.Organization(ContextFor(req), org_id, domain::AddMember{user_id, *role});
   return AfterOrgCommand(app, outcome, org_id, 200);
 }
 
 Response RemoveMember(App& app, Request& req) {
   std::string org_id = req.Param("id");
-  auto expected = IfMatchVersion(req);
-  if (!expected.ok()) return JsonError(expected.status());
-  if (auto stale = RefuseIfStale(app, req, *expected, domain::OrganizationStreamId(org_id),
+  auto ctx = IfMatchContext(req);
+  if (!ctx.ok()) return JsonError(ctx.status());
+  auto outcome =
+      app.commands.Organization(*ctx, org_id, domain::RemoveMember{req.Param("user_id")});
+  if (auto stale = RefuseIfStale(outcome, domain::OrganizationStreamId(org_id),
                                  [&] { return OrgNamed(app, org_id); })) {
     return *stale;
   }
-  auto outcome = app.commands.Organization(ContextFor(req), org_id,
-                                           domain::RemoveMember{req.Param("user_id")});
   return AfterOrgCommand(app, outcome, org_id, 200);
 }
 

@@ -15,12 +15,15 @@
 
 #include <algorithm>
 #include <functional>
+#include <latch>
 #include <map>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "core/domain/host.h"
 #include "core/domain/platform.h"
+#include "core/domain/vm.h"
 #include "core/ids.h"
 #include "events/command_pipeline.h"
 #include "test/support/web_fixture.h"
@@ -897,6 +900,63 @@ TEST_CASE(
       c.Delete("/api/v1/orgs/" + org + "/members/" + bob_id, {{"If-Match", "\"2\""}});
   CHECK(removed.status == 200);
   CHECK(removed.Header("ETag") == "\"3\"");
+}
+
+TEST_CASE("concurrent commands guarded by the same If-Match: exactly one lands") {
+  // Every request reads version 1 and races the others to the append. The check sits inside
+  // the command pipeline's retry loop, so a request whose append loses re-reads the stream and
+  // is refused; a check made before the command would let it decide again on the new state (a
+  // start of a started VM changes nothing) and answer 200.
+  WebFixture f;
+  SoftAuthenticator key("localhost", f.origin());
+  WebClient c(f);
+  REQUIRE(c.RegisterWith(key, "alice").status == 201);
+  std::string org = JsonField(c.Post("/api/v1/orgs", R"({"name":"Acme"})").body, "id");
+  constexpr int kRequests = 6;
+  for (int round = 0; round < 3; ++round) {
+    std::string name = "race-" + std::to_string(round);
+    WebResponse created = c.Post("/api/v1/orgs/" + org + "/vms",
+                                 R"({"name":")" + name + R"(","image":"debian-12","start":false})");
+    REQUIRE_MESSAGE(created.status == 201, created.body);
+    REQUIRE(created.Header("ETag") == "\"1\"");
+    std::string vm = JsonField(created.body, "id");
+
+    std::vector<std::unique_ptr<WebClient>> clients;
+    for (int i = 0; i < kRequests; ++i) {
+      clients.push_back(std::make_unique<WebClient>(f));
+      clients.back()->cookie = c.cookie;
+      clients.back()->csrf = c.csrf;
+    }
+    std::vector<WebResponse> answers(kRequests);
+    std::latch go(kRequests);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kRequests; ++i) {
+      threads.emplace_back([&, i] {
+        go.arrive_and_wait();
+        answers[i] = clients[i]->Post("/api/v1/vms/" + vm + "/start", "", {{"If-Match", "\"1\""}});
+      });
+    }
+    for (std::thread& t : threads) t.join();
+
+    int landed = 0, refused = 0;
+    for (const WebResponse& r : answers) {
+      if (r.status == 200) {
+        ++landed;
+        CHECK(r.Header("ETag") == "\"2\"");
+      } else {
+        CHECK_MESSAGE(r.status == 409, r.body);
+        CHECK(ErrorMessage(r.body) == "VM " + name +
+                                          " changed since you read it (version 1, now 2); reload "
+                                          "it and try again");
+        ++refused;
+      }
+    }
+    CHECK(landed == 1);
+    CHECK(refused == kRequests - 1);
+    CHECK(f.Query("SELECT count(*) FROM events WHERE stream_id = $1", {domain::VmStreamId(vm)}) ==
+          "2");
+    CHECK(c.Get("/api/v1/vms/" + vm).Header("ETag") == "\"2\"");
+  }
 }
 
 namespace {

@@ -164,3 +164,117 @@ TEST_CASE("VM events carry their host in the metadata so the bus subject names i
   REQUIRE(out->events.size() == 1);
   CHECK(SubjectFor(out->events[0]) == "strato.events.vm.h-7.abc.VmStartRequested");
 }
+
+TEST_CASE("an expected version equal to the stream's lets the command run") {
+  MemoryEventStore store;
+  CommandPipeline pipeline(store);
+  CommandContext fresh;
+  fresh.expected_version = 0;  // no stream yet
+  auto first = pipeline.Execute("counter-c1", fresh, Increment());
+  REQUIRE_MESSAGE(first.ok(), first.status().ToString());
+  CommandContext at_one;
+  at_one.expected_version = 1;
+  auto second = pipeline.Execute("counter-c1", at_one, Increment());
+  REQUIRE_MESSAGE(second.ok(), second.status().ToString());
+  CHECK(second->stream_version == 2);
+  CHECK(*store.LastPosition() == 2);
+}
+
+TEST_CASE("an expected version other than the stream's is refused and appends nothing") {
+  MemoryEventStore store;
+  CommandPipeline pipeline(store);
+  REQUIRE(pipeline.Execute("counter-c1", {}, Increment()).ok());
+  REQUIRE(pipeline.Execute("counter-c1", {}, Increment()).ok());
+  int decided = 0;
+  auto counted = [&](const std::vector<RecordedEvent>& history) {
+    ++decided;
+    return Increment()(history);
+  };
+  for (int64_t stale : {int64_t{0}, int64_t{1}, int64_t{3}}) {
+    CommandContext ctx;
+    ctx.command_id = Uuid::NewV4();
+    ctx.expected_version = stale;
+    auto refused = pipeline.Execute("counter-c1", ctx, counted);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().code() == Code::kConflict);
+    CHECK(refused.status().message() ==
+          "stream counter-c1 is at version 2; the command expected "
+          "version " +
+              std::to_string(stale));
+    auto parsed = ParseStaleVersion(refused.status());
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->stream_id == "counter-c1");
+    CHECK(parsed->expected == stale);
+    CHECK(parsed->actual == 2);
+  }
+  CHECK(decided == 0);
+  CHECK(*store.LastPosition() == 2);
+}
+
+TEST_CASE("a write landing after the read and before the append makes an expected version stale") {
+  MemoryEventStore store;
+  CommandPipeline pipeline(store);
+  REQUIRE(pipeline.Execute("counter-c1", {}, Increment()).ok());
+  int calls = 0;
+  auto racing = [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
+    if (++calls == 1) {
+      // Another writer appends between our read (version 1) and our append.
+      AppendRequest other;
+      other.streams.push_back(
+          {"counter-c1", ExpectedVersion::Any(), {{"Incremented", "{}", "{}"}}});
+      REQUIRE(store.Append(other).ok());
+    }
+    return Increment()(history);
+  };
+  CommandContext ctx;
+  ctx.command_id = Uuid::NewV4();
+  ctx.expected_version = 1;
+  auto refused = pipeline.Execute("counter-c1", ctx, racing);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == Code::kConflict);
+  auto parsed = ParseStaleVersion(refused.status());
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->expected == 1);
+  CHECK(parsed->actual == 2);
+  CHECK(calls == 1);                  // the second attempt refused before deciding
+  CHECK(*store.LastPosition() == 2);  // only the other writer's event
+}
+
+TEST_CASE("a retried command id with a now stale expected version gets its first outcome") {
+  MemoryEventStore store;
+  CommandPipeline pipeline(store);
+  CommandContext ctx;
+  ctx.command_id = Uuid::NewV4();
+  ctx.expected_version = 0;
+  auto first = pipeline.Execute("counter-c1", ctx, Increment());
+  REQUIRE_MESSAGE(first.ok(), first.status().ToString());
+  REQUIRE(first->stream_version == 1);
+  // The stream is at version 1 now, moved by the command itself.
+  auto again = pipeline.Execute("counter-c1", ctx, Increment());
+  REQUIRE_MESSAGE(again.ok(), again.status().ToString());
+  CHECK(again->duplicate);
+  CHECK(again->position == first->position);
+  CHECK(again->stream_version == 1);
+  REQUIRE(again->events.size() == 1);
+  CHECK(again->events[0].command_id == ctx.command_id);
+  CHECK(*store.LastPosition() == 1);
+}
+
+TEST_CASE("ParseStaleVersion reads only the sentence StaleVersionStatus writes") {
+  Status s = StaleVersionStatus({"vm-abc", 4, 7});
+  CHECK(s.code() == Code::kConflict);
+  CHECK(s.message() == "stream vm-abc is at version 7; the command expected version 4");
+  auto parsed = ParseStaleVersion(s);
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->stream_id == "vm-abc");
+  CHECK(parsed->expected == 4);
+  CHECK(parsed->actual == 7);
+  // The store's own conflict, other codes, and sentences that only contain it are not it.
+  CHECK_FALSE(ParseStaleVersion(
+      Status::Conflict("stream vm-abc is at version 7; the append expected version 4")));
+  CHECK_FALSE(ParseStaleVersion(Status::FailedPrecondition(s.message())));
+  CHECK_FALSE(ParseStaleVersion(Status::Conflict("vm-abc kept changing: " + s.message())));
+  CHECK_FALSE(ParseStaleVersion(Status::Conflict(s.message() + "0x")));
+  CHECK_FALSE(ParseStaleVersion(
+      Status::Conflict("stream vm-abc is at version 07; the command expected version 4")));
+}
