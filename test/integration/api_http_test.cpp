@@ -137,56 +137,18 @@ struct World {
   }
 
   // Waits until the read models and the authorization tuples show the whole log.
-  void CatchUp() {
-    auto last = f.db().store().LastPosition();
-    REQUIRE(last.ok());
-    Status s = f.web().app().WaitForReadModels(*last);
-    REQUIRE_MESSAGE(s.ok(), s.ToString());
-  }
+  void CatchUp() { test::CatchUp(f); }
 
-  // What `strato platform grant --role admin` does.
+  // `strato platform grant --role admin` for this user.
   void MakeAdmin(const std::string& user_id) {
-    events::CommandPipeline pipeline(f.db().store());
-    events::CommandContext ctx;
-    ctx.actor = "system";
-    domain::PlatformCommand command =
-        domain::GrantPlatformRole{user_id, domain::PlatformRole::kAdmin};
-    auto outcome = pipeline.Execute(
-        domain::PlatformStreamId(), ctx,
-        [&](const std::vector<events::RecordedEvent>& history) -> Result<events::Decision> {
-          domain::PlatformState state;
-          for (const events::RecordedEvent& e : history) {
-            STRATO_RETURN_IF_ERROR(domain::Evolve(state, domain::DomainEvent{e.type, e.data}));
-          }
-          auto decided = domain::Decide(state, command, {"system", SystemClock::Instance().Now()});
-          if (!decided.ok()) return decided.status();
-          events::Decision d;
-          for (const domain::DomainEvent& e : *decided) d.events.push_back({e.type, e.data});
-          return d;
-        });
-    REQUIRE_MESSAGE(outcome.ok(), outcome.status().ToString());
-    CatchUp();
+    const std::string name = f.Query("SELECT username FROM users WHERE user_id = $1", {user_id});
+    REQUIRE(!name.empty());
+    auto [code, said] = Platform(f, "grant", name, "admin");
+    REQUIRE_MESSAGE(code == 0, said);
   }
 
   // A host registered as hostd registers it.
-  std::string NewHost() {
-    std::string id = Uuid::NewV4().ToString();
-    domain::RegisterHost h;
-    h.host_id = id;
-    h.name = Unique("hv");
-    h.address = "10.0.0.5";
-    h.cpu_count = 32;
-    h.memory_mb = 131072;
-    h.disk_gb = 2000;
-    h.hypervisor_kind = "cloud-hypervisor";
-    h.hypervisor_version = "38.0";
-    events::CommandContext ctx;
-    ctx.actor = "host-" + id;
-    auto outcome = f.web().app().commands.Host(ctx, id, h);
-    REQUIRE_MESSAGE(outcome.ok(), outcome.status().ToString());
-    CatchUp();
-    return id;
-  }
+  std::string NewHost() { return RegisterHost(f, Unique("hv")); }
 
   std::string NewToken() {
     WebResponse r = owner.Post("/api/v1/account/tokens", R"({"name":")" + Unique("ci") + R"("})");
@@ -961,19 +923,19 @@ TEST_CASE("concurrent commands guarded by the same If-Match: exactly one lands")
 
 namespace {
 
-struct Page {
+struct ListPage {
   std::vector<std::string> keys;  // "name/id"
   std::string next;               // "" when null
   bool next_is_null = false;
 };
 
-Page ReadPage(WebClient& c, const std::string& path, const char* list) {
+ListPage ReadPage(WebClient& c, const std::string& path, const char* list) {
   WebResponse r = c.Get(path);
   REQUIRE_MESSAGE(r.status == 200, path << ": " << r.body);
   rapidjson::Document d;
   d.Parse(r.body.c_str());
   REQUIRE(d.IsObject());
-  Page p;
+  ListPage p;
   for (const auto& item : d[list].GetArray()) {
     p.keys.push_back(std::string(item["name"].GetString()) + "/" + item["id"].GetString());
   }
@@ -993,7 +955,7 @@ std::vector<std::string> AllPages(WebClient& c, const std::string& base, const c
   while (true) {
     std::string path = base + sep + "limit=" + std::to_string(limit);
     if (!cursor.empty()) path += "&cursor=" + cursor;
-    Page p = ReadPage(c, path, list);
+    ListPage p = ReadPage(c, path, list);
     ++*pages;
     REQUIRE(p.keys.size() <= static_cast<size_t>(limit));
     all.insert(all.end(), p.keys.begin(), p.keys.end());
@@ -1033,7 +995,7 @@ TEST_CASE("cursor paging returns every readable VM and organization once in a st
       bob.Post("/api/v1/orgs/" + bobs + "/vms", R"({"name":"aaa","image":"debian-12"})").status ==
       201);
 
-  Page everything = ReadPage(alice, "/api/v1/vms", "vms");
+  ListPage everything = ReadPage(alice, "/api/v1/vms", "vms");
   CHECK(everything.keys.size() == 14);
   CHECK(everything.next_is_null);
   CHECK(everything.keys.front().rfind("api/", 0) == 0);
@@ -1052,7 +1014,7 @@ TEST_CASE("cursor paging returns every readable VM and organization once in a st
   CHECK(pages == 3);
 
   // A VM created between pages after the cursor shows up; one before it does not repeat others.
-  Page first = ReadPage(alice, "/api/v1/vms?limit=4", "vms");
+  ListPage first = ReadPage(alice, "/api/v1/vms?limit=4", "vms");
   REQUIRE(!first.next_is_null);
   REQUIRE(alice.Post("/api/v1/orgs/" + orgs[2] + "/vms", R"({"name":"yak","image":"debian-12"})")
               .status == 201);
@@ -1061,7 +1023,7 @@ TEST_CASE("cursor paging returns every readable VM and organization once in a st
   std::vector<std::string> rest;
   std::string cursor = first.next;
   while (!cursor.empty()) {
-    Page p = ReadPage(alice, "/api/v1/vms?limit=4&cursor=" + cursor, "vms");
+    ListPage p = ReadPage(alice, "/api/v1/vms?limit=4&cursor=" + cursor, "vms");
     rest.insert(rest.end(), p.keys.begin(), p.keys.end());
     cursor = p.next;
   }
@@ -1071,7 +1033,7 @@ TEST_CASE("cursor paging returns every readable VM and organization once in a st
   }
 
   // Organizations: Bob's is never on Alice's pages.
-  Page all_orgs = ReadPage(alice, "/api/v1/orgs", "organizations");
+  ListPage all_orgs = ReadPage(alice, "/api/v1/orgs", "organizations");
   CHECK(all_orgs.keys.size() == 5);
   std::vector<std::string> paged_orgs = AllPages(alice, "/api/v1/orgs", "organizations", 2, &pages);
   CHECK(paged_orgs == all_orgs.keys);

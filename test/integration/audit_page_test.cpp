@@ -24,14 +24,6 @@ using namespace strato::test;
 
 namespace {
 
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-WebResponse Page(WebClient& c, const std::string& path) {
-  return c.Get(path, {{"Accept", "text/html"}});
-}
-
 std::string Enc(const std::string& s) {
   return httplib::detail::encode_query_param(s);
 }
@@ -446,12 +438,8 @@ TEST_CASE("audit verify reports an untampered chain as ok and names a tampered e
   WithOrgAndVm(alice, a, "alice", "Acme", "web-1");
   // Verification reads every tenant's events: platform operators only.
   CHECK(alice.Get("/api/v1/audit/verify").status == 403);
-  auto [granted, said] =
-      RunStrato({"platform", "grant", "--username", "alice", "--role", "operator"}, f.db().url());
+  auto [granted, said] = Platform(f, "grant", "alice", "operator");
   REQUIRE_MESSAGE(granted == 0, said);
-  auto last = f.db().store().LastPosition();
-  REQUIRE(last.ok());
-  REQUIRE(f.web().app().WaitForReadModels(*last).ok());
   const std::string head = f.Query("SELECT max(global_position) FROM events");
 
   WebResponse ok = alice.Get("/api/v1/audit/verify");

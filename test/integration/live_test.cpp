@@ -35,19 +35,6 @@ std::function<bool(const SseMessage&)> ChangeOf(const std::string& stream,
   };
 }
 
-std::string CreateOrg(WebClient& c, const std::string& name) {
-  WebResponse r = c.Post("/api/v1/orgs", R"({"name":")" + name + R"("})");
-  REQUIRE_MESSAGE(r.status == 201, r.body);
-  return JsonField(r.body, "id");
-}
-
-std::string CreateVm(WebClient& c, const std::string& org, const std::string& name) {
-  WebResponse r = c.Post("/api/v1/orgs/" + org + "/vms",
-                         R"({"name":")" + name + R"(","image":"debian-12","start":false})");
-  REQUIRE_MESSAGE(r.status == 201, r.body);
-  return JsonField(r.body, "id");
-}
-
 }  // namespace
 
 TEST_CASE("the live stream sends the events a user may read and none of another user's") {

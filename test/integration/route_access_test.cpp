@@ -62,22 +62,9 @@ TEST_CASE("every route refuses callers without its declared access and admits th
                                             {"vm", JsonField(vm.body, "id")}};
   // A host, and alice made a platform admin as the installation's operator does, so the host
   // routes have an entity the owner may use and the stranger may not.
-  const std::string host_id = Uuid::NewV4().ToString();
-  events::CommandContext as_host;
-  as_host.actor = "host-" + host_id;
-  REQUIRE(f.web()
-              .app()
-              .commands
-              .Host(as_host, host_id,
-                    domain::RegisterHost{host_id, "hv-1", "10.0.0.5", 8, 8192, 100,
-                                         "cloud-hypervisor", "38.0"})
-              .ok());
-  auto [granted, granted_out] =
-      RunStrato({"platform", "grant", "--username", "alice", "--role", "admin"}, f.db().url());
+  const std::string host_id = RegisterHost(f, "hv-1");
+  auto [granted, granted_out] = Platform(f, "grant", "alice", "admin");
   REQUIRE_MESSAGE(granted == 0, granted_out);
-  auto last = f.db().store().LastPosition();
-  REQUIRE(last.ok());
-  REQUIRE(f.web().app().WaitForReadModels(*last).ok());
   ids["host"] = host_id;
 
   const auto& routes = f.web().router().routes();

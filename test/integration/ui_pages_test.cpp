@@ -16,38 +16,6 @@ using namespace strato::test;
 
 namespace {
 
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// A page as a browser asks for it.
-WebResponse Page(WebClient& c, const std::string& path) {
-  return c.Get(path, {{"Accept", "text/html"}});
-}
-
-// A form posted as a browser does: urlencoded, with the session cookie, and the page's CSRF
-// token as the csrf_token field unless `with_csrf` is false (never as a header).
-WebResponse PostForm(WebFixture& f, WebClient& c, const std::string& path,
-                     std::vector<std::pair<std::string, std::string>> fields,
-                     bool with_csrf = true) {
-  if (with_csrf) fields.emplace_back("csrf_token", c.csrf);
-  std::string body;
-  for (const auto& [k, v] : fields) {
-    if (!body.empty()) body += '&';
-    body += httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v);
-  }
-  httplib::Client client("127.0.0.1", f.port());
-  client.set_read_timeout(30, 0);
-  httplib::Headers headers = {{"Accept", "text/html"}, {"Cookie", c.cookie}};
-  auto r = client.Post(path.c_str(), headers, body, "application/x-www-form-urlencoded");
-  REQUIRE_MESSAGE(r, "POST " << path << " failed: " << httplib::to_string(r.error()));
-  WebResponse out;
-  out.status = r->status;
-  out.body = r->body;
-  for (const auto& [k, v] : r->headers) out.headers.emplace(k, v);
-  return out;
-}
-
 struct World {
   std::string org_id, vm_id;
 };

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include "core/domain/host.h"
+#include "core/ids.h"
 #include "projections/registry.h"
 
 namespace strato::test {
@@ -126,6 +128,88 @@ WebResponse WebClient::SignInWith(SoftAuthenticator& a, const std::string& usern
   REQUIRE_MESSAGE(options.status == 200, options.body);
   std::string credential = a.SignIn(JsonField(options.body, "challenge"), username.empty());
   return Post("/auth/login/verify", R"({"credential":)" + credential + "}");
+}
+
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+rapidjson::Document Json(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.c_str());
+  REQUIRE_MESSAGE(d.IsObject(), body);
+  return d;
+}
+
+WebResponse Page(WebClient& c, const std::string& path) {
+  return c.Get(path, {{"Accept", "text/html"}});
+}
+
+WebResponse PostForm(WebFixture& f, WebClient& c, const std::string& path,
+                     std::vector<std::pair<std::string, std::string>> fields, bool with_csrf) {
+  if (with_csrf) fields.emplace_back("csrf_token", c.csrf);
+  std::string body;
+  for (const auto& [k, v] : fields) {
+    if (!body.empty()) body += '&';
+    body += httplib::detail::encode_query_param(k) + "=" + httplib::detail::encode_query_param(v);
+  }
+  httplib::Client client("127.0.0.1", f.port());
+  client.set_read_timeout(30, 0);
+  auto r = client.Post(path.c_str(), {{"Accept", "text/html"}, {"Cookie", c.cookie}}, body,
+                       "application/x-www-form-urlencoded");
+  REQUIRE_MESSAGE(r, "POST " << path << " failed: " << httplib::to_string(r.error()));
+  WebResponse out;
+  out.status = r->status;
+  out.body = r->body;
+  for (const auto& [k, v] : r->headers) out.headers.emplace(k, v);
+  return out;
+}
+
+void CatchUp(WebFixture& f) {
+  auto last = f.db().store().LastPosition();
+  REQUIRE(last.ok());
+  Status s = f.web().app().WaitForReadModels(*last);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+}
+
+std::string CreateOrg(WebClient& c, const std::string& name) {
+  WebResponse org = c.Post("/api/v1/orgs", R"({"name":")" + name + R"("})");
+  REQUIRE_MESSAGE(org.status == 201, org.body);
+  return JsonField(org.body, "id");
+}
+
+std::string CreateVm(WebClient& c, const std::string& org, const std::string& name, bool start) {
+  WebResponse vm = c.Post("/api/v1/orgs/" + org + "/vms", R"({"name":")" + name +
+                                                              R"(","image":"debian-12","start":)" +
+                                                              (start ? "true" : "false") + "}");
+  REQUIRE_MESSAGE(vm.status == 201, vm.body);
+  return JsonField(vm.body, "id");
+}
+
+std::string RegisterHost(WebFixture& f, const std::string& name) {
+  std::string id = Uuid::NewV4().ToString();
+  domain::RegisterHost h;
+  h.host_id = id;
+  h.name = name;
+  h.address = "10.0.0.5";
+  h.cpu_count = 32;
+  h.memory_mb = 131072;
+  h.disk_gb = 2000;
+  h.hypervisor_kind = "cloud-hypervisor";
+  h.hypervisor_version = "38.0";
+  events::CommandContext ctx;
+  ctx.actor = "host-" + id;
+  auto outcome = f.web().app().commands.Host(ctx, id, h);
+  REQUIRE_MESSAGE(outcome.ok(), outcome.status().ToString());
+  CatchUp(f);
+  return id;
+}
+
+std::pair<int, std::string> Platform(WebFixture& f, const std::string& verb,
+                                     const std::string& username, const std::string& role) {
+  auto result = RunStrato({"platform", verb, "--username", username, "--role", role}, f.db().url());
+  CatchUp(f);
+  return result;
 }
 
 }  // namespace strato::test

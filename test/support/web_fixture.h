@@ -5,10 +5,13 @@
 #pragma once
 
 #include <httplib.h>
+#include <rapidjson/document.h>
 
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "http/server.h"
 #include "http/web.h"
@@ -71,5 +74,29 @@ class WebClient {
 
 // A string field of a JSON object text ("" when absent).
 std::string JsonField(const std::string& json, const char* field);
+
+// What the HTTP tests share.
+bool Has(const std::string& text, const std::string& part);
+// A JSON object answer, parsed (fails the test when it is not one).
+rapidjson::Document Json(const std::string& body);
+// A page as a browser asks for it (Accept: text/html).
+WebResponse Page(WebClient& c, const std::string& path);
+// A form posted as a browser does: urlencoded, with the session cookie and the page's CSRF
+// token as the csrf_token field unless `with_csrf` is false (never as a header).
+WebResponse PostForm(WebFixture& f, WebClient& c, const std::string& path,
+                     std::vector<std::pair<std::string, std::string>> fields,
+                     bool with_csrf = true);
+// Waits until the read models and the authorization tuples show the whole log.
+void CatchUp(WebFixture& f);
+// Creates an organization (or a VM in one) through the API; returns its id.
+std::string CreateOrg(WebClient& c, const std::string& name);
+std::string CreateVm(WebClient& c, const std::string& org, const std::string& name,
+                     bool start = false);
+// Registers a host as hostd does (the Host aggregate's command, as the host itself).
+std::string RegisterHost(WebFixture& f, const std::string& name);
+// `strato platform <verb> --username NAME --role ROLE` against the fixture's database, then
+// CatchUp: {exit code, output}.
+std::pair<int, std::string> Platform(WebFixture& f, const std::string& verb,
+                                     const std::string& username, const std::string& role);
 
 }  // namespace strato::test
