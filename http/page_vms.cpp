@@ -583,8 +583,15 @@ Response VmPage(App& app, Request& req, int status, const std::string& error) {
     if ((running || paused) && may("stop")) a += ActionButton(me, base, "stop", "Stop", v.name);
     const bool still_up = stopped && !v.host_id.empty() && v.observed != "stopped";
     if ((running || paused || still_up) && may("stop")) {
-      a += ActionButton(me, base, "stop", "Force stop", v.name,
-                        "<input type=\"hidden\" name=\"force\" value=\"1\">", true);
+      // Destructive: it asks first, naming the VM (kept open across live refreshes).
+      a += "<details class=\"confirm danger-zone\" id=\"force-stop\" hx-preserve=\"true\">"
+           "<summary>Force stop…</summary>\n<p>Force stop powers VM <strong>" +
+           HtmlEscape(v.name) +
+           "</strong> off at once, like pulling its power cord: what the guest has not written "
+           "to disk is lost. Stop shuts it down cleanly instead.</p>\n" +
+           ActionButton(me, base, "stop", "Force stop", v.name,
+                        "<input type=\"hidden\" name=\"force\" value=\"1\">", true) +
+           "</details>\n";
     }
     if (!a.empty()) h += "<div class=\"actions\" id=\"vm-actions\">\n" + a + "</div>\n";
   }

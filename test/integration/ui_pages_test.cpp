@@ -249,6 +249,11 @@ TEST_CASE("VM actions through forms change the VM and need the CSRF field") {
   CHECK(PostForm(f, alice, vm + "/resume", {}).status == 303);
   CHECK(desired() == "running");
   CHECK(PostForm(f, alice, vm + "/restart", {}).status == 303);
+  // Force stop asks first, naming the VM, behind a disclosure that works without JavaScript.
+  WebResponse running = Page(alice, vm);
+  CHECK(Has(running.body, "<details class=\"confirm danger-zone\" id=\"force-stop\""));
+  CHECK(Has(running.body, "Force stop powers VM <strong>web-1</strong> off at once"));
+  CHECK(Has(running.body, "aria-label=\"Force stop VM web-1\""));
   CHECK(PostForm(f, alice, vm + "/stop", {{"force", "1"}}).status == 303);
   CHECK(desired() == "stopped");
 
