@@ -95,6 +95,76 @@ const CommandSpec* FindCommand(std::string_view name) {
   return nullptr;
 }
 
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace
+
+// One lambda per alternative: a command type added to a variant without a name here does not
+// compile.
+std::string_view CommandName(const domain::OrganizationCommand& command) {
+  return std::visit(
+      Overloaded{
+          [](const domain::CreateOrganization&) { return "organization.create"; },
+          [](const domain::RenameOrganization&) { return "organization.rename"; },
+          [](const domain::AddMember&) { return "organization.add_member"; },
+          [](const domain::RemoveMember&) { return "organization.remove_member"; },
+          [](const domain::TransferOwnership&) { return "organization.transfer_ownership"; }},
+      command);
+}
+
+std::string_view CommandName(const domain::UserCommand& command) {
+  return std::visit(
+      Overloaded{[](const domain::RegisterUser&) { return "user.register"; },
+                 [](const domain::ChangeDisplayName&) { return "user.change_display_name"; },
+                 [](const domain::AddPasskey&) { return "user.add_passkey"; },
+                 [](const domain::RemovePasskey&) { return "user.remove_passkey"; },
+                 [](const domain::RecordSignIn&) { return "user.record_sign_in"; },
+                 [](const domain::RecordSignInFailure&) { return "user.record_sign_in_failure"; }},
+      command);
+}
+
+std::string_view CommandName(const domain::HostCommand& command) {
+  return std::visit(
+      Overloaded{[](const domain::RegisterHost&) { return "host.register"; },
+                 [](const domain::UpdateHostCapacity&) { return "host.update_capacity"; },
+                 [](const domain::CordonHost&) { return "host.cordon"; },
+                 [](const domain::UncordonHost&) { return "host.uncordon"; },
+                 [](const domain::MarkHostUnreachable&) { return "host.mark_unreachable"; },
+                 [](const domain::MarkHostReachable&) { return "host.mark_reachable"; }},
+      command);
+}
+
+std::string_view CommandName(const domain::VmCommand& command) {
+  return std::visit(
+      Overloaded{
+          [](const domain::CreateVm&) { return "vm.create"; },
+          [](const domain::StartVm&) { return "vm.start"; },
+          [](const domain::StopVm&) { return "vm.stop"; },
+          [](const domain::RestartVm&) { return "vm.restart"; },
+          [](const domain::PauseVm&) { return "vm.pause"; },
+          [](const domain::ResumeVm&) { return "vm.resume"; },
+          [](const domain::ResizeVm&) { return "vm.resize"; },
+          [](const domain::RenameVm&) { return "vm.rename"; },
+          [](const domain::DeleteVm&) { return "vm.delete"; },
+          [](const domain::ScheduleVm&) { return "vm.schedule"; },
+          [](const domain::ReportVmPlacementFailure&) { return "vm.report_placement_failure"; },
+          [](const domain::ReportVmObserved&) { return "vm.report_observed"; }},
+      command);
+}
+
+Result<CommandOutcome> DomainCommands::Observed(std::string_view name,
+                                                Result<CommandOutcome> outcome) const {
+  if (observer_) observer_(name, outcome.status());
+  return outcome;
+}
+
 DomainCommands::DomainCommands(EventStore& store, PipelineOptions options)
     : store_(store),
       pipeline_(store, options),
@@ -104,18 +174,26 @@ Result<CommandOutcome> DomainCommands::Organization(const CommandContext& ctx,
                                                     const std::string& org_id,
                                                     const domain::OrganizationCommand& command) {
   domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
-  return pipeline_.Execute(domain::OrganizationStreamId(org_id), ctx,
-                           [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
-                             auto state = Fold<domain::OrganizationState>(history);
-                             if (!state.ok()) return state.status();
-                             auto events = domain::Decide(*state, command, dc);
-                             if (!events.ok()) return events.status();
-                             return Decision{ToDecided(*events), {}, ""};
-                           });
+  return Observed(
+      CommandName(command),
+      pipeline_.Execute(domain::OrganizationStreamId(org_id), ctx,
+                        [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
+                          auto state = Fold<domain::OrganizationState>(history);
+                          if (!state.ok()) return state.status();
+                          auto events = domain::Decide(*state, command, dc);
+                          if (!events.ok()) return events.status();
+                          return Decision{ToDecided(*events), {}, ""};
+                        }));
 }
 
 Result<CommandOutcome> DomainCommands::User(const CommandContext& ctx, const std::string& user_id,
                                             const domain::UserCommand& command) {
+  return Observed(CommandName(command), RunUser(ctx, user_id, command));
+}
+
+Result<CommandOutcome> DomainCommands::RunUser(const CommandContext& ctx,
+                                               const std::string& user_id,
+                                               const domain::UserCommand& command) {
   domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
   return pipeline_.Execute(
       domain::UserStreamId(user_id), ctx,
@@ -147,18 +225,25 @@ Result<CommandOutcome> DomainCommands::User(const CommandContext& ctx, const std
 Result<CommandOutcome> DomainCommands::Host(const CommandContext& ctx, const std::string& host_id,
                                             const domain::HostCommand& command) {
   domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
-  return pipeline_.Execute(domain::HostStreamId(host_id), ctx,
-                           [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
-                             auto state = Fold<domain::HostState>(history);
-                             if (!state.ok()) return state.status();
-                             auto events = domain::Decide(*state, command, dc);
-                             if (!events.ok()) return events.status();
-                             return Decision{ToDecided(*events), {}, ""};
-                           });
+  return Observed(
+      CommandName(command),
+      pipeline_.Execute(domain::HostStreamId(host_id), ctx,
+                        [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
+                          auto state = Fold<domain::HostState>(history);
+                          if (!state.ok()) return state.status();
+                          auto events = domain::Decide(*state, command, dc);
+                          if (!events.ok()) return events.status();
+                          return Decision{ToDecided(*events), {}, ""};
+                        }));
 }
 
 Result<CommandOutcome> DomainCommands::Vm(const CommandContext& ctx, const std::string& vm_id,
                                           const domain::VmCommand& command) {
+  return Observed(CommandName(command), RunVm(ctx, vm_id, command));
+}
+
+Result<CommandOutcome> DomainCommands::RunVm(const CommandContext& ctx, const std::string& vm_id,
+                                             const domain::VmCommand& command) {
   domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
   const std::string stream = domain::VmStreamId(vm_id);
 

@@ -8,6 +8,7 @@
 // emit. Thread-safe as the EventStore it borrows.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,9 +31,20 @@ struct CommandSpec {
 const std::vector<CommandSpec>& CommandTable();
 const CommandSpec* FindCommand(std::string_view name);
 
+// The command table's name of a command ("vm.start", "organization.add_member", ...).
+std::string_view CommandName(const domain::OrganizationCommand& command);
+std::string_view CommandName(const domain::UserCommand& command);
+std::string_view CommandName(const domain::HostCommand& command);
+std::string_view CommandName(const domain::VmCommand& command);
+
 class DomainCommands {
  public:
   explicit DomainCommands(EventStore& store, PipelineOptions options = {});
+
+  // Told of every command's outcome (for metrics): its table name and status. Set before use;
+  // called on the caller's thread.
+  using Observer = std::function<void(std::string_view command, const Status& outcome)>;
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
 
   Result<CommandOutcome> Organization(const CommandContext& ctx, const std::string& org_id,
                                       const domain::OrganizationCommand& command);
@@ -48,6 +60,13 @@ class DomainCommands {
   Result<domain::UserState> LoadUser(const std::string& user_id);
 
  private:
+  Result<CommandOutcome> RunUser(const CommandContext& ctx, const std::string& user_id,
+                                 const domain::UserCommand& command);
+  Result<CommandOutcome> RunVm(const CommandContext& ctx, const std::string& vm_id,
+                               const domain::VmCommand& command);
+  Result<CommandOutcome> Observed(std::string_view name, Result<CommandOutcome> outcome) const;
+
+  Observer observer_;
   EventStore& store_;
   CommandPipeline pipeline_;
   const Clock& clock_;

@@ -66,7 +66,9 @@ std::string Metrics::Render() const {
     out += "strato_http_request_duration_seconds_count{" + labels + "} " + std::to_string(h.count) +
            "\n";
   }
-  out += "# HELP strato_commands_total Commands run through the API by type and outcome.\n";
+  out +=
+      "# HELP strato_commands_total Commands by their command-table name and outcome (ok, refused, "
+      "failed).\n";
   out += "# TYPE strato_commands_total counter\n";
   for (const auto& [key, n] : commands_) {
     out += "strato_commands_total{command=\"" + PromLabel(key.first) + "\",outcome=\"" +

@@ -23,7 +23,8 @@ class Metrics {
 
   void ObserveRequest(const std::string& method, const std::string& route, int status,
                       std::chrono::nanoseconds elapsed);
-  // Commands as the API ran them: "vm.start", "ok" | "refused" | "failed".
+  // Commands by their table name, from the domain command layer: "vm.start", "ok" | "refused" |
+  // "failed".
   void CountCommand(const std::string& command, const std::string& outcome);
 
   // The text of the counters and histograms (without the scrape-time gauges).

@@ -83,11 +83,6 @@ Response Pipeline::Handle(Request& request) {
     const std::string route = matched ? matched->pattern : "(no route)";
     metrics_->ObserveRequest(request.method, route, response.status,
                              std::chrono::steady_clock::now() - start);
-    if (matched && request.ChangesState() && route.rfind("/api/", 0) == 0) {
-      metrics_->CountCommand(request.method + " " + route, response.status < 400   ? "ok"
-                                                           : response.status < 500 ? "refused"
-                                                                                   : "failed");
-    }
   }
   return response;
 }

@@ -21,6 +21,25 @@ namespace strato::http {
 
 namespace {
 
+// "ok"; "refused" when the command was wrong for the state or the caller (a person's mistake or
+// a race); "failed" when the system could not run it.
+const char* CommandOutcomeLabel(const Status& s) {
+  switch (s.code()) {
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+    case Code::kNotFound:
+    case Code::kAlreadyExists:
+    case Code::kConflict:
+    case Code::kFailedPrecondition:
+    case Code::kPermissionDenied:
+    case Code::kUnauthenticated:
+      return "refused";
+    default:
+      return "failed";
+  }
+}
+
 // The gauges read when scraped: the log's end, each projection's lag, hosts and VMs by state.
 Result<std::string> ScrapeGauges(App& app) {
   auto db = app.db.Acquire();
@@ -183,6 +202,10 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
   w->pool_ = std::make_unique<events::PgPool>(config.database_url, 16);
   w->auth_ = std::make_unique<AuthStore>(*w->pool_);
   w->commands_ = std::make_unique<events::DomainCommands>(store);
+  // Commands by their table name and outcome, whichever route (API or page) ran them.
+  w->commands_->SetObserver([metrics = &w->metrics_](std::string_view name, const Status& s) {
+    metrics->CountCommand(std::string(name), CommandOutcomeLabel(s));
+  });
   webauthn::RelyingParty rp;
   rp.id = config.relying_party.id;
   rp.origins = config.relying_party.origins;

@@ -202,10 +202,15 @@ TEST_CASE("metrics count requests by route and commands by outcome and show VMs 
       std::string::npos);
   CHECK(m.body.find("strato_http_requests_total{method=\"GET\",route=\"/api/v1/vms/{id}\","
                     "status=\"403\"} 1") != std::string::npos);
-  CHECK(m.body.find("strato_commands_total{command=\"POST /api/v1/orgs/{id}/vms\",outcome="
-                    "\"ok\"} 1") != std::string::npos);
-  CHECK(m.body.find("strato_commands_total{command=\"POST /api/v1/orgs/{id}/vms\",outcome="
-                    "\"refused\"} 1") != std::string::npos);
+  // Commands by their table name, wherever they came from (here: the API and sign-up).
+  CHECK(m.body.find("strato_commands_total{command=\"vm.create\",outcome=\"ok\"} 1") !=
+        std::string::npos);
+  CHECK(m.body.find("strato_commands_total{command=\"vm.create\",outcome=\"refused\"} 1") !=
+        std::string::npos);
+  CHECK(m.body.find("strato_commands_total{command=\"organization.create\",outcome=\"ok\"} 1") !=
+        std::string::npos);
+  CHECK(m.body.find("strato_commands_total{command=\"user.register\",outcome=\"ok\"} 1") !=
+        std::string::npos);
   CHECK(m.body.find("strato_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/"
                     "orgs\"} 1") != std::string::npos);
   CHECK(m.body.find("strato_vms{observed=\"pending\",desired=\"running\"} 1") != std::string::npos);

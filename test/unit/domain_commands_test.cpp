@@ -3,6 +3,9 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "events/domain_commands.h"
 #include "events/memory_event_store.h"
@@ -165,4 +168,50 @@ TEST_CASE("the command table names each command once and documents every event i
     }
   }
   CHECK(FindCommand("vm.explode") == nullptr);
+}
+
+namespace {
+
+// The names of every alternative of a command variant, default-constructed.
+template <class Variant, size_t... I>
+std::vector<std::string> NamesOf(std::index_sequence<I...>) {
+  return {std::string(CommandName(Variant(std::in_place_index<I>)))...};
+}
+template <class Variant>
+std::vector<std::string> NamesOf() {
+  return NamesOf<Variant>(std::make_index_sequence<std::variant_size_v<Variant>>());
+}
+
+}  // namespace
+
+TEST_CASE("every command has its own name from the command table") {
+  std::vector<std::string> names;
+  for (const auto& part : {NamesOf<d::OrganizationCommand>(), NamesOf<d::UserCommand>(),
+                           NamesOf<d::HostCommand>(), NamesOf<d::VmCommand>()}) {
+    names.insert(names.end(), part.begin(), part.end());
+  }
+  std::set<std::string> distinct(names.begin(), names.end());
+  CHECK(distinct.size() == names.size());
+  for (const std::string& n : names) {
+    CAPTURE(n);
+    CHECK(FindCommand(n) != nullptr);
+  }
+  CHECK(CommandName(d::VmCommand(d::StopVm{true})) == "vm.stop");
+  CHECK(CommandName(d::OrganizationCommand(d::AddMember{"u1"})) == "organization.add_member");
+}
+
+TEST_CASE("the observer hears each command's name and outcome") {
+  MemoryEventStore store;
+  DomainCommands commands(store);
+  std::vector<std::pair<std::string, Code>> heard;
+  commands.SetObserver(
+      [&](std::string_view name, const Status& s) { heard.emplace_back(name, s.code()); });
+  CommandContext ctx;
+  ctx.actor = "user-alice";
+  REQUIRE(commands.Organization(ctx, "o1", d::CreateOrganization{"o1", "Acme"}).ok());
+  CHECK_FALSE(commands.Organization(ctx, "o1", d::CreateOrganization{"o1", "Acme"}).ok());
+  REQUIRE(heard.size() == 2);
+  CHECK(heard[0] == std::pair<std::string, Code>{"organization.create", Code::kOk});
+  CHECK(heard[1].first == "organization.create");
+  CHECK(heard[1].second != Code::kOk);
 }
