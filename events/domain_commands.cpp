@@ -159,6 +159,28 @@ std::string_view CommandName(const domain::VmCommand& command) {
       command);
 }
 
+std::string_view CommandName(const domain::PlatformCommand& command) {
+  return std::visit(
+      Overloaded{[](const domain::GrantPlatformRole&) { return "platform.grant_role"; },
+                 [](const domain::RevokePlatformRole&) { return "platform.revoke_role"; }},
+      command);
+}
+
+Result<CommandOutcome> DomainCommands::Platform(const CommandContext& ctx,
+                                                const domain::PlatformCommand& command) {
+  domain::DecideContext dc{BareActorId(ctx.actor), clock_.Now()};
+  return Observed(
+      CommandName(command),
+      pipeline_.Execute(domain::PlatformStreamId(), ctx,
+                        [&](const std::vector<RecordedEvent>& history) -> Result<Decision> {
+                          auto state = Fold<domain::PlatformState>(history);
+                          if (!state.ok()) return state.status();
+                          auto events = domain::Decide(*state, command, dc);
+                          if (!events.ok()) return events.status();
+                          return Decision{ToDecided(*events), {}, ""};
+                        }));
+}
+
 Result<CommandOutcome> DomainCommands::Observed(std::string_view name,
                                                 Result<CommandOutcome> outcome) const {
   if (observer_) observer_(name, outcome.status());

@@ -15,6 +15,7 @@
 
 #include "core/domain/host.h"
 #include "core/domain/organization.h"
+#include "core/domain/platform.h"
 #include "core/domain/user.h"
 #include "core/domain/vm.h"
 #include "events/command_pipeline.h"
@@ -36,6 +37,7 @@ std::string_view CommandName(const domain::OrganizationCommand& command);
 std::string_view CommandName(const domain::UserCommand& command);
 std::string_view CommandName(const domain::HostCommand& command);
 std::string_view CommandName(const domain::VmCommand& command);
+std::string_view CommandName(const domain::PlatformCommand& command);
 
 class DomainCommands {
  public:
@@ -54,6 +56,9 @@ class DomainCommands {
                               const domain::HostCommand& command);
   Result<CommandOutcome> Vm(const CommandContext& ctx, const std::string& vm_id,
                             const domain::VmCommand& command);
+  // The one platform (stream platform-strato): its admins and operators.
+  Result<CommandOutcome> Platform(const CommandContext& ctx,
+                                  const domain::PlatformCommand& command);
 
   // Current state of one aggregate, folded from its stream (for tools and tests).
   Result<domain::VmState> LoadVm(const std::string& vm_id);

@@ -12,14 +12,7 @@ namespace strato::http {
 namespace {
 
 Response ListEvents(App& app, Request& req) {
-  AuditFilterText text;
-  text.actor = req.Query("actor");
-  text.stream = req.Query("stream");
-  text.type = req.Query("type");
-  text.from = req.Query("from");
-  text.to = req.Query("to");
-  text.before = req.Query("before");
-  text.limit = req.Query("limit");
+  const AuditFilterText text = AuditFilterText::FromQuery(req);
   auto query = ParseAuditFilters(app, text);
   if (!query.ok()) return JsonError(query.status());
   const Principal& me = *req.principal;
@@ -60,10 +53,9 @@ Response ListEvents(App& app, Request& req) {
 
 // The whole chain, from position 1: as costly as `strato audit verify` (one pass over the log).
 Response VerifyChain(App& app, Request&) {
-  auto reader = LogReader(app);
-  auto head = reader->LastPosition();
+  auto head = app.log->LastPosition();
   if (!head.ok()) return JsonError(head.status());
-  auto report = events::VerifyLog(*reader);
+  auto report = events::VerifyLog(*app.log);
   if (!report.ok()) return JsonError(report.status());
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);

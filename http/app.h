@@ -37,6 +37,9 @@ struct App {
   const Clock& clock = SystemClock::Instance();
   std::chrono::milliseconds read_your_writes_timeout{5000};
   const projections::TupleFeed* tuples = nullptr;  // the authorization engine's tuples
+  // The log, for reads that fold it (state as of a time, chain verification). Handlers never
+  // append to it themselves: commands go through `commands`.
+  events::EventStore* log = nullptr;
   // The relay's last published position when this process leads (for /metrics); empty or
   // returning nullopt otherwise.
   std::function<std::optional<int64_t>()> relay_published;

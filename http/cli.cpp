@@ -601,22 +601,8 @@ int CmdPlatform(const Env& env, const std::vector<std::string>& args) {
   events::CommandContext ctx;
   ctx.actor = "system";
   ctx.command_id = Uuid::NewV4();
-  domain::DecideContext dc{"system", SystemClock::Instance().Now()};
-  events::CommandPipeline pipeline(**store);
-  auto outcome = pipeline.Execute(
-      domain::PlatformStreamId(), ctx,
-      [&](const std::vector<events::RecordedEvent>& history) -> Result<events::Decision> {
-        domain::PlatformState state;
-        for (const events::RecordedEvent& e : history) {
-          Status s = domain::Evolve(state, domain::DomainEvent{e.type, e.data});
-          if (!s.ok()) return s.WithContext("folding " + e.stream_id);
-        }
-        auto decided = domain::Decide(state, command, dc);
-        if (!decided.ok()) return decided.status();
-        events::Decision d;
-        for (const domain::DomainEvent& e : *decided) d.events.push_back({e.type, e.data});
-        return d;
-      });
+  events::DomainCommands commands(**store);
+  auto outcome = commands.Platform(ctx, command);
   if (!outcome.ok()) return Fail(outcome.status());
   const std::string role_name(domain::PlatformRoleName(*role));
   if (outcome->events.empty()) {

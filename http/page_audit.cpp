@@ -204,11 +204,10 @@ AsOf StateAsOfHtml(App& app, const Principal& me, std::string vm, const std::str
   if (!MayReadStream(app, me, stream)) {
     return fail(404, "There is no VM " + vm + " whose history you may read.");
   }
-  auto reader = LogReader(app);
-  auto position = events::ResolveAsOf(*reader, *when);
+  auto position = events::ResolveAsOf(*app.log, *when);
   if (!position.ok())
     return fail(HttpStatusFor(position.status().code()), position.status().message());
-  auto json = events::StateAsOf(*reader, stream, *position);
+  auto json = events::StateAsOf(*app.log, stream, *position);
   if (!json.ok()) return fail(HttpStatusFor(json.status().code()), json.status().message());
   rapidjson::Document d;
   d.Parse(json->c_str(), json->size());
@@ -284,14 +283,7 @@ std::string StateFormHtml(const std::string& vm, const std::string& at, const Au
 
 Response AuditPage(App& app, Request& req) {
   const Principal& me = *req.principal;
-  AuditFilterText text;
-  text.actor = req.Query("actor");
-  text.stream = req.Query("stream");
-  text.type = req.Query("type");
-  text.from = req.Query("from");
-  text.to = req.Query("to");
-  text.before = req.Query("before");
-  text.limit = req.Query("limit");
+  const AuditFilterText text = AuditFilterText::FromQuery(req);
 
   Page page;
   page.title = "Audit log";

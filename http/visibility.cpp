@@ -96,76 +96,6 @@ bool IsUuidText(std::string_view s) {
   return s.size() == 36 && Uuid::Parse(s).ok();
 }
 
-// The log through a pool lease per read, decoded as the PostgreSQL event store decodes it.
-class PoolLogReader final : public events::EventStore {
- public:
-  explicit PoolLogReader(events::PgPool& pool) : pool_(pool) {}
-
-  Result<events::AppendResult> Append(events::AppendRequest) override {
-    return Status::FailedPrecondition("the log is read-only here: commands append to it");
-  }
-  Result<std::vector<events::RecordedEvent>> ReadStream(const std::string& stream_id,
-                                                        int64_t from_version,
-                                                        size_t max_count) override {
-    STRATO_RETURN_IF_ERROR(events::ValidateStreamId(stream_id));
-    return Query("WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3",
-                 {stream_id, std::to_string(from_version), std::to_string(max_count)});
-  }
-  Result<std::vector<events::RecordedEvent>> ReadAll(int64_t after_position,
-                                                     size_t max_count) override {
-    return Query("WHERE global_position > $1 ORDER BY global_position LIMIT $2",
-                 {std::to_string(after_position), std::to_string(max_count)});
-  }
-  Result<int64_t> LastPosition() override {
-    auto db = pool_.Acquire();
-    if (!db.ok()) return db.status();
-    auto r = (*db)->Exec("SELECT coalesce(max(global_position), 0) FROM events");
-    if (!r.ok()) return r.status();
-    return r->GetInt64(0, 0);
-  }
-
- private:
-  Result<std::vector<events::RecordedEvent>> Query(const std::string& where,
-                                                   const std::vector<std::string>& params) {
-    auto db = pool_.Acquire();
-    if (!db.ok()) return db.status();
-    auto r = (*db)->Exec(
-        "SELECT global_position, stream_id, stream_version, event_id::text, type, data::text, "
-        "metadata::text, (extract(epoch FROM recorded_at) * 1000000)::bigint, "
-        "encode(hash, 'hex'), command_id::text FROM events " +
-            where,
-        params);
-    if (!r.ok()) return r.status().WithContext("reading the log");
-    std::vector<events::RecordedEvent> out;
-    out.reserve(static_cast<size_t>(r->rows()));
-    for (int i = 0; i < r->rows(); ++i) {
-      events::RecordedEvent e;
-      e.position = r->GetInt64(i, 0);
-      e.stream_id = std::string(r->Get(i, 1));
-      e.stream_version = r->GetInt64(i, 2);
-      auto id = Uuid::Parse(r->Get(i, 3));
-      if (!id.ok()) return id.status();
-      e.event_id = *id;
-      e.type = std::string(r->Get(i, 4));
-      e.data = std::string(r->Get(i, 5));
-      e.metadata = std::string(r->Get(i, 6));
-      e.recorded_at = FromUnixMicros(r->GetInt64(i, 7));
-      auto h = events::HashFromHex(r->Get(i, 8));
-      if (!h.ok()) return h.status();
-      e.hash = *h;
-      if (!r->IsNull(i, 9)) {
-        auto cmd = Uuid::Parse(r->Get(i, 9));
-        if (!cmd.ok()) return cmd.status();
-        e.command_id = *cmd;
-      }
-      out.push_back(std::move(e));
-    }
-    return out;
-  }
-
-  events::PgPool& pool_;
-};
-
 }  // namespace
 
 Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Principal& who,
@@ -366,8 +296,16 @@ Result<AuditQuery> ParseAuditFilters(const App& app, const AuditFilterText& text
   return q;
 }
 
-std::unique_ptr<events::EventStore> LogReader(const App& app) {
-  return std::make_unique<PoolLogReader>(app.db);
+AuditFilterText AuditFilterText::FromQuery(const Request& req) {
+  AuditFilterText t;
+  t.actor = req.Query("actor");
+  t.stream = req.Query("stream");
+  t.type = req.Query("type");
+  t.from = req.Query("from");
+  t.to = req.Query("to");
+  t.before = req.Query("before");
+  t.limit = req.Query("limit");
+  return t;
 }
 
 }  // namespace strato::http

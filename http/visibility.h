@@ -80,6 +80,10 @@ struct AuditFilterText {
   std::string to;      // likewise
   std::string before;  // a position (the cursor)
   std::string limit;   // 1..kMaxAuditLimit; empty: kDefaultAuditLimit
+
+  // The filters as a request's query parameters (actor, stream, type, from, to, before, limit):
+  // the audit page and the events API take the same ones.
+  static AuditFilterText FromQuery(const Request& req);
 };
 
 // An AuditQuery from the text, or kInvalidArgument with a sentence naming the field: an
@@ -94,10 +98,5 @@ const std::vector<std::string>& AuditEventTypes();
 // "2026-11-27T10:31" (datetime-local, UTC) or RFC 3339 → the time as RFC 3339 (UTC, µs);
 // kInvalidArgument naming `what` otherwise.
 Result<std::string> ParseAuditTime(std::string_view text, std::string_view what);
-
-// The log read through the App's pool: ReadStream, ReadAll and LastPosition as the event store
-// gives them; Append refuses (handlers never append themselves). For events::StateAsOf,
-// events::ResolveAsOf and events::VerifyLog in request handlers. Borrows the App.
-std::unique_ptr<events::EventStore> LogReader(const App& app);
 
 }  // namespace strato::http

@@ -213,6 +213,7 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
   w->app_.reset(new App{*w->pool_, *w->commands_, *w->auth_, runner, rp, config.relying_party.name,
                         config.environment});
   w->app_->tuples = w->feed_.get();
+  w->app_->log = &store;
   App* app = w->app_.get();
   w->live_ = std::make_unique<LiveHub>(
       store, *w->feed_, [app](int64_t position) { return app->WaitForReadModels(position); });

@@ -186,8 +186,9 @@ std::vector<std::string> NamesOf() {
 
 TEST_CASE("every command has its own name from the command table") {
   std::vector<std::string> names;
-  for (const auto& part : {NamesOf<d::OrganizationCommand>(), NamesOf<d::UserCommand>(),
-                           NamesOf<d::HostCommand>(), NamesOf<d::VmCommand>()}) {
+  for (const auto& part :
+       {NamesOf<d::OrganizationCommand>(), NamesOf<d::UserCommand>(), NamesOf<d::HostCommand>(),
+        NamesOf<d::VmCommand>(), NamesOf<d::PlatformCommand>()}) {
     names.insert(names.end(), part.begin(), part.end());
   }
   std::set<std::string> distinct(names.begin(), names.end());
