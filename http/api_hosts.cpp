@@ -73,7 +73,7 @@ Result<std::string> HostJson(App& app, const Request& req, const std::string& id
 Response ListHosts(App& app, Request& req) {
   auto ids = UserEntities(app, *req.principal, "host", "read");
   if (!ids.ok()) return JsonError(ids.status());
-  auto rows = ReadHosts(app, *ids);
+  auto rows = ReadHosts(app, **ids);
   if (!rows.ok()) return JsonError(rows.status());
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);

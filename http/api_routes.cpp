@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "core/domain/organization.h"
@@ -16,6 +17,8 @@
 #include "core/webauthn/base64url.h"
 #include "http/json_body.h"
 #include "http/json_out.h"
+#include "http/ui_support.h"
+#include "http/vm_directory.h"
 
 namespace strato::http {
 
@@ -27,49 +30,38 @@ constexpr auto Done = JsonText;
 
 constexpr const char* kTime = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
 
-std::string VmColumns() {
-  return std::string(
-             "vm_id, org_id, owner_id, name, description, image, cpu_count, memory_mb, "
-             "disk_gb, desired, generation, coalesce(host_id, ''), coalesce(placement_failure, "
-             "''), observed, observed_generation, coalesce(observed_error, ''), to_char(created_at "
-             "AT TIME ZONE 'UTC', ") +
-         kTime + "), to_char(updated_at AT TIME ZONE 'UTC', " + kTime + "), last_position, deleted";
-}
-
-void WriteVm(Writer& w, const events::PgResult& r, int i) {
+void WriteVm(Writer& w, const VmRecord& v) {
+  auto number = [&](const char* key, int64_t n) {
+    w.Key(key);
+    w.Int64(n);
+  };
   w.StartObject();
-  Str(w, "id", r.Get(i, 0));
-  Str(w, "org_id", r.Get(i, 1));
-  Str(w, "owner_id", r.Get(i, 2));
-  Str(w, "name", r.Get(i, 3));
-  Str(w, "description", r.Get(i, 4));
-  Str(w, "image", r.Get(i, 5));
-  w.Key("cpu_count");
-  w.Int64(r.GetInt64(i, 6));
-  w.Key("memory_mb");
-  w.Int64(r.GetInt64(i, 7));
-  w.Key("disk_gb");
-  w.Int64(r.GetInt64(i, 8));
-  Str(w, "desired", r.Get(i, 9));
-  w.Key("generation");
-  w.Int64(r.GetInt64(i, 10));
+  Str(w, "id", v.id);
+  Str(w, "org_id", v.org_id);
+  Str(w, "owner_id", v.owner_id);
+  Str(w, "name", v.name);
+  Str(w, "description", v.description);
+  Str(w, "image", v.image);
+  number("cpu_count", v.cpu_count);
+  number("memory_mb", v.memory_mb);
+  number("disk_gb", v.disk_gb);
+  Str(w, "desired", v.desired);
+  number("generation", v.generation);
   w.Key("host_id");
-  if (r.Get(i, 11).empty()) {
+  if (v.host_id.empty()) {
     w.Null();
   } else {
-    w.String(r.Get(i, 11).data(), static_cast<rapidjson::SizeType>(r.Get(i, 11).size()));
+    w.String(v.host_id.data(), static_cast<rapidjson::SizeType>(v.host_id.size()));
   }
-  Str(w, "placement_failure", r.Get(i, 12));
-  Str(w, "observed", r.Get(i, 13));
-  w.Key("observed_generation");
-  w.Int64(r.GetInt64(i, 14));
-  Str(w, "observed_error", r.Get(i, 15));
-  Str(w, "created_at", r.Get(i, 16));
-  Str(w, "updated_at", r.Get(i, 17));
-  w.Key("position");
-  w.Int64(r.GetInt64(i, 18));
+  Str(w, "placement_failure", v.placement_failure);
+  Str(w, "observed", v.observed);
+  number("observed_generation", v.observed_generation);
+  Str(w, "observed_error", v.observed_error);
+  Str(w, "created_at", v.created_at);
+  Str(w, "updated_at", v.updated_at);
+  number("position", v.position);
   w.Key("deleted");
-  w.Bool(r.Get(i, 19) == "t");
+  w.Bool(v.deleted);
   w.EndObject();
 }
 
@@ -99,14 +91,14 @@ std::string VersionAsOf(const char* projection, const char* stream_param) {
 Result<Versioned> VmJson(App& app, const std::string& vm_id) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      "SELECT " + VmColumns() + ", " + VersionAsOf("vms", "$2") + " FROM vms WHERE vm_id = $1",
-      {vm_id, domain::VmStreamId(vm_id)});
+  auto r = (*db)->Exec("SELECT " + VmRecordColumns() + ", " + VersionAsOf("vms", "$2") +
+                           " FROM vms WHERE vm_id = $1",
+                       {vm_id, domain::VmStreamId(vm_id)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::NotFound("there is no VM " + vm_id);
   rapidjson::StringBuffer buf;
   Writer w(buf);
-  WriteVm(w, *r, 0);
+  WriteVm(w, VmRecordAt(*r, 0));
   return Versioned{Done(buf), r->GetInt64(0, 20)};
 }
 
@@ -260,63 +252,73 @@ int RowsOnPage(const events::PgResult& r, const PageRequest& page) {
   return std::min<int>(r.rows(), static_cast<int>(page.limit));
 }
 
-// "next_cursor": the key of the last row shown when more rows follow, else null.
-void WriteNextCursor(Writer& w, const events::PgResult& r, const PageRequest& page, int name_col,
-                     int id_col) {
+// "next_cursor": the sort key (name, id) of the last item shown when more follow, else null.
+void WriteNextCursor(Writer& w, std::optional<std::pair<std::string_view, std::string_view>> last) {
   w.Key("next_cursor");
-  if (r.rows() <= page.limit) {
+  if (!last) {
     w.Null();
     return;
   }
-  int last = static_cast<int>(page.limit) - 1;
-  std::string cursor = EncodeCursor(r.Get(last, name_col), r.Get(last, id_col));
+  std::string cursor = EncodeCursor(last->first, last->second);
   w.String(cursor.data(), static_cast<rapidjson::SizeType>(cursor.size()));
 }
 
-Result<std::vector<std::string>> Readable(App& app, const Request& req, std::string_view type,
-                                          std::string_view permission) {
-  authz::LookupEntitiesRequest q;
-  q.entity_type = type;
-  q.permission = permission;
-  q.subject_type = "user";
-  q.subject_id = req.principal->user_id;
-  return app.tuples->engine().LookupEntities(q);
+// The same for a query that asked for limit + 1 rows (the name and id in columns given).
+void WriteNextCursor(Writer& w, const events::PgResult& r, const PageRequest& page, int name_col,
+                     int id_col) {
+  if (r.rows() <= page.limit) return WriteNextCursor(w, std::nullopt);
+  int last = static_cast<int>(page.limit) - 1;
+  WriteNextCursor(w, std::make_pair(r.Get(last, name_col), r.Get(last, id_col)));
 }
 
 Response ListVms(App& app, Request& req) {
   auto page = ParsePage(req);
   if (!page.ok()) return JsonError(page.status());
-  auto ids = Readable(app, req, "vm", "read");
+  auto ids = UserEntities(app, *req.principal, "vm", "read");
   if (!ids.ok()) return JsonError(ids.status());
   std::string state = req.Query("state"), org = req.Query("org"), q = req.Query("q");
   if (!state.empty() && !domain::ParseVmObservedState(state).ok()) {
     return JsonError(Status::InvalidArgument("state \"" + state +
                                              "\" is not a VM state (pending, running, ...)"));
   }
-  events::PgArray array;
-  for (const std::string& id : *ids) array.Add(id);
-  auto db = app.db.Acquire();
-  if (!db.ok()) return JsonError(db.status());
-  // Keyset paging on (name, vm_id): unique, so every VM is on exactly one page.
-  auto r = (*db)->Exec(
-      "SELECT " + VmColumns() +
-          " FROM vms WHERE vm_id = ANY($1::text[]) AND NOT deleted AND ($2 = '' OR observed = $2) "
-          "AND ($3 = '' OR org_id = $3) AND ($4 = '' OR strpos(name, $4) > 0) AND (NOT "
-          "$5::boolean OR (name, vm_id) > ($6::text, $7::text)) ORDER BY name, vm_id LIMIT "
-          "$8::bigint",
-      {array.Literal(), state, org, q, page->after ? "true" : "false",
-       page->after ? page->after->first : "", page->after ? page->after->second : "",
-       std::to_string(page->limit + 1)});
-  if (!r.ok()) return JsonError(r.status());
+  // Keyset paging on (name, id): unique, so every VM is on exactly one page. The VM directory
+  // is filtered, sorted and paged in memory; limit + 1 rows say whether another page follows.
   rapidjson::StringBuffer buf;
   Writer w(buf);
-  w.StartObject();
-  w.Key("vms");
-  w.StartArray();
-  for (int i = 0; i < RowsOnPage(*r, *page); ++i) WriteVm(w, *r, i);
-  w.EndArray();
-  WriteNextCursor(w, *r, *page, 3, 0);
-  w.EndObject();
+  Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
+    // By (name, organization name, id); the page follows (name, id), which names are unique
+    // within an organization only, so sort the matches by it.
+    std::vector<const VmRecord*> matches;
+    for (const VmDirectory::Listed& l : *d.Resolve(*ids)) {
+      const VmRecord* v = l.vm;
+      if ((state.empty() || v->observed == state) && (org.empty() || v->org_id == org) &&
+          (q.empty() || v->name.find(q) != std::string::npos) &&
+          (!page->after ||
+           std::tie(v->name, v->id) > std::tie(page->after->first, page->after->second))) {
+        matches.push_back(v);
+      }
+    }
+    const size_t n = std::min(matches.size(), static_cast<size_t>(page->limit + 1));
+    std::partial_sort(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(n),
+                      matches.end(), [](const VmRecord* a, const VmRecord* b) {
+                        return std::tie(a->name, a->id) < std::tie(b->name, b->id);
+                      });
+    const bool more = static_cast<int64_t>(n) > page->limit;
+    const size_t shown = more ? n - 1 : n;
+    w.StartObject();
+    w.Key("vms");
+    w.StartArray();
+    for (size_t i = 0; i < shown; ++i) WriteVm(w, *matches[i]);
+    w.EndArray();
+    if (more) {
+      WriteNextCursor(w, std::make_pair(std::string_view(matches[shown - 1]->name),
+                                        std::string_view(matches[shown - 1]->id)));
+    } else {
+      WriteNextCursor(w, std::nullopt);
+    }
+    w.EndObject();
+  });
+  if (!read.ok()) return JsonError(read.WithContext("reading your VMs"));
   return Response::Json(200, Done(buf));
 }
 
@@ -432,10 +434,10 @@ void WriteOrg(Writer& w, const events::PgResult& r, int i) {
 Response ListOrgs(App& app, Request& req) {
   auto page = ParsePage(req);
   if (!page.ok()) return JsonError(page.status());
-  auto ids = Readable(app, req, "organization", "view");
+  auto ids = UserEntities(app, *req.principal, "organization", "view");
   if (!ids.ok()) return JsonError(ids.status());
   events::PgArray array;
-  for (const std::string& id : *ids) array.Add(id);
+  for (const std::string& id : **ids) array.Add(id);
   auto db = app.db.Acquire();
   if (!db.ok()) return JsonError(db.status());
   // Keyset paging on (name, org_id), like the VM list.

@@ -25,6 +25,7 @@
 namespace strato::http {
 
 class LiveHub;
+class VmDirectory;
 
 struct App {
   events::PgPool& db;
@@ -43,7 +44,8 @@ struct App {
   // The relay's last published position when this process leads (for /metrics); empty or
   // returning nullopt otherwise.
   std::function<std::optional<int64_t>()> relay_published;
-  LiveHub* live = nullptr;  // live updates (server-sent events); null: not running
+  LiveHub* live = nullptr;              // live updates (server-sent events); null: not running
+  VmDirectory* vm_directory = nullptr;  // the VM list in memory (set by WebStack)
 
   // Waits until every projection — and the authorization tuples — have applied `position` (a
   // command's last event), so the page rendered next shows it and the next permission check

@@ -157,8 +157,10 @@ class NatsProbe {
 };
 
 // Runs the relay whenever this process holds the leader lock, until `stop`.
+// `observer` counts the scheduler's commands in /metrics.
 void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
-                const std::atomic<bool>& stop, RelayState& state) {
+                const std::atomic<bool>& stop, RelayState& state,
+                const events::DomainCommands::Observer& observer) {
   auto pause = [&stop](int tenths) {
     for (int i = 0; i < tenths && !stop; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -186,9 +188,10 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
     // The scheduler places pending VMs while this instance leads, beside the relay.
     // It stops when the relay returns (shutdown, or an error that ends this leadership).
     std::atomic<bool> scheduler_stop{false};
-    std::thread scheduler([&store, &scheduler_stop] {
+    std::thread scheduler([&store, &scheduler_stop, &observer] {
       auto scheduler_waiter = store.NewWaiter();
       events::DomainCommands commands(store);
+      commands.SetObserver(observer);
       events::SchedulerService service(
           store, scheduler_waiter.ok() ? scheduler_waiter->get() : nullptr, commands);
       (void)service.Run(scheduler_stop);
@@ -281,7 +284,9 @@ int CmdServe(const Env& env) {
   server.SetPipeline(&(*web)->pipeline());
   Status s = server.Start();
   if (!s.ok()) return Fail(s);
-  std::thread leader([&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state); });
+  const events::DomainCommands::Observer observer = (*web)->CommandObserver();
+  std::thread leader(
+      [&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state, observer); });
   std::printf("strato serving on http://%s:%d\n", cfg->http_addr.host.c_str(), server.port());
   std::fflush(stdout);
 

@@ -10,6 +10,7 @@
 #include "http/ui_html.h"
 #include "http/ui_support.h"
 #include "http/visibility.h"
+#include "http/vm_directory.h"
 
 namespace strato::http {
 
@@ -35,22 +36,15 @@ Result<VmCounts> CountVms(const App& app, const Principal& me) {
   auto ids = UserEntities(app, me, "vm", "read");
   if (!ids.ok()) return ids.status();
   VmCounts out;
-  if (ids->empty()) return out;
-  events::PgArray array;
-  for (const std::string& id : *ids) array.Add(id);
-  auto db = app.db.Acquire();
-  if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      "SELECT observed, desired, count(*) FROM vms WHERE vm_id = ANY($1::text[]) AND NOT deleted "
-      "GROUP BY observed, desired",
-      {array.Literal()});
-  if (!r.ok()) return r.status().WithContext("counting your VMs");
-  for (int i = 0; i < r->rows(); ++i) {
-    int64_t n = r->GetInt64(i, 2);
-    out.observed[std::string(r->Get(i, 0))] += n;
-    out.desired[std::string(r->Get(i, 1))] += n;
-    out.total += n;
-  }
+  Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
+    for (const VmDirectory::Listed& l : *d.Resolve(*ids)) {
+      const VmRecord* v = l.vm;
+      ++out.observed[v->observed];
+      ++out.desired[v->desired];
+      ++out.total;
+    }
+  });
+  if (!read.ok()) return read.WithContext("counting your VMs");
   return out;
 }
 
@@ -85,10 +79,10 @@ std::string VmCountsHtml(const VmCounts& c) {
 Result<std::string> HostCapacityHtml(const App& app, const Principal& me) {
   auto ids = UserEntities(app, me, "host", "read");
   if (!ids.ok()) return ids.status();
-  if (ids->empty() && !UserMay(app, me, "platform", domain::kPlatformId, "operate")) {
+  if ((*ids)->empty() && !UserMay(app, me, "platform", domain::kPlatformId, "operate")) {
     return std::string();
   }
-  auto hosts = ReadHosts(app, *ids);
+  auto hosts = ReadHosts(app, **ids);
   if (!hosts.ok()) return hosts.status();
   domain::Resources total, allocated;
   int64_t unreachable = 0, cordoned = 0;
@@ -205,7 +199,7 @@ Response Dashboard(App& app, Request& req) {
                   "</strong>.</p>\n" + LiveRegionStart("dashboard", "/", {"change"}) +
                   "<div class=\"dashboard\">\n";
   h += VmCountsHtml(*vms);
-  const int64_t n_orgs = static_cast<int64_t>(orgs->size());
+  const int64_t n_orgs = static_cast<int64_t>((*orgs)->size());
   h += "<section id=\"org-count\" aria-labelledby=\"org-count-heading\">\n<h2 "
        "id=\"org-count-heading\">Organizations</h2>\n<p>" +
        CountLink("/orgs", n_orgs, n_orgs == 1 ? "organization" : "organizations") +

@@ -87,7 +87,7 @@ Response HostsPage(App& app, Request& req, int status, const std::string& error_
   const Principal& me = *req.principal;
   auto ids = UserEntities(app, me, "host", "read");
   if (!ids.ok()) return UiErrorPage(req, ids.status());
-  auto hosts = ReadHosts(app, *ids);
+  auto hosts = ReadHosts(app, **ids);
   if (!hosts.ok()) return UiErrorPage(req, hosts.status());
 
   Page page;

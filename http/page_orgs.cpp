@@ -21,7 +21,7 @@ Result<std::vector<OrgRow>> ReadOrgs(App& app, const Principal& me) {
   auto ids = UserEntities(app, me, "organization", "view");
   if (!ids.ok()) return ids.status();
   events::PgArray array;
-  for (const std::string& id : *ids) array.Add(id);
+  for (const std::string& id : **ids) array.Add(id);
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
   auto r = (*db)->Exec(

@@ -1,10 +1,12 @@
 #include "http/page_vms.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/domain/vm.h"
@@ -12,6 +14,7 @@
 #include "core/log.h"
 #include "http/ui_html.h"
 #include "http/ui_support.h"
+#include "http/vm_directory.h"
 
 namespace strato::http {
 
@@ -40,18 +43,74 @@ struct OrgChoice {
 
 // Organizations (id, name) among `ids`, by name.
 Result<std::vector<OrgChoice>> OrgNames(App& app, const std::vector<std::string>& ids) {
-  events::PgArray array;
-  for (const std::string& id : ids) array.Add(id);
-  auto db = app.db.Acquire();
-  if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      "SELECT org_id, name FROM organizations WHERE org_id = ANY($1::text[]) ORDER BY name, org_id",
-      {array.Literal()});
-  if (!r.ok()) return r.status().WithContext("reading organizations");
   std::vector<OrgChoice> out;
-  for (int i = 0; i < r->rows(); ++i)
-    out.push_back({std::string(r->Get(i, 0)), std::string(r->Get(i, 1))});
+  Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
+    for (const std::string& id : ids) {
+      if (auto it = d.org_names.find(id); it != d.org_names.end()) out.push_back({id, it->second});
+    }
+  });
+  if (!read.ok()) return read;
+  std::sort(out.begin(), out.end(), [](const OrgChoice& a, const OrgChoice& b) {
+    return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+  });
   return out;
+}
+
+// One row of the list, copied out of the directory.
+struct VmListRow {
+  std::string id, name, org_name, desired, observed, placement_failure, host_name, created_at;
+  bool host_reachable = true;
+  int64_t generation = 0, observed_generation = 0;
+};
+
+struct VmListQuery {
+  std::string q, state, org, desired, sort;  // sort: "name" or "created"
+  int64_t offset = 0, limit = 0;
+};
+
+// The page of VMs among `ids` (what the user may read) that match the filters, and how many
+// match in all. Filters, sorts and pages the VM directory in memory.
+Result<std::pair<std::vector<VmListRow>, int64_t>> ListPage(App& app,
+                                                            const projections::EntityIds& ids,
+                                                            const VmListQuery& query) {
+  std::string needle = query.q;
+  for (char& c : needle) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<VmListRow> rows;
+  int64_t total = 0;
+  Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
+    // By name already; only "newest first" sorts again.
+    VmDirectory::Listing listing = d.Resolve(ids);
+    std::vector<VmDirectory::Listed> matches;
+    matches.reserve(listing->size());
+    for (const VmDirectory::Listed& l : *listing) {
+      const VmRecord& v = *l.vm;
+      if ((query.state.empty() || v.observed == query.state) &&
+          (query.org.empty() || v.org_id == query.org) &&
+          (query.desired.empty() || v.desired == query.desired) &&
+          (needle.empty() || v.name.find(needle) != std::string::npos)) {
+        matches.push_back(l);
+      }
+    }
+    total = static_cast<int64_t>(matches.size());
+    const size_t from = std::min(matches.size(), static_cast<size_t>(query.offset));
+    const size_t to = std::min(matches.size(), from + static_cast<size_t>(query.limit));
+    if (query.sort == "created") {
+      std::partial_sort(
+          matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(to), matches.end(),
+          [](const VmDirectory::Listed& a, const VmDirectory::Listed& b) {
+            return std::tie(b.vm->created_at, a.vm->id) < std::tie(a.vm->created_at, b.vm->id);
+          });
+    }
+    for (size_t i = from; i < to; ++i) {
+      const VmRecord& v = *matches[i].vm;
+      const HostLabel* host = v.host_id.empty() ? nullptr : d.Host(v.host_id);
+      rows.push_back({v.id, v.name, std::string(matches[i].org_name), v.desired, v.observed,
+                      v.placement_failure, host ? host->name : std::string(), v.created_at,
+                      host ? host->reachable : true, v.generation, v.observed_generation});
+    }
+  });
+  if (!read.ok()) return read.WithContext("reading your VMs");
+  return std::make_pair(std::move(rows), total);
 }
 
 // --- GET /vms
@@ -65,7 +124,7 @@ Response VmList(App& app, Request& req) {
   if (!ids.ok()) return UiErrorPage(req, ids.status());
   auto org_ids = UserEntities(app, me, "organization", "view");
   if (!org_ids.ok()) return UiErrorPage(req, org_ids.status());
-  auto orgs = OrgNames(app, *org_ids);
+  auto orgs = OrgNames(app, **org_ids);
   if (!orgs.ok()) return UiErrorPage(req, orgs.status());
 
   std::string q = req.Query("q"), state = req.Query("state"), org = req.Query("org"),
@@ -90,31 +149,18 @@ Response VmList(App& app, Request& req) {
     state.clear();
   }
 
-  events::PgArray array;
-  for (const std::string& id : *ids) array.Add(id);
-  std::string order =
-      sort == "created" ? "v.created_at DESC, v.vm_id" : "v.name, coalesce(o.name, ''), v.vm_id";
-  auto db = app.db.Acquire();
-  if (!db.ok()) return UiErrorPage(req, db.status());
-  auto r = (*db)->Exec(
-      "SELECT v.vm_id, v.name, coalesce(o.name, ''), v.desired, v.observed, "
-      "coalesce(v.placement_failure, ''), coalesce(h.name, ''), coalesce(h.reachable, true), "
-      "v.generation, v.observed_generation, " +
-          UtcText("v.created_at") + ", count(*) OVER ()" +
-          " FROM vms v LEFT JOIN organizations o ON o.org_id = v.org_id LEFT JOIN hosts h ON "
-          "h.host_id = v.host_id WHERE v.vm_id = ANY($1::text[]) AND NOT v.deleted AND ($2 = '' "
-          "OR v.observed = $2) AND ($3 = '' OR v.org_id = $3) AND ($4 = '' OR strpos(v.name, "
-          "lower($4)) > 0) AND ($7 = '' OR v.desired = $7) ORDER BY " +
-          order + " LIMIT $5 OFFSET $6",
-      {array.Literal(), state, org, q, std::to_string(kVmsPerPage),
-       std::to_string((page_number - 1) * kVmsPerPage), desired});
-  if (!r.ok()) return UiErrorPage(req, r.status().WithContext("reading your VMs"));
+  auto listed = ListPage(
+      app, *ids, {q, state, org, desired, sort, (page_number - 1) * kVmsPerPage, kVmsPerPage});
+  if (!listed.ok()) return UiErrorPage(req, listed.status());
+  const std::vector<VmListRow>& rows = listed->first;
 
   Page page;
   page.title = "Virtual machines";
   page.principal = &me;
   page.current = "vms";
-  std::string h = "<h1>Virtual machines</h1>\n";
+  std::string h;
+  h.reserve(8192 + rows.size() * 512);  // a row is about 400 bytes
+  h += "<h1>Virtual machines</h1>\n";
   if (req.Query("notice") == "deleted") h += NoticeHtml(NoticeKind::kDone, "The VM was deleted.");
   if (!filter_error.empty()) h += NoticeHtml(NoticeKind::kError, filter_error);
   h += "<p><a class=\"button\" href=\"/vms/new\">Create VM</a></p>\n";
@@ -153,10 +199,10 @@ Response VmList(App& app, Request& req) {
                               (desired.empty() ? "" : "&desired=" + UrlEncode(desired));
   const std::string self = filters + "&page=" + std::to_string(page_number);
   h += LiveRegionStart("vm-list", self, {"vm", "org"});
-  if (r->rows() == 0 && page_number > 1) {
+  if (rows.empty() && page_number > 1) {
     h += "<p id=\"no-vms\">There is no page " + std::to_string(page_number) +
          " of these VMs. <a href=\"" + HtmlEscape(filters) + "\">Go to the first page</a>.</p>\n";
-  } else if (r->rows() == 0) {
+  } else if (rows.empty()) {
     bool filtered = !q.empty() || !state.empty() || !org.empty() || !desired.empty();
     h += std::string("<p id=\"no-vms\">") +
          (filtered ? "No VM you may see matches these filters."
@@ -164,41 +210,41 @@ Response VmList(App& app, Request& req) {
          "</p>\n";
   } else {
     h += "<table class=\"list\" id=\"vms\">\n<caption class=\"sr-only\">" +
-         std::to_string(r->rows()) +
+         std::to_string(rows.size()) +
          " VMs</caption>\n<thead><tr><th scope=\"col\">Name</th><th "
          "scope=\"col\">Organization</th><th scope=\"col\">Desired</th><th "
          "scope=\"col\">Observed</th><th scope=\"col\">Host</th><th "
          "scope=\"col\">Generation</th><th scope=\"col\">Created</th></tr></thead>\n<tbody>\n";
-    for (int i = 0; i < r->rows(); ++i) {
-      std::string id(r->Get(i, 0));
-      std::string host(r->Get(i, 6));
-      bool reachable = r->Get(i, 7) == "t";
-      int64_t gen = r->GetInt64(i, 8), seen = r->GetInt64(i, 9);
-      h += "<tr data-vm-id=\"" + HtmlEscape(id) + "\"><th scope=\"row\"><a href=\"" +
-           HtmlEscape("/vms/" + UrlEncode(id)) + "\">" + HtmlEscape(r->Get(i, 1)) +
-           "</a></th><td>" + HtmlEscape(r->Get(i, 2)) + "</td><td>" + HtmlEscape(r->Get(i, 3)) +
-           "</td><td>" + StateHtml(r->Get(i, 4), r->Get(i, 5), reachable || host.empty()) +
+    for (const VmListRow& row : rows) {
+      const std::string& host = row.host_name;
+      const bool reachable = row.host_reachable;
+      const int64_t gen = row.generation, seen = row.observed_generation;
+      h += "<tr data-vm-id=\"" + HtmlEscape(row.id) + "\"><th scope=\"row\"><a href=\"" +
+           HtmlEscape("/vms/" + UrlEncode(row.id)) + "\">" + HtmlEscape(row.name) +
+           "</a></th><td>" + HtmlEscape(row.org_name) + "</td><td>" + HtmlEscape(row.desired) +
+           "</td><td>" + StateHtml(row.observed, row.placement_failure, reachable || host.empty()) +
            "</td><td>" +
            (host.empty() ? std::string("none yet")
                          : HtmlEscape(host) + (reachable ? "" : " (unreachable)")) +
            "</td><td>" + std::to_string(gen) +
            (seen < gen ? " <span class=\"hint\">(host has seen " + std::to_string(seen) + ")</span>"
                        : "") +
-           "</td><td>" + TimeHtml(r->Get(i, 10)) + "</td></tr>\n";
+           "</td><td>" + TimeHtml(row.created_at) + "</td></tr>\n";
     }
     h += "</tbody>\n</table>\n";
     // Pages of kVmsPerPage; the total counts every VM that matches, not only this page's.
-    const int64_t total = r->GetInt64(0, 11);
+    const int64_t total = listed->second;
     const int64_t first = (page_number - 1) * kVmsPerPage + 1;
     h += "<nav class=\"pager\" aria-label=\"Pages of VMs\"><p id=\"vm-count\">VMs " +
-         std::to_string(first) + "–" + std::to_string(first + r->rows() - 1) + " of " +
+         std::to_string(first) + "–" +
+         std::to_string(first + static_cast<int64_t>(rows.size()) - 1) + " of " +
          std::to_string(total) + "</p>";
     if (page_number > 1) {
       h += "<a rel=\"prev\" href=\"" +
            HtmlEscape(filters + "&page=" + std::to_string(page_number - 1)) +
            "\">Previous page</a> ";
     }
-    if (first + r->rows() - 1 < total) {
+    if (first + static_cast<int64_t>(rows.size()) - 1 < total) {
       h += "<a rel=\"next\" href=\"" +
            HtmlEscape(filters + "&page=" + std::to_string(page_number + 1)) + "\">Next page</a>";
     }
@@ -239,7 +285,7 @@ Response NewVmPage(App& app, Request& req, int status, const VmForm& f) {
   const Principal& me = *req.principal;
   auto ids = UserEntities(app, me, "organization", "create_vm");
   if (!ids.ok()) return UiErrorPage(req, ids.status());
-  auto orgs = OrgNames(app, *ids);
+  auto orgs = OrgNames(app, **ids);
   if (!orgs.ok()) return UiErrorPage(req, orgs.status());
 
   Page page;

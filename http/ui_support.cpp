@@ -34,15 +34,10 @@ bool UserMay(const App& app, const Principal& who, std::string_view type, std::s
   return r.ok() && *r;
 }
 
-Result<std::vector<std::string>> UserEntities(const App& app, const Principal& who,
-                                              std::string_view type, std::string_view permission) {
+Result<projections::EntityIds> UserEntities(const App& app, const Principal& who,
+                                            std::string_view type, std::string_view permission) {
   if (app.tuples == nullptr) return Status::Unavailable("permissions are not loaded yet");
-  authz::LookupEntitiesRequest q;
-  q.entity_type = type;
-  q.permission = permission;
-  q.subject_type = "user";
-  q.subject_id = who.user_id;
-  return app.tuples->engine().LookupEntities(q);
+  return app.tuples->Readable(type, permission, who.user_id);
 }
 
 std::string ObservedStateWords(std::string_view observed, std::string_view placement_failure) {

@@ -23,9 +23,10 @@ Response UiErrorPage(const Request& req, const Status& s, std::string_view title
 bool UserMay(const App& app, const Principal& who, std::string_view type, std::string_view id,
              std::string_view permission);
 
-// Ids of the entities of `type` on which the signed-in user has `permission` (sorted).
-Result<std::vector<std::string>> UserEntities(const App& app, const Principal& who,
-                                              std::string_view type, std::string_view permission);
+// Ids of the entities of `type` on which the signed-in user has `permission` (sorted; shared
+// and kept until the tuples change: see TupleFeed::Readable).
+Result<projections::EntityIds> UserEntities(const App& app, const Principal& who,
+                                            std::string_view type, std::string_view permission);
 
 // The observed state in words, honest about what is not known: "pending — not placed on a host
 // yet", "unknown — host unreachable", "starting". `placement_failure` is shown for pending VMs.

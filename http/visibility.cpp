@@ -111,12 +111,12 @@ Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Princ
   if (!hosts.ok()) return hosts.status();
 
   events::PgArray streams, org_ids;
-  for (const std::string& id : *vms) streams.Add("vm-" + id);
-  for (const std::string& id : *orgs) {
+  for (const std::string& id : **vms) streams.Add("vm-" + id);
+  for (const std::string& id : **orgs) {
     streams.Add("org-" + id);
     org_ids.Add(id);
   }
-  for (const std::string& id : *hosts) streams.Add("host-" + id);
+  for (const std::string& id : **hosts) streams.Add("host-" + id);
   streams.Add("user-" + who.user_id);
 
   auto db = app.db.Acquire();

@@ -183,6 +183,12 @@ WebStack::~WebStack() {
   if (feed_) feed_->Stop();
 }
 
+events::DomainCommands::Observer WebStack::CommandObserver() {
+  return [metrics = &metrics_](std::string_view name, const Status& s) {
+    metrics->CountCommand(std::string(name), CommandOutcomeLabel(s));
+  };
+}
+
 Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, int served_port,
                                                    events::EventStore& store,
                                                    const projections::ProjectionRunner& runner,
@@ -203,9 +209,7 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
   w->auth_ = std::make_unique<AuthStore>(*w->pool_);
   w->commands_ = std::make_unique<events::DomainCommands>(store);
   // Commands by their table name and outcome, whichever route (API or page) ran them.
-  w->commands_->SetObserver([metrics = &w->metrics_](std::string_view name, const Status& s) {
-    metrics->CountCommand(std::string(name), CommandOutcomeLabel(s));
-  });
+  w->commands_->SetObserver(w->CommandObserver());
   webauthn::RelyingParty rp;
   rp.id = config.relying_party.id;
   rp.origins = config.relying_party.origins;
@@ -214,6 +218,8 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
                         config.environment});
   w->app_->tuples = w->feed_.get();
   w->app_->log = &store;
+  w->directory_ = std::make_unique<VmDirectory>(*w->pool_, runner);
+  w->app_->vm_directory = w->directory_.get();
   App* app = w->app_.get();
   w->live_ = std::make_unique<LiveHub>(
       store, *w->feed_, [app](int64_t position) { return app->WaitForReadModels(position); });

@@ -18,6 +18,7 @@
 #include "http/metrics.h"
 #include "http/pipeline.h"
 #include "http/router.h"
+#include "http/vm_directory.h"
 #include "projections/runner.h"
 #include "projections/tuple_feed.h"
 
@@ -52,6 +53,10 @@ class WebStack {
   Pipeline& pipeline() { return *pipeline_; }
   const Router& router() const { return router_; }
   App& app() { return *app_; }
+  // Counts a command in /metrics (strato_commands_total) by its table name and outcome: the
+  // observer of the stack's own DomainCommands, for other DomainCommands of the process (the
+  // leader's scheduler and host control plane) to count theirs too.
+  events::DomainCommands::Observer CommandObserver();
 
  private:
   WebStack() = default;
@@ -60,6 +65,7 @@ class WebStack {
   std::unique_ptr<AuthStore> auth_;
   std::unique_ptr<events::DomainCommands> commands_;
   std::unique_ptr<App> app_;
+  std::unique_ptr<VmDirectory> directory_;
   std::unique_ptr<LiveHub> live_;
   Router router_;
   std::unique_ptr<EngineAuthorizer> authorizer_;

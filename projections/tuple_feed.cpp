@@ -141,4 +141,31 @@ Status TupleFeed::WaitFor(int64_t position, std::chrono::milliseconds timeout) c
                                   std::to_string(position));
 }
 
+Result<EntityIds> TupleFeed::Readable(std::string_view entity_type, std::string_view permission,
+                                      std::string_view user_id) const {
+  std::string key;
+  key.reserve(entity_type.size() + permission.size() + user_id.size() + 2);
+  key.append(entity_type).append("#").append(permission).append("@").append(user_id);
+  // Read the revision before looking up: an answer is never labelled newer than the tuples it
+  // was computed from (a change during the lookup only makes the next request look again).
+  const uint64_t revision = tuples_->revision();
+  {
+    std::lock_guard<std::mutex> lock(answers_mu_);
+    auto it = answers_.find(key);
+    if (it != answers_.end() && it->second.revision == revision) return it->second.ids;
+  }
+  authz::LookupEntitiesRequest q;
+  q.entity_type = entity_type;
+  q.permission = permission;
+  q.subject_type = "user";
+  q.subject_id = user_id;
+  auto ids = engine_->LookupEntities(q);
+  if (!ids.ok()) return ids.status();
+  auto shared = std::make_shared<const std::vector<std::string>>(std::move(*ids));
+  std::lock_guard<std::mutex> lock(answers_mu_);
+  if (answers_.size() >= kReadableCacheEntries) answers_.clear();
+  answers_[std::move(key)] = Answer{revision, shared};
+  return shared;
+}
+
 }  // namespace strato::projections

@@ -18,6 +18,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "core/authz/engine.h"
 #include "core/authz/memory_tuple_store.h"
@@ -25,6 +27,9 @@
 #include "events/event_store.h"
 
 namespace strato::projections {
+
+// Entity ids from an authorization lookup, shared by whoever asked the same question.
+using EntityIds = std::shared_ptr<const std::vector<std::string>>;
 
 class TupleFeed {
  public:
@@ -48,6 +53,14 @@ class TupleFeed {
   const authz::Engine& engine() const { return *engine_; }
   const authz::MemoryTupleStore& tuples() const { return *tuples_; }
 
+  // The ids of the `entity_type` entities on which user `user_id` has `permission`, as the
+  // engine's LookupEntities gives them. Answers are shared and kept until the tuples next change
+  // (the store's revision), so a list page asked for again and again costs one lookup per
+  // change of the tuples, not one per request. At most kReadableCacheEntries answers are kept.
+  Result<EntityIds> Readable(std::string_view entity_type, std::string_view permission,
+                             std::string_view user_id) const;
+  static constexpr size_t kReadableCacheEntries = 4096;
+
  private:
   TupleFeed(events::EventStore& store, std::unique_ptr<events::AppendWaiter> waiter)
       : store_(store), waiter_(std::move(waiter)) {}
@@ -63,6 +76,13 @@ class TupleFeed {
   std::thread thread_;
   mutable std::mutex mu_;
   mutable std::condition_variable advanced_;
+
+  struct Answer {
+    uint64_t revision = 0;
+    EntityIds ids;
+  };
+  mutable std::mutex answers_mu_;
+  mutable std::unordered_map<std::string, Answer> answers_;  // "type#permission@user"
 };
 
 }  // namespace strato::projections

@@ -85,6 +85,7 @@ void MemoryTupleStore::NoteKnownLocked(TypeId type, Sym id) {
 
 Status MemoryTupleStore::WriteAttributes(std::span<const AttributeText> attributes) {
   std::unique_lock lock(mu_);
+  revision_.fetch_add(1, std::memory_order_acq_rel);
   const Schema& s = *schema_;
   for (const AttributeText& a : attributes) {
     const std::string where = "attribute " + a.entity_type + ":" + a.entity_id + "$" + a.name;
@@ -258,6 +259,7 @@ Status MemoryTupleStore::ApplyLocked(const TupleBatch& batch) {
 
 Status MemoryTupleStore::Apply(const TupleBatch& batch) {
   std::unique_lock lock(mu_);
+  revision_.fetch_add(1, std::memory_order_acq_rel);
   return ApplyLocked(batch);
 }
 

@@ -10,6 +10,7 @@
 // Ownership: the store shares the compiled Schema (shared_ptr) and owns all tuple data.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <shared_mutex>
 #include <span>
@@ -66,6 +67,10 @@ class MemoryTupleStore final : public TupleReader {
   std::unique_ptr<MemoryTupleStore> Clone() const;
 
   size_t size() const;
+  // Counts changes: every Apply, Write, Delete and WriteAttributes raises it (under the write
+  // lock, before changing anything). An answer computed after reading revision r is current
+  // while revision() is still r — what callers that keep answers (TupleFeed) rely on.
+  uint64_t revision() const { return revision_.load(std::memory_order_acquire); }
   const std::shared_ptr<const Schema>& schema_ptr() const { return schema_; }
 
   // TupleReader
@@ -113,6 +118,7 @@ class MemoryTupleStore final : public TupleReader {
   std::shared_ptr<const Schema> schema_;
   StoreOptions options_;
   mutable std::shared_mutex mu_;
+  std::atomic<uint64_t> revision_{0};
   internal::SymbolTable syms_;
   std::unordered_set<Key, KeyHash> tuples_;
   // (entity id, relation) -> index into buckets_; (subject type, id) -> index into referrers_.

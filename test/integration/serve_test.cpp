@@ -6,6 +6,11 @@
 #include <sstream>
 #include <thread>
 
+#include "core/domain/organization.h"
+#include "core/domain/user.h"
+#include "core/domain/vm.h"
+#include "core/ids.h"
+#include "events/domain_commands.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 
@@ -80,6 +85,50 @@ TEST_CASE(
   auto code = serve->Wait(std::chrono::seconds(20));
   REQUIRE(code.ok());
   CHECK(*code == 0);
+}
+
+TEST_CASE("serve counts the leader's scheduler commands in its metrics") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  int port = test::FreePort();
+  auto serve = Spawn({StratoBinary(), "serve"},
+                     {{"DATABASE_URL", db.url()},
+                      {"NATS_URL", nats.url()},
+                      {"STRATO_ENV", "development"},
+                      {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port)}},
+                     "serve-metrics");
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1);
+  REQUIRE_MESSAGE(WaitFor(c, "/healthz", 200), ReadFile(serve->log_path()));
+
+  // A VM with no host to go to: the scheduler (in the leader) records why it cannot place it.
+  events::DomainCommands commands(db.store());
+  events::CommandContext system;
+  system.actor = "system";
+  const std::string user = Uuid::NewV4().ToString(), org = Uuid::NewV4().ToString(),
+                    vm = Uuid::NewV4().ToString();
+  REQUIRE(commands.User(system, user, domain::RegisterUser{user, "ann", "Ann", std::nullopt}).ok());
+  events::CommandContext ann;
+  ann.actor = user;
+  REQUIRE(commands.Organization(ann, org, domain::CreateOrganization{org, "Acme"}).ok());
+  domain::CreateVm create;
+  create.vm_id = vm;
+  create.org_id = org;
+  create.name = "web-1";
+  create.image = "debian-12";
+  REQUIRE(commands.Vm(ann, vm, create).ok());
+
+  const std::string counted =
+      "strato_commands_total{command=\"vm.report_placement_failure\",outcome=\"ok\"} ";
+  std::string metrics;
+  for (int i = 0; i < 300 && metrics.find(counted) == std::string::npos; ++i) {
+    if (auto r = c.Get("/metrics"); r && r->status == 200) metrics = r->body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK_MESSAGE(metrics.find(counted) != std::string::npos, metrics);
+  REQUIRE(serve->Kill(SIGTERM).ok());
+  REQUIRE(serve->Wait(std::chrono::seconds(20)).ok());
 }
 
 TEST_CASE("serve refuses to start with bad configuration and names the variable") {
