@@ -549,10 +549,15 @@ std::string ActionId(std::string_view label) {
 std::string ActionButton(const Principal& me, const std::string& base, std::string_view action,
                          std::string_view label, const std::string& vm_name,
                          std::string_view extra_html = "", bool danger = false) {
-  return "<form method=\"post\" action=\"" + HtmlEscape(base + "/" + std::string(action)) +
-         "\" class=\"inline\">" + CsrfFieldHtml(me) + std::string(extra_html) +
-         "<button type=\"submit\" id=\"action-" + ActionId(label) + "\"" +
-         (danger ? " class=\"danger\"" : "") + " aria-label=\"" +
+  // With htmx the form posts in the background and swaps in the VM's state, actions, history
+  // and notice from the answer (VmActionForm answers htmx with the page, not a redirect);
+  // without it, it is a plain form.
+  const std::string url = HtmlEscape(base + "/" + std::string(action));
+  return "<form method=\"post\" action=\"" + url + "\" hx-post=\"" + url +
+         "\" hx-target=\"#vm-live\" hx-select=\"#vm-live-body\" hx-swap=\"innerHTML\" "
+         "hx-select-oob=\"#history,#vm-notice\" class=\"inline\">" +
+         CsrfFieldHtml(me) + std::string(extra_html) + "<button type=\"submit\" id=\"action-" +
+         ActionId(label) + "\"" + (danger ? " class=\"danger\"" : "") + " aria-label=\"" +
          HtmlEscape(std::string(label) + " VM " + vm_name) + "\">" + HtmlEscape(label) +
          "</button></form>\n";
 }
@@ -586,7 +591,10 @@ Response VmPage(App& app, Request& req, int status, const std::string& error) {
   page.current = "vms";
   std::string h = "<p class=\"crumbs\"><a href=\"/vms\">Virtual machines</a></p>\n<h1>VM " +
                   HtmlEscape(v.name) + "</h1>\n";
-  h += error.empty() ? NoticeForAction(req.Query("notice")) : NoticeHtml(NoticeKind::kError, error);
+  h += "<div id=\"vm-notice\">" +
+       (error.empty() ? NoticeForAction(req.Query("notice"))
+                      : NoticeHtml(NoticeKind::kError, error)) +
+       "</div>\n";
   if (v.deleted) {
     h += NoticeHtml(NoticeKind::kInfo, "VM " + v.name + " was deleted; its host destroys it.");
   }
@@ -703,15 +711,22 @@ Response VmActionForm(App& app, Request& req, const domain::VmCommand& command,
     return UiErrorPage(req,
                        Status::NotFound("There is no VM " + id + " to " + std::string(verb) + "."));
   }
+  // htmx swaps only 2xx answers in: a refusal comes back as a page with its sentence.
+  const bool htmx = req.Header("HX-Request") == "true";
   auto outcome = app.commands.Vm(ContextFor(req), id, command);
   if (!outcome.ok()) {
     std::string why = outcome.status().message();
-    return VmPage(app, req, HttpStatusFor(outcome.status().code()),
+    return VmPage(app, req, htmx ? 200 : HttpStatusFor(outcome.status().code()),
                   "Could not " + std::string(verb) + " VM " + name + ": " + why + ".");
   }
   Status seen = app.WaitForReadModels(outcome->position);
   if (!seen.ok()) log::Warn("read models lag behind a VM action", {{"error", seen.message()}});
-  return Response::Redirect("/vms/" + UrlEncode(id) + "?notice=" + std::string(notice));
+  const std::string done = "/vms/" + UrlEncode(id) + "?notice=" + std::string(notice);
+  if (!htmx) return Response::Redirect(done);
+  // The page as it is after the action (read-your-writes above); the address bar says so too.
+  req.query.erase("notice");
+  req.query.emplace("notice", std::string(notice));
+  return VmPage(app, req, 200, "").With("HX-Replace-Url", done);
 }
 
 Response StopForm(App& app, Request& req) {

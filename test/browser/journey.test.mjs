@@ -537,11 +537,17 @@ async function main() {
 
     await step("alice stops the VM, and sees it stopped without reloading", [a], async () => {
       await a.page.locator(vmRow()).getByRole("link", { name: vmName }).click();
+      await a.page.waitForSelector("#vm-live");
+      // The action posts in the background (htmx) and swaps the answer in: the page stays.
+      await a.page.evaluate(() => { window.__sameDocument = true; });
       await a.page.getByRole("button", { name: `Stop VM ${vmName}`, exact: true }).click();
       await a.page.waitForURL(/\?notice=stop$/);
+      await a.page.waitForFunction(() => document.querySelector("#desired")?.textContent.trim() === "stopped");
+      check(await a.page.evaluate(() => window.__sameDocument === true), "the stop did not reload the page");
+      // The pressed button is gone (a stopped VM offers Start): focus moves to what happened.
+      await a.page.waitForFunction(() => document.activeElement?.closest("#vm-notice") !== null);
       check((await statusText(a.page)).includes("The VM was asked to stop."), "the confirmation");
-      expectEqual((await a.page.locator("#desired").innerText()).trim(), "stopped", "desired state");
-      // The form's answer is a new page: what changes after it loaded changes in place.
+      // What changes after the answer changes in place, through the live stream.
       await waitLive(await watchLive(a, "#observed"), /^\s*stopped\b/, "vm-state");
     });
 

@@ -264,6 +264,40 @@ TEST_CASE("VM actions through forms change the VM and need the CSRF field") {
   CHECK(desired() == "stopped");
 }
 
+TEST_CASE("VM actions through htmx answer with the page after the change and refusals in it") {
+  WebFixture f;
+  SoftAuthenticator a("localhost", f.origin());
+  WebClient alice(f);
+  World w = AliceWithVm(f, alice, a);
+  const std::string vm = "/vms/" + w.vm_id;
+  const httplib::Headers htmx = {{"HX-Request", "true"}};
+  auto desired = [&] { return f.Query("SELECT desired FROM vms WHERE vm_id = $1", {w.vm_id}); };
+
+  // The buttons post in the background and name what they swap.
+  WebResponse page = Page(alice, vm);
+  CHECK(Has(page.body, "hx-post=\"" + vm + "/start\" hx-target=\"#vm-live\""));
+  CHECK(Has(page.body, "hx-select-oob=\"#history,#vm-notice\""));
+
+  // The answer is the page as it is after the command (read-your-writes), not a redirect.
+  WebResponse started = PostForm(f, alice, vm + "/start", {}, true, htmx);
+  CHECK(started.status == 200);
+  CHECK(started.Header("HX-Replace-Url") == vm + "?notice=start");
+  CHECK(desired() == "running");
+  CHECK(Has(started.body, "<div id=\"vm-live-body\">"));
+  CHECK(Has(started.body, "<dd id=\"desired\">running</dd>"));
+  CHECK(Has(started.body, "The VM was asked to start."));
+  CHECK(Has(started.body, "<td>alice</td><td>asked it to start</td>"));
+  CHECK(Has(started.body, "hx-post=\"" + vm + "/stop\""));
+
+  // A refusal is said in the page (htmx swaps only 2xx answers in); nothing changed.
+  REQUIRE(PostForm(f, alice, vm + "/stop", {}, true, htmx).status == 200);
+  WebResponse refused = PostForm(f, alice, vm + "/restart", {}, true, htmx);
+  CHECK(refused.status == 200);
+  CHECK(Has(refused.body, "Could not restart VM web-1"));
+  CHECK(refused.Header("HX-Replace-Url").empty());
+  CHECK(desired() == "stopped");
+}
+
 TEST_CASE("deleting a VM through the form needs its name typed") {
   WebFixture f;
   SoftAuthenticator a("localhost", f.origin());

@@ -146,7 +146,8 @@ WebResponse Page(WebClient& c, const std::string& path) {
 }
 
 WebResponse PostForm(WebFixture& f, WebClient& c, const std::string& path,
-                     std::vector<std::pair<std::string, std::string>> fields, bool with_csrf) {
+                     std::vector<std::pair<std::string, std::string>> fields, bool with_csrf,
+                     const httplib::Headers& extra_headers) {
   if (with_csrf) fields.emplace_back("csrf_token", c.csrf);
   std::string body;
   for (const auto& [k, v] : fields) {
@@ -155,8 +156,9 @@ WebResponse PostForm(WebFixture& f, WebClient& c, const std::string& path,
   }
   httplib::Client client("127.0.0.1", f.port());
   client.set_read_timeout(30, 0);
-  auto r = client.Post(path.c_str(), {{"Accept", "text/html"}, {"Cookie", c.cookie}}, body,
-                       "application/x-www-form-urlencoded");
+  httplib::Headers headers = {{"Accept", "text/html"}, {"Cookie", c.cookie}};
+  headers.insert(extra_headers.begin(), extra_headers.end());
+  auto r = client.Post(path.c_str(), headers, body, "application/x-www-form-urlencoded");
   REQUIRE_MESSAGE(r, "POST " << path << " failed: " << httplib::to_string(r.error()));
   WebResponse out;
   out.status = r->status;

@@ -82,10 +82,11 @@ rapidjson::Document Json(const std::string& body);
 // A page as a browser asks for it (Accept: text/html).
 WebResponse Page(WebClient& c, const std::string& path);
 // A form posted as a browser does: urlencoded, with the session cookie and the page's CSRF
-// token as the csrf_token field unless `with_csrf` is false (never as a header).
+// token as the csrf_token field unless `with_csrf` is false (never as a header), with
+// `extra_headers` (e.g. HX-Request, as htmx sends it).
 WebResponse PostForm(WebFixture& f, WebClient& c, const std::string& path,
-                     std::vector<std::pair<std::string, std::string>> fields,
-                     bool with_csrf = true);
+                     std::vector<std::pair<std::string, std::string>> fields, bool with_csrf = true,
+                     const httplib::Headers& extra_headers = {});
 // Waits until the read models and the authorization tuples show the whole log.
 void CatchUp(WebFixture& f);
 // Creates an organization (or a VM in one) through the API; returns its id.

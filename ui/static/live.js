@@ -78,6 +78,19 @@
     });
   }
 
+  // An action's answer (a form that posts through htmx) replaces the button that was pressed:
+  // when focus fell back to the page, put it on the notice that says what happened, so a
+  // keyboard or screen reader user stays where the change is.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    const form = e.detail && e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (!form || form.tagName !== "FORM") return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const notice = document.querySelector("#vm-notice [role]");
+    if (!notice) return;
+    notice.setAttribute("tabindex", "-1");
+    notice.focus();
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", open);
   } else {
