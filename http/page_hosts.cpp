@@ -38,8 +38,10 @@ std::string HostFormsHtml(const Principal& me, const HostRow& h, const FormError
   }
   const std::string field = "reason-" + h.id;
   const bool failed = error != nullptr && error->host_id == h.id;
+  // Kept as it is when the list refreshes live (hx-preserve): a half-typed reason survives.
   std::string out =
-      "<form method=\"post\" action=\"" + HtmlEscape(base + "/cordon") + "\" class=\"cordon\">" +
+      "<form method=\"post\" action=\"" + HtmlEscape(base + "/cordon") +
+      "\" class=\"cordon\" id=\"" + HtmlEscape("cordon-" + h.id) + "\" hx-preserve=\"true\">" +
       CsrfFieldHtml(me) + "<label for=\"" + HtmlEscape(field) + "\">Reason for cordoning " +
       HtmlEscape(h.name) + " <span class=\"optional\">(optional)</span></label>\n<input id=\"" +
       HtmlEscape(field) + "\" name=\"reason\" maxlength=\"" + std::to_string(kMaxReasonChars) +
@@ -102,6 +104,8 @@ Response HostsPage(App& app, Request& req, int status, const std::string& error_
   } else if (req.Query("notice") == "uncordoned") {
     h += NoticeHtml(NoticeKind::kDone, "The host was uncordoned; it takes new VMs again.");
   }
+  // The list refreshes itself when a host or a VM changes (capacity, reachability, cordon).
+  h += LiveRegionStart("host-list", "/hosts", {"host", "vm"});
   if (hosts->empty()) {
     if (UserMay(app, me, "platform", domain::kPlatformId, "operate")) {
       h += "<p id=\"no-hosts\">No host has registered yet. A host appears here once its hostd "
@@ -118,6 +122,7 @@ Response HostsPage(App& app, Request& req, int status, const std::string& error_
     for (const HostRow& row : *hosts) h += HostHtml(app, me, row, form_error);
     h += "</div>\n";
   }
+  h += LiveRegionEnd();
   page.main_html = std::move(h);
   return PageResponse(status, page);
 }

@@ -53,6 +53,7 @@ Response OrgsPage(App& app, Request& req, int status, const std::string& name_va
   if (req.Query("notice") == "left") {
     h += NoticeHtml(NoticeKind::kDone, "You are no longer a member of that organization.");
   }
+  h += LiveRegionStart("org-list", "/orgs", {"org"});
   if (orgs->empty()) {
     h += "<p id=\"no-orgs\">You do not belong to any organization yet. Create one below; VMs "
          "belong to organizations.</p>\n";
@@ -69,6 +70,7 @@ Response OrgsPage(App& app, Request& req, int status, const std::string& name_va
     }
     h += "</tbody>\n</table>\n";
   }
+  h += LiveRegionEnd();
   h += "<section aria-labelledby=\"create-org-heading\">\n<h2 id=\"create-org-heading\">Create "
        "an organization</h2>\n<form method=\"post\" action=\"/orgs\" class=\"card\" "
        "novalidate>" +
@@ -163,10 +165,14 @@ Response OrgPage(App& app, Request& req, int status, const std::string& error,
     if (notice == "added") h += NoticeHtml(NoticeKind::kDone, "The member was added.");
     if (notice == "removed") h += NoticeHtml(NoticeKind::kDone, "The member was removed.");
   }
+  // The VM count and the members refresh themselves when a VM or the organization changes; the
+  // add-member form stays outside, so what is typed in it is never swapped away.
+  h += LiveRegionStart("org-vms", base, {"vm"});
   h += "<p>" + std::to_string(vm_count) + (vm_count == 1 ? " VM" : " VMs") + ": <a href=\"" +
        HtmlEscape("/vms?org=" + UrlEncode(org_id)) + "\">see the VMs of " + HtmlEscape(org_name) +
-       "</a>.</p>\n";
-  h += "<section aria-labelledby=\"members-heading\">\n<h2 id=\"members-heading\">Members</h2>\n"
+       "</a>.</p>\n" + LiveRegionEnd();
+  h += "<section aria-labelledby=\"members-heading\">\n<h2 id=\"members-heading\">Members</h2>\n" +
+       LiveRegionStart("org-members", base, {"org-" + org_id}) +
        "<table class=\"list\" id=\"members\">\n<thead><tr><th scope=\"col\">User</th><th "
        "scope=\"col\">Role</th>";
   if (manage) h += "<th scope=\"col\"><span class=\"sr-only\">Actions</span></th>";
@@ -189,6 +195,7 @@ Response OrgPage(App& app, Request& req, int status, const std::string& error,
     h += "</tr>\n";
   }
   h += "</tbody>\n</table>\n";
+  h += LiveRegionEnd();
   if (manage) {
     h += "<h3>Add a member</h3>\n<form method=\"post\" action=\"" + HtmlEscape(base + "/members") +
          "\" class=\"card\" id=\"add-member\">" + CsrfFieldHtml(me) +

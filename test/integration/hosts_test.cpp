@@ -136,6 +136,12 @@ TEST_CASE("an admin cordons a host with a reason and the scheduler places no VM 
   CHECK(alice.Post(path + "/cordon", R"({"why":"typo"})").status == 400);
   CHECK(alice.Post(path + "/uncordon", R"({"reason":"no"})").status == 400);
   CHECK(f.Query("SELECT count(*) FROM events WHERE type = 'HostCordoned'") == "0");
+  // The page refreshes live; the cordon form (and a reason half typed in it) is kept as it is.
+  WebResponse before = Page(alice, "/hosts");
+  CHECK(Has(before.body, "<div id=\"host-list\" hx-get=\"/hosts\""));
+  CHECK(Has(before.body,
+            "hx-trigger=\"live-host from:body, live-vm from:body, live-reset from:body\""));
+  CHECK(Has(before.body, "id=\"cordon-" + host + "\" hx-preserve=\"true\""));
 
   WebResponse cordoned = alice.Post(path + "/cordon", R"({"reason":"disk swap <tuesday>"})");
   REQUIRE_MESSAGE(cordoned.status == 200, cordoned.body);

@@ -80,6 +80,12 @@ TEST_CASE("the organization pages list organizations and manage members through 
   WebResponse org_page = Page(alice, acme);
   CHECK(Has(org_page.body, "data-user-id=\"" + bob_id + "\""));
   CHECK(Has(org_page.body, "id=\"add-member\""));
+  // Members and the VM count refresh live; the add-member form is outside what is swapped.
+  CHECK(Has(org_page.body, "<div id=\"org-members\" hx-get=\"" + acme + "\""));
+  CHECK(Has(org_page.body,
+            "hx-trigger=\"live-org-" + w.org_id + " from:body, live-reset from:body\""));
+  CHECK(Has(org_page.body, "</table>\n</div>\n</div>\n<h3>Add a member</h3>"));
+  CHECK(Has(Page(alice, "/orgs").body, "<div id=\"org-list\" hx-get=\"/orgs\""));
   // bob sees the organization now, but may not manage it: no forms, and the routes refuse.
   WebResponse bobs_view = Page(bob, acme);
   CHECK(bobs_view.status == 200);
