@@ -26,6 +26,7 @@ namespace strato::http {
 
 class LiveHub;
 class VmDirectory;
+class StreamOrganizations;
 
 struct App {
   events::PgPool& db;
@@ -46,6 +47,8 @@ struct App {
   std::function<std::optional<int64_t>()> relay_published;
   LiveHub* live = nullptr;              // live updates (server-sent events); null: not running
   VmDirectory* vm_directory = nullptr;  // the VM list in memory (set by WebStack)
+  // Which organization a stream belongs to, as learnt (http/visibility.h; set by WebStack).
+  StreamOrganizations* stream_organizations = nullptr;
 
   // Waits until every projection — and the authorization tuples — have applied `position` (a
   // command's last event), so the page rendered next shows it and the next permission check

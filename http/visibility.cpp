@@ -37,57 +37,6 @@ std::pair<std::string_view, std::string_view> SplitStream(std::string_view strea
   return {stream_id.substr(0, dash), stream_id.substr(dash + 1)};
 }
 
-// stream id -> organization id, learnt from audit_stream_organizations. A stream's organization
-// never changes, and stream ids carry uuids, so one process-wide map serves every App. Streams
-// not found are remembered briefly, so a burst of events of an unmapped stream costs one query.
-class StreamOrganizations {
- public:
-  static StreamOrganizations& Instance() {
-    static StreamOrganizations* cache = new StreamOrganizations();  // never destroyed
-    return *cache;
-  }
-
-  // The organization, or "" when the stream has none (or the database cannot say now).
-  std::string Find(const App& app, std::string_view stream_id) {
-    const auto now = std::chrono::steady_clock::now();
-    {
-      std::shared_lock lock(mu_);
-      auto it = known_.find(std::string(stream_id));
-      if (it != known_.end()) return it->second;
-      auto miss = missing_.find(std::string(stream_id));
-      if (miss != missing_.end() && now - miss->second < kRetryMissAfter) return "";
-    }
-    std::string org;
-    bool answered = false;
-    if (auto db = app.db.Acquire(); db.ok()) {
-      auto r =
-          (*db)->Exec("SELECT organization_id FROM audit_stream_organizations WHERE stream_id = $1",
-                      {std::string(stream_id)});
-      if (r.ok()) {
-        answered = true;
-        if (r->rows() > 0) org = std::string(r->Get(0, 0));
-      }
-    }
-    if (!answered) return "";  // not remembered: the next call asks again
-    std::unique_lock lock(mu_);
-    if (!org.empty()) {
-      known_.emplace(std::string(stream_id), org);
-      missing_.erase(std::string(stream_id));
-    } else {
-      if (missing_.size() >= kMaxMisses) missing_.clear();
-      missing_[std::string(stream_id)] = now;
-    }
-    return org;
-  }
-
- private:
-  static constexpr std::chrono::seconds kRetryMissAfter{2};
-  static constexpr size_t kMaxMisses = 10000;
-  std::shared_mutex mu_;
-  std::unordered_map<std::string, std::string> known_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> missing_;
-};
-
 bool AllDigits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
@@ -97,6 +46,38 @@ bool IsUuidText(std::string_view s) {
 }
 
 }  // namespace
+
+std::string StreamOrganizations::Find(const App& app, std::string_view stream_id) {
+  const TimePoint now = app.clock.Now();
+  {
+    std::shared_lock lock(mu_);
+    auto it = known_.find(std::string(stream_id));
+    if (it != known_.end()) return it->second;
+    auto miss = missing_.find(std::string(stream_id));
+    if (miss != missing_.end() && now - miss->second < kRetryMissAfter) return "";
+  }
+  std::string org;
+  bool answered = false;
+  if (auto db = app.db.Acquire(); db.ok()) {
+    auto r =
+        (*db)->Exec("SELECT organization_id FROM audit_stream_organizations WHERE stream_id = $1",
+                    {std::string(stream_id)});
+    if (r.ok()) {
+      answered = true;
+      if (r->rows() > 0) org = std::string(r->Get(0, 0));
+    }
+  }
+  if (!answered) return "";  // not remembered: the next call asks again
+  std::unique_lock lock(mu_);
+  if (!org.empty()) {
+    known_.emplace(std::string(stream_id), org);
+    missing_.erase(std::string(stream_id));
+  } else {
+    if (missing_.size() >= kMaxMisses) missing_.clear();
+    missing_[std::string(stream_id)] = now;
+  }
+  return org;
+}
 
 Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Principal& who,
                                                      const AuditQuery& query) {
@@ -160,7 +141,8 @@ bool MayReadStream(const App& app, const Principal& who, std::string_view stream
   if (category != "vm") return false;
   if (UserMay(app, who, "vm", id, "read")) return true;
   // Deleted (its tuples are gone) or only visible through its organization.
-  std::string org = StreamOrganizations::Instance().Find(app, stream_id);
+  if (app.stream_organizations == nullptr) return false;
+  std::string org = app.stream_organizations->Find(app, stream_id);
   return !org.empty() && UserMay(app, who, "organization", org, "view");
 }
 

@@ -9,8 +9,8 @@
 //
 // A stream's organization comes from audit_stream_organizations, which the audit projection
 // writes from VmCreated and OrganizationCreated (projections/audit_projection.h) and never
-// deletes. MayReadStream keeps what it learnt of that table in memory (process-wide, keyed by
-// stream id; a stream's organization never changes).
+// deletes. MayReadStream keeps what it learnt of that table in memory (StreamOrganizations,
+// one per WebStack, as App::stream_organizations; a stream's organization never changes).
 //
 // Also here, because the audit page and the events API both need them: the parsing of the
 // audit filters as people and clients type them, and a read-only view of the log through the
@@ -19,13 +19,17 @@
 // Everything is thread-safe; the App is borrowed for the call.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "events/event_store.h"
 #include "http/app.h"
@@ -65,6 +69,22 @@ Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Princ
 // aside) and that `who` may read: is there a next page after one ending at `position`?
 Result<bool> MoreReadableAuditEntries(const App& app, const Principal& who, const AuditQuery& query,
                                       int64_t position);
+
+// stream id -> organization id, learnt from audit_stream_organizations. A stream's organization
+// never changes, so what was found is kept; streams not found are remembered briefly (by the
+// App's clock), so a burst of events of an unmapped stream costs one query.
+class StreamOrganizations {
+ public:
+  // The organization, or "" when the stream has none (or the database cannot say now).
+  std::string Find(const App& app, std::string_view stream_id);
+
+ private:
+  static constexpr std::chrono::seconds kRetryMissAfter{2};
+  static constexpr size_t kMaxMisses = 10000;
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, std::string> known_;
+  std::unordered_map<std::string, TimePoint> missing_;
+};
 
 // Whether `who` may read an event of `stream_id` (the rule above). Thread-safe; uses the
 // authorization engine's in-memory tuples, and the database only to learn a VM's organization

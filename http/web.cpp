@@ -220,6 +220,8 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
   w->app_->log = &store;
   w->directory_ = std::make_unique<VmDirectory>(*w->pool_, runner);
   w->app_->vm_directory = w->directory_.get();
+  w->stream_organizations_ = std::make_unique<StreamOrganizations>();
+  w->app_->stream_organizations = w->stream_organizations_.get();
   App* app = w->app_.get();
   w->live_ = std::make_unique<LiveHub>(
       store, *w->feed_, [app](int64_t position) { return app->WaitForReadModels(position); });

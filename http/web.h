@@ -18,6 +18,7 @@
 #include "http/metrics.h"
 #include "http/pipeline.h"
 #include "http/router.h"
+#include "http/visibility.h"
 #include "http/vm_directory.h"
 #include "projections/runner.h"
 #include "projections/tuple_feed.h"
@@ -66,6 +67,7 @@ class WebStack {
   std::unique_ptr<events::DomainCommands> commands_;
   std::unique_ptr<App> app_;
   std::unique_ptr<VmDirectory> directory_;
+  std::unique_ptr<StreamOrganizations> stream_organizations_;
   std::unique_ptr<LiveHub> live_;
   Router router_;
   std::unique_ptr<EngineAuthorizer> authorizer_;
