@@ -40,6 +40,10 @@ using std::chrono::milliseconds;
 constexpr milliseconds kRpcTimeout{10000};
 constexpr size_t kReportBatch = 200;
 constexpr size_t kFetchBatch = 100;
+// VMMs being prepared at once (spawned for stopped VMs; each step holds a worker thread while
+// its VMM starts). Preparing is background work: it waits while other steps run, so that it
+// never crowds out stops, starts and reports.
+constexpr int kMaxPrepares = 2;
 
 SteadyTime Now() {
   return std::chrono::steady_clock::now();
@@ -164,6 +168,8 @@ class Daemon {
   std::map<std::string, events::VmReport> pending_reports_;
   bool report_in_flight_ = false;
   int works_ = 0;
+  int steps_ = 0;     // reconcile steps under way
+  int prepares_ = 0;  // of which preparing a VMM for a stopped VM
 };
 
 void Daemon::OffLoop(std::function<void()> work, std::function<void()> after) {
@@ -340,9 +346,20 @@ void Daemon::OnChildExit(const std::string& vm_id, int64_t status, int signal) {
   const auto ran = Now() - vm.started_at;
   ProcessGone(vm);
   const std::string& d = vm.desired.desired;
-  const bool expected = vm.exit_expected || (vm.have_desired && (d == "stopped" || d == "deleted"));
+  const bool asked = vm.exit_expected;
+  const bool expected = asked || (vm.have_desired && (d == "stopped" || d == "deleted"));
   vm.exit_expected = false;
   if (expected || stopping_) {
+    if (!asked && !stopping_ && d == "stopped" && !vm.busy && vm.observation &&
+        vm.observation->state == "stopped") {
+      // A prepared VMM (no guest in it) exited by itself: it is prepared again after a
+      // back-off, so a VMM that cannot stay up is not restarted in a loop.
+      log::Warn("a prepared VMM exited",
+                {{"vm_id", vm_id}, {"exit_status", status}, {"signal", signal}});
+      if (ran > std::chrono::seconds(60)) vm.crashes = 0;
+      ++vm.crashes;
+      vm.next_attempt = Now() + Backoff(vm.crashes, milliseconds(1000), milliseconds(30000));
+    }
     if (vm.waiting_guest) {
       // The guest acted on the power button: its VMM exited by itself. (During a step, the
       // step's completion says so: that step may have forced the stop.)
@@ -450,23 +467,36 @@ void Daemon::Dispatch(Vm& vm) {
   // Destroyed and reported in this run: nothing left to do. (After a restart one more step
   // runs, which reports "stopped" again; the control plane appends nothing for it.)
   if (d == "deleted" && !vm.alive && vm.gone) return;
-  if (want_on && !vm.alive) {
+  // A stopped VM keeps a VMM too, prepared (its VM created, not booted) once it has been
+  // reported stopped: a start then only boots it, without waiting for a process to start.
+  const bool prepare = d == "stopped" && vm.observation && vm.observation->state == "stopped";
+  bool spawned = false;
+  if ((want_on || prepare) && !vm.alive) {
+    if (!want_on && (prepares_ >= kMaxPrepares || steps_ > prepares_)) {
+      vm.dirty = true;  // the tick dispatches it again
+      return;
+    }
     Status s = Spawn(vm);
     if (!s.ok()) {
       ++vm.failures;
-      events::VmReport r{vm.id, "failed", vm.desired.generation, s.message()};
-      vm.observation = r;
-      Report(vm, r);
       vm.next_attempt = Now() + Backoff(vm.failures, milliseconds(500), milliseconds(30000));
       vm.dirty = true;
+      if (want_on) {
+        events::VmReport r{vm.id, "failed", vm.desired.generation, s.message()};
+        vm.observation = r;
+        Report(vm, r);
+      } else {
+        log::Warn("cannot prepare a VMM; will retry", {{"vm_id", vm.id}, {"error", s.message()}});
+      }
       return;
     }
-    Report(vm, {vm.id, "starting", vm.desired.generation, std::nullopt});
+    spawned = true;
+    if (want_on) Report(vm, {vm.id, "starting", vm.desired.generation, std::nullopt});
   }
   // Say what is under way (a report not yet sent is replaced by a newer one, so quick
-  // transitions show only their outcome).
-  if (!want_on && vm.alive) {
-    vm.exit_expected = true;
+  // transitions show only their outcome). A stop says so once it has found a guest to stop.
+  if (!want_on && vm.alive) vm.exit_expected = true;
+  if (d == "deleted" && vm.alive) {
     Report(vm, {vm.id, "stopping", vm.desired.generation, std::nullopt});
   }
   vm.busy = true;
@@ -474,16 +504,24 @@ void Daemon::Dispatch(Vm& vm) {
   StepInput in;
   in.desired = vm.desired;
   in.process_alive = vm.alive;
+  in.spawned = spawned;
   in.paths = vm.paths;
   in.stop_timeout = config_.stop_timeout;
   in.now = std::chrono::system_clock::now();
   in.kernel_path = config_.kernel_path;
   in.kernel_cmdline = config_.kernel_cmdline;
+  const bool preparing = spawned && !want_on;
+  ++steps_;
+  if (preparing) ++prepares_;
   auto result = std::make_shared<StepResult>();
   Hypervisor* hv = &hv_;
   std::string id = vm.id;
   OffLoop([hv, in, result] { *result = Converge(*hv, in); },
-          [this, id, result] { OnStepDone(id, *result); });
+          [this, id, result, preparing] {
+            --steps_;
+            if (preparing) --prepares_;
+            OnStepDone(id, *result);
+          });
 }
 
 void Daemon::OnStepDone(const std::string& vm_id, const StepResult& r) {
@@ -492,6 +530,9 @@ void Daemon::OnStepDone(const std::string& vm_id, const StepResult& r) {
   vm.waiting_guest = false;
   if (r.next == StepNext::kAwaitExit) {
     // The exit callback (or an exit already seen) finishes the step.
+    events::VmReport rep{vm_id, "stopping", r.generation, std::nullopt};
+    vm.observation = rep;
+    Report(vm, rep);
     if (!vm.alive) vm.dirty = true;
     if (r.forced_after_timeout) {
       log::Warn("forced a graceful stop: the guest did not power off in time",
@@ -520,6 +561,7 @@ void Daemon::OnStepDone(const std::string& vm_id, const StepResult& r) {
       if (vm.desired.position != vm.step_position) vm.next_attempt = {};
     }
   } else {
+    vm.exit_expected = false;  // no exit was asked for (a stopped VM's VMM stays prepared)
     events::VmReport rep{vm_id, r.observed, r.generation, r.error};
     vm.observation = rep;
     Report(vm, rep);
@@ -533,6 +575,8 @@ void Daemon::OnStepDone(const std::string& vm_id, const StepResult& r) {
       vm.failures = 0;
     }
     if (r.cleaned) vm.gone = true;
+    // Reported stopped without a VMM (the stop is done): now prepare one.
+    if (!r.retry && vm.desired.desired == "stopped" && !vm.alive) vm.dirty = true;
   }
   if (vm.dirty) Dispatch(vm);
 }

@@ -1,14 +1,98 @@
 // strato-hostd: the host daemon. Reads its configuration from the environment (hostd/config.h),
 // then runs the daemon (hostd/daemon.h) until SIGTERM. Bad configuration stops it with a
 // sentence naming the variable (exit status 2).
+//
+// `strato-hostd nats-config` instead writes a nats-server configuration giving the control
+// plane and this host their NATS users (hostd/nats_permissions.h), for an operator or
+// ./ops/run to start nats-server with. Passwords come from the environment (not the command
+// line, which any local user can read) and go only into the file, created with mode 0600.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <string>
 
 #include "core/config.h"
 #include "hostd/config.h"
 #include "hostd/daemon.h"
 #include "hostd/hypervisor/ch_driver.h"
+#include "hostd/nats_permissions.h"
+
+namespace {
+
+const char kNatsConfigUsage[] =
+    "usage: strato-hostd nats-config --listen <host:port> --store <dir> --out <file>\n"
+    "environment: STRATO_NATS_CONTROL_USER, STRATO_NATS_CONTROL_PASSWORD (strato serve's user),\n"
+    "  STRATO_HOST_ID, STRATO_NATS_USER, STRATO_NATS_PASSWORD (this host's user)\n"
+    "Writes a nats-server configuration (listen address, JetStream store, one user for the\n"
+    "control plane and one for the host, limited to its own subjects) to <file>, mode 0600.\n";
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+int NatsConfig(int argc, char** argv) {
+  std::string listen, store, out;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string* target = a == "--listen"  ? &listen
+                          : a == "--store" ? &store
+                          : a == "--out"   ? &out
+                                           : nullptr;
+    if (target == nullptr || i + 1 >= argc) {
+      std::fprintf(stderr, "strato-hostd nats-config: unexpected \"%s\"\n%s", argv[i],
+                   kNatsConfigUsage);
+      return 2;
+    }
+    *target = argv[++i];
+  }
+  if (listen.empty() || store.empty() || out.empty()) {
+    std::fprintf(stderr, "%s", kNatsConfigUsage);
+    return 2;
+  }
+  strato::hostd::NatsPermissionsSpec spec;
+  spec.control_plane = {Env("STRATO_NATS_CONTROL_USER"), Env("STRATO_NATS_CONTROL_PASSWORD")};
+  spec.hosts = {{Env("STRATO_HOST_ID"), {Env("STRATO_NATS_USER"), Env("STRATO_NATS_PASSWORD")}}};
+  auto conf = strato::hostd::NatsServerConfig(spec, listen, store);
+  if (!conf.ok()) {
+    std::fprintf(stderr, "strato-hostd nats-config: %s\n", conf.status().message().c_str());
+    return 2;
+  }
+  int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // An existing file keeps its mode through O_CREAT: make sure it is the owner's only.
+  if (fd < 0 || fchmod(fd, 0600) != 0) {
+    std::fprintf(stderr, "strato-hostd nats-config: cannot write %s: %s\n", out.c_str(),
+                 std::strerror(errno));
+    if (fd >= 0) close(fd);
+    return 1;
+  }
+  size_t done = 0;
+  while (done < conf->size()) {
+    ssize_t n = write(fd, conf->data() + done, conf->size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::fprintf(stderr, "strato-hostd nats-config: cannot write %s: %s\n", out.c_str(),
+                   std::strerror(errno));
+      close(fd);
+      return 1;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0) {
+    std::fprintf(stderr, "strato-hostd nats-config: cannot write %s\n", out.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "nats-config") return NatsConfig(argc, argv);
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -19,7 +103,8 @@ int main(int argc, char** argv) {
           "  STRATO_HOST_ADDRESS, STRATO_VM_KERNEL, STRATO_VM_CMDLINE,\n"
           "  STRATO_HEARTBEAT_INTERVAL_MS, STRATO_RESYNC_INTERVAL_MS, "
           "STRATO_STOP_TIMEOUT_SECONDS,\n"
-          "  STRATO_NATS_USER, STRATO_NATS_PASSWORD\n");
+          "  STRATO_NATS_USER, STRATO_NATS_PASSWORD\n\n%s",
+          kNatsConfigUsage);
       return 0;
     }
     std::fprintf(stderr, "strato-hostd: unknown argument \"%s\" (see --help)\n", argv[i]);

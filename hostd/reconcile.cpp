@@ -41,6 +41,37 @@ Status EnsureDisk(const VmPaths& p, int64_t disk_gb) {
   return Status::Ok();
 }
 
+// A VM created in the VMM with the desired CPUs and memory, not booted: created when the VMM
+// has none, created again when the VMM holds another configuration (a resize while stopped). The
+// disk grows to the desired size (the VMM reads its size at boot). `state` is the VMM's state
+// from vm.info (NotCreated, Created or Shutdown) with the CPUs and memory it reported.
+Status EnsureCreated(Hypervisor& hv, const StepInput& in, const VmInfo& info) {
+  const events::DesiredVm& d = in.desired;
+  Status disk = EnsureDisk(in.paths, d.disk_gb);
+  if (!disk.ok()) return disk;
+  if (info.state != "NotCreated") {
+    if (info.cpus == d.cpu_count && info.memory_bytes == d.memory_mb * 1024 * 1024) {
+      return Status::Ok();
+    }
+    Status s = hv.Delete(in.paths.socket);
+    if (!s.ok()) return s;
+  }
+  VmSpec spec;
+  spec.vm_id = d.vm_id;
+  spec.cpus = static_cast<int>(d.cpu_count);
+  spec.memory_mb = d.memory_mb;
+  spec.kernel_path = in.kernel_path;
+  spec.cmdline = in.kernel_cmdline;
+  spec.disk_paths = {in.paths.disk};
+  spec.serial_path = in.paths.serial;
+  return hv.Create(in.paths.socket, spec);
+}
+
+// No guest runs in the VMM in this state: it has no VM, or one created and not booted (again).
+bool GuestOff(const std::string& vmm_state) {
+  return vmm_state == "NotCreated" || vmm_state == "Created" || vmm_state == "Shutdown";
+}
+
 StepResult Failed(const StepInput& in, std::string observed, const Status& s) {
   StepResult r;
   r.observed = std::move(observed);
@@ -96,19 +127,11 @@ StepResult ForceStop(Hypervisor& hv, const StepInput& in, StepResult r) {
   return r;
 }
 
-// The guest is off but its VMM still runs (started with --no-shutdown): the VMM exits.
-StepResult VmmExit(Hypervisor& hv, const StepInput& in, StepResult r) {
-  Status s = hv.ShutdownVmm(in.paths.socket);
-  if (!s.ok() && s.code() != Code::kUnavailable) return Failed(in, "stopping", s);
-  r.observed = "stopping";
-  r.next = StepNext::kAwaitExit;
-  return r;
-}
-
-StepResult GracefulStop(Hypervisor& hv, const StepInput& in, StepResult r) {
+// `info` is the VMM's vm.info, taken by the caller; a guest that is off was handled there.
+StepResult GracefulStop(Hypervisor& hv, const StepInput& in, const Result<VmInfo>& info,
+                        StepResult r) {
   const events::DesiredVm& d = in.desired;
   const WallTime now = in.now == WallTime{} ? std::chrono::system_clock::now() : in.now;
-  auto info = hv.Info(in.paths.socket);
   if (!info.ok()) {
     // A VMM that is exiting (the guest powered off) no longer answers: its exit finishes the
     // step. Anything else: the forced path.
@@ -120,7 +143,6 @@ StepResult GracefulStop(Hypervisor& hv, const StepInput& in, StepResult r) {
     return ForceStop(hv, in, std::move(r));
   }
   const std::string& st = info->state;
-  if (st != "Running" && st != "Paused" && st != "BreakPoint") return VmmExit(hv, in, std::move(r));
   std::optional<StopMark> mark = ReadStopMark(in.paths);
   if (mark && mark->generation == d.generation) {
     if (now >= mark->deadline) {
@@ -215,10 +237,23 @@ StepResult Converge(Hypervisor& hv, const StepInput& in) {
   const bool keep_off = d.desired == "stopped" || d.desired == "deleted";
   if (keep_off) {
     if (in.process_alive) {
+      if (in.spawned) {
+        Status up = WaitForApi(hv, in.paths.socket, in.socket_wait);
+        if (!up.ok()) return Failed(in, "stopped", up);
+      }
       // A delete destroys the disk: nothing for the guest to save, so it is always forced.
-      const bool graceful =
-          d.desired == "stopped" && !d.force && in.stop_timeout > std::chrono::milliseconds(0);
-      if (graceful) return GracefulStop(hv, in, std::move(r));
+      if (d.desired == "deleted") return ForceStop(hv, in, std::move(r));
+      Result<VmInfo> info = hv.Info(in.paths.socket);
+      if (info.ok() && GuestOff(info->state)) {
+        // No guest runs: the VMM stays, prepared (its VM created, ready to boot at a start).
+        RemoveStopMark(in.paths);
+        Status s = EnsureCreated(hv, in, *info);
+        if (!s.ok()) return Failed(in, "stopped", s);
+        r.observed = "stopped";
+        return r;
+      }
+      const bool graceful = !d.force && in.stop_timeout > std::chrono::milliseconds(0);
+      if (graceful) return GracefulStop(hv, in, info, std::move(r));
       return ForceStop(hv, in, std::move(r));
     }
     RemoveStopMark(in.paths);
@@ -237,28 +272,22 @@ StepResult Converge(Hypervisor& hv, const StepInput& in) {
   if (!in.process_alive) {
     return Failed(in, "stopped", Status::Unavailable("the VMM process is not running"));
   }
-  Status up = WaitForApi(hv, in.paths.socket, in.socket_wait);
-  if (!up.ok()) return Failed(in, "failed", up);
+  // A VMM spawned for this step may not listen yet; one that ran before (prepared while the
+  // VM was stopped, or adopted) is asked at once.
+  if (in.spawned) {
+    Status up = WaitForApi(hv, in.paths.socket, in.socket_wait);
+    if (!up.ok()) return Failed(in, "failed", up);
+  }
   auto info = hv.Info(in.paths.socket);
   if (!info.ok()) return Failed(in, "failed", info.status());
   std::string st = info->state;
   bool booted = false;
-  if (st == "NotCreated") {
-    Status disk = EnsureDisk(in.paths, d.disk_gb);
-    if (!disk.ok()) return Failed(in, "failed", disk);
-    VmSpec spec;
-    spec.vm_id = d.vm_id;
-    spec.cpus = static_cast<int>(d.cpu_count);
-    spec.memory_mb = d.memory_mb;
-    spec.kernel_path = in.kernel_path;
-    spec.cmdline = in.kernel_cmdline;
-    spec.disk_paths = {in.paths.disk};
-    spec.serial_path = in.paths.serial;
-    Status s = hv.Create(in.paths.socket, spec);
+  if (GuestOff(st)) {
+    Status s = EnsureCreated(hv, in, *info);
     if (!s.ok()) return Failed(in, "failed", s);
     st = "Created";
   }
-  if (st == "Created" || st == "Shutdown") {
+  if (st == "Created") {
     Status s = hv.Boot(in.paths.socket);
     if (!s.ok()) return Failed(in, ObservedFromVmm(st), s);
     st = "Running";

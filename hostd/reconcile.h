@@ -32,6 +32,7 @@ VmPaths PathsFor(const std::string& vms_dir, const std::string& vm_id);
 struct StepInput {
   events::DesiredVm desired;
   bool process_alive = false;  // a VMM process for this VM runs (child or adopted)
+  bool spawned = false;        // hostd spawned it just before this step: wait for its API
   VmPaths paths;
   std::string kernel_path;
   std::string kernel_cmdline;
@@ -65,15 +66,19 @@ struct StepResult {
   bool forced_after_timeout = false;  // this step forced a graceful stop whose time ran out
 };
 
-// Desired stopped or deleted with a VMM alive:
-//  - forced (desired deleted, `force`, or stop_timeout 0): vm.shutdown then vmm.shutdown;
-//  - graceful: when the guest is already off (vm.info: not Running / Paused), vmm.shutdown;
-//    otherwise, if this generation's button was not pressed yet, resume a paused guest, press
+// Desired running or paused (a VMM runs): a VM not created in the VMM (or created with other
+// CPUs or memory) is created, then booted, resumed, rebooted or paused as asked.
+// Desired stopped with a VMM alive and no guest running in it (vm.info: no VM, Created or
+// Shutdown): the VMM stays, prepared: its VM is created (again, when its CPUs or memory differ)
+// and not booted, so a start only has to boot it. With a guest running:
+//  - forced (`force`, or stop_timeout 0): vm.shutdown then vmm.shutdown;
+//  - graceful: if this generation's button was not pressed yet, resume a paused guest, press
 //    the power button, record the deadline (now + stop_timeout) in paths.stop_file and return
 //    kAwaitGuest; if it was pressed and the deadline has not passed, kAwaitGuest again (no
 //    second press); once the deadline has passed, the forced path. A press that the VMM
 //    refuses falls back to the forced path at once.
-// The stop file is removed once the VMM is gone.
+// Desired deleted with a VMM alive: the forced path. The stop file is removed once the VMM is
+// gone or prepared again.
 StepResult Converge(Hypervisor& hv, const StepInput& in);
 
 // The observed state word for a VMM's state ("Running" -> "running", "Created" -> "stopped").

@@ -260,12 +260,18 @@ nats_bin() {
   die "nats-server not found; run ops/setup"
 }
 
-# nats_start STOREDIR PORT LOGFILE PIDFILE: start nats-server with JetStream
-# on 127.0.0.1:PORT in the background and wait until it reports ready and
-# accepts connections. Its PID goes to PIDFILE. Returns 1 on failure (see
+# nats_start STOREDIR PORT LOGFILE PIDFILE [CONFIG]: start nats-server with
+# JetStream on 127.0.0.1:PORT in the background and wait until it reports ready
+# and accepts connections. Its PID goes to PIDFILE. CONFIG, when given, is its
+# configuration file instead, which must say the same listen address and store
+# (strato-hostd nats-config writes one with users). Returns 1 on failure (see
 # LOGFILE).
 nats_start() {
   local storedir="$1" port="$2" logfile="$3" pidfile="$4" bin pid offset i
+  local args=(-js -a 127.0.0.1 -p "$port" -sd "$storedir")
+  if [[ -n "${5:-}" ]]; then
+    args=(-c "$5")
+  fi
   bin="$(nats_bin)"
   mkdir -p "$storedir"
   touch "$logfile"
@@ -276,8 +282,7 @@ nats_start() {
   if command -v setsid >/dev/null 2>&1; then
     setsid=(setsid)
   fi
-  "${setsid[@]}" "$bin" -js -a 127.0.0.1 -p "$port" -sd "$storedir" \
-    </dev/null >>"$logfile" 2>&1 &
+  "${setsid[@]}" "$bin" "${args[@]}" </dev/null >>"$logfile" 2>&1 &
   pid=$!
   printf '%s\n' "$pid" >"$pidfile"
   # "Server is ready" in this run's part of the log proves that the port is

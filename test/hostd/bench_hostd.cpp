@@ -3,9 +3,14 @@
 // (hostd/daemon.h, one libuv loop each) driving Cloud Hypervisor simulator processes.
 //
 //   boot     From a start command's return to hostd calling vm.boot: p50/p99/max over VMS VMs
-//            on HOSTS hosts (default 500 on 10). VMs are created stopped, placed and reported
-//            stopped first; then every VM is started at RATE starts/s. Baseline in the same run:
-//            the start command's own round trip (the append), with the ratio.
+//            on HOSTS hosts (default 500 on 10). VMs are created stopped, placed, reported
+//            stopped and prepared (hostd spawns a VMM and creates the VM, not booted) first;
+//            then every VM is started at RATE starts/s. The time is split into
+//            phases: the relay putting VmStartRequested on the bus (seen by a subscription of
+//            the bench's own), hostd's first call to the VMM, the VMM's API answering (when
+//            hostd had to spawn it), vm.boot; and the calls made per start before vm.boot.
+//            Baseline in the same run: the start command's own round trip (the append), with
+//            the ratio.
 //   restart  Convergence after a full restart of every hostd: VMS VMs (default 2000) running on
 //            HOSTS hosts (default 20); every daemon is stopped (SIGTERM, VMs keep running), a
 //            quarter of the VMs are stopped meanwhile, and the daemons start again. Prints the
@@ -33,6 +38,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "events/domain_commands.h"
+#include "events/nats_bus.h"
 #include "events/pg_event_store.h"
 #include "hostd/config.h"
 #include "hostd/daemon.h"
@@ -63,53 +69,98 @@ std::string VmOfSocket(const std::string& socket) {
   return name.substr(0, name.size() - 5);
 }
 
-// The Cloud Hypervisor driver, noting when hostd calls vm.boot and vm.info for each VM.
+// The Cloud Hypervisor driver, noting for each VM when hostd called what (and when a
+// vmm.ping first succeeded), to split the start -> vm.boot time into phases.
 class TimingHypervisor final : public hostd::CloudHypervisorDriver {
  public:
   using CloudHypervisorDriver::CloudHypervisorDriver;
-  Status Boot(const std::string& socket) override {
-    auto now = Steady::now();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      boots_[VmOfSocket(socket)] = now;
-    }
-    return CloudHypervisorDriver::Boot(socket);
-  }
+
+  struct Call {
+    std::string what;  // "vm.ping", "vm.info", "vm.create", "vm.boot", ...
+    Steady::time_point at, done;
+    bool ok = false;
+  };
+
   Status Ping(const std::string& socket) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      pings_.emplace(VmOfSocket(socket), Steady::now());
-    }
-    return CloudHypervisorDriver::Ping(socket);
+    return Timed(socket, "vmm.ping", [&] { return CloudHypervisorDriver::Ping(socket); });
   }
-  std::map<std::string, Steady::time_point> pings() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return pings_;
+  Status Create(const std::string& socket, const hostd::VmSpec& spec) override {
+    return Timed(socket, "vm.create", [&] { return CloudHypervisorDriver::Create(socket, spec); });
+  }
+  Status Boot(const std::string& socket) override {
+    return Timed(socket, "vm.boot", [&] { return CloudHypervisorDriver::Boot(socket); });
   }
   Result<hostd::VmInfo> Info(const std::string& socket) override {
+    auto at = Steady::now();
     auto r = CloudHypervisorDriver::Info(socket);
-    std::lock_guard<std::mutex> lock(mu_);
-    infos_.emplace(VmOfSocket(socket), Steady::now());
+    Note(socket, {"vm.info", at, Steady::now(), r.ok()});
     return r;
   }
-  std::map<std::string, Steady::time_point> boots() {
+  std::map<std::string, std::vector<Call>> calls() {
     std::lock_guard<std::mutex> lock(mu_);
-    return boots_;
+    return calls_;
   }
-  std::map<std::string, Steady::time_point> infos() {
+  void Clear() {
     std::lock_guard<std::mutex> lock(mu_);
-    return infos_;
-  }
-  void ClearInfos() {
-    std::lock_guard<std::mutex> lock(mu_);
-    infos_.clear();
+    calls_.clear();
   }
 
  private:
+  template <typename F>
+  Status Timed(const std::string& socket, const char* what, F call) {
+    auto at = Steady::now();
+    Status s = call();
+    Note(socket, {what, at, Steady::now(), s.ok()});
+    return s;
+  }
+  void Note(const std::string& socket, Call c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_[VmOfSocket(socket)].push_back(std::move(c));
+  }
+
   std::mutex mu_;
-  std::map<std::string, Steady::time_point> boots_;
-  std::map<std::string, Steady::time_point> infos_;  // the first after ClearInfos
-  std::map<std::string, Steady::time_point> pings_;  // the first
+  std::map<std::string, std::vector<Call>> calls_;
+};
+
+// When each VM's VmStartRequested reached the bus (the relay published it), seen by a
+// subscription of the bench's own.
+class BusWatch {
+ public:
+  void Start(const std::string& nats_url) {
+    events::NatsOptions o;
+    o.url = nats_url;
+    o.name = "bench_hostd watch";
+    auto c = events::NatsConnection::Connect(o);
+    if (!c.ok()) Die("connecting to NATS", c.status());
+    conn_ = std::move(*c);
+    auto last = events::StreamLastSequence(*conn_, events::kEventStreamName);
+    if (!last.ok()) Die("reading the stream", last.status());
+    events::SubscriptionOptions so;
+    so.filter_subject = "strato.events.vm.>";
+    so.after_position = *last;
+    auto sub = events::EventSubscription::Start(*conn_, so, [this](events::BusEvent e) {
+      if (e.event.type != "VmStartRequested" || e.event.stream_id.rfind("vm-", 0) != 0) return;
+      auto now = Steady::now();
+      std::lock_guard<std::mutex> lock(mu_);
+      seen_.emplace(e.event.stream_id.substr(3), now);
+    });
+    if (!sub.ok()) Die("following the stream", sub.status());
+    sub_ = std::move(*sub);
+  }
+  std::map<std::string, Steady::time_point> seen() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+  void Stop() {
+    sub_.reset();
+    conn_.reset();
+  }
+
+ private:
+  std::unique_ptr<events::NatsConnection> conn_;
+  std::unique_ptr<events::EventSubscription> sub_;
+  std::mutex mu_;
+  std::map<std::string, Steady::time_point> seen_;
 };
 
 struct Bench {
@@ -249,14 +300,48 @@ struct Bench {
   }
 };
 
+double Ms(Steady::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+void PrintFigure(const char* what, const std::vector<double>& v) {
+  std::printf("%s: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", what, Percentile(v, 0.5),
+              Percentile(v, 0.99), Percentile(v, 1.0));
+}
+
 int Boot(Bench& b, int vms, int hosts, double rate) {
   b.Start(hosts);
   b.StartDaemons();
   std::vector<std::string> ids;
   for (int i = 0; i < vms; ++i) ids.push_back(b.Create(i, /*start=*/false));
   b.WaitObserved(ids, domain::VmObservedState::kStopped, 300);
-  std::vector<double> latency_ms, command_ms;
-  std::map<std::string, Steady::time_point> returned;
+  // Then prepared: each VM's VMM spawned and its VM created (hostd/README.md).
+  auto reported = Steady::now();
+  for (;;) {
+    auto calls = b.hv->calls();
+    size_t prepared = 0;
+    for (const auto& id : ids) {
+      for (const auto& c : calls[id]) {
+        if (c.what == "vm.create" && c.ok) {
+          ++prepared;
+          break;
+        }
+      }
+    }
+    if (prepared >= ids.size()) break;
+    if (Steady::now() - reported > std::chrono::seconds(300)) {
+      std::fprintf(stderr, "bench_hostd: only %zu of %zu VMs were prepared within 300 s\n",
+                   prepared, ids.size());
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::printf("%d stopped VMs prepared %.2f s after they were all reported stopped\n", vms,
+              std::chrono::duration<double>(Steady::now() - reported).count());
+  BusWatch bus;
+  bus.Start(b.nats->url());
+  std::vector<double> command_ms;
+  std::map<std::string, Steady::time_point> issued, returned;
   auto gap = std::chrono::duration<double>(1.0 / rate);
   auto next = Steady::now();
   for (const auto& id : ids) {
@@ -266,40 +351,67 @@ int Boot(Bench& b, int vms, int hosts, double rate) {
     auto out = b.commands->Vm(b.Ctx(), id, domain::StartVm{});
     auto t1 = Steady::now();
     if (!out.ok()) Die("starting a VM", out.status());
+    issued[id] = t0;
     returned[id] = t1;
-    command_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    command_ms.push_back(Ms(t1 - t0));
   }
   b.WaitObserved(ids, domain::VmObservedState::kRunning, 300);
-  auto boots = b.hv->boots();
-  auto pings = b.hv->pings();
-  std::vector<double> to_ping_ms, ping_to_boot_ms;
+  auto calls = b.hv->calls();
+  auto seen = bus.seen();
+  bus.Stop();
+  // Phases of each start, from the command's return: the relay puts the event on the bus;
+  // hostd makes its first call to the VMM; the VMM's API answers (after a spawn: the first
+  // vmm.ping that succeeds); vm.boot is called. The calls of a start are those made once its
+  // command was issued (hostd may boot before the command has returned: a negative figure).
+  std::vector<double> total, relay, react, vmm_up, to_boot;
+  std::map<std::string, int> calls_before_boot;
   for (const auto& [id, t] : returned) {
-    auto it = boots.find(id);
-    if (it == boots.end()) continue;
-    latency_ms.push_back(std::chrono::duration<double, std::milli>(it->second - t).count());
-    auto p = pings.find(id);
-    if (p == pings.end()) continue;
-    to_ping_ms.push_back(std::chrono::duration<double, std::milli>(p->second - t).count());
-    ping_to_boot_ms.push_back(
-        std::chrono::duration<double, std::milli>(it->second - p->second).count());
+    const TimingHypervisor::Call *first = nullptr, *boot = nullptr;
+    Steady::time_point up{};
+    std::vector<std::string> before;
+    for (const auto& c : calls[id]) {
+      if (c.at < issued[id]) continue;
+      if (first == nullptr) first = &c;
+      if (c.what == "vm.boot") {
+        boot = &c;
+        break;
+      }
+      before.push_back(c.what);
+      if (c.what == "vmm.ping" && c.ok && up == Steady::time_point{}) up = c.done;
+    }
+    if (boot == nullptr) continue;
+    for (const auto& w : before) ++calls_before_boot[w];
+    if (up == Steady::time_point{}) up = first->at;
+    total.push_back(Ms(boot->at - t));
+    auto s = seen.find(id);
+    if (s == seen.end()) continue;
+    relay.push_back(Ms(s->second - t));
+    react.push_back(Ms(first->at - s->second));
+    vmm_up.push_back(Ms(up - first->at));
+    to_boot.push_back(Ms(boot->at - up));
   }
   std::printf(
       "start command return -> vm.boot (%d VMs on %d hosts, %.0f starts/s): p50 %.1f ms, "
       "p99 %.1f ms, max %.1f ms (%zu boots seen)\n",
-      vms, hosts, rate, Percentile(latency_ms, 0.5), Percentile(latency_ms, 0.99),
-      Percentile(latency_ms, 1.0), latency_ms.size());
-  std::printf(
-      "  of which command return -> VMM spawned and first vm.ping: p50 %.1f ms, p99 %.1f ms\n",
-      Percentile(to_ping_ms, 0.5), Percentile(to_ping_ms, 0.99));
-  std::printf(
-      "  of which first vm.ping -> vm.boot (API up, vm.info, vm.create): p50 %.1f ms, "
-      "p99 %.1f ms\n",
-      Percentile(ping_to_boot_ms, 0.5), Percentile(ping_to_boot_ms, 0.99));
+      vms, hosts, rate, Percentile(total, 0.5), Percentile(total, 0.99), Percentile(total, 1.0),
+      total.size());
+  PrintFigure("  phase 1, command return -> VmStartRequested on the bus (relay)", relay);
+  PrintFigure("  phase 2, on the bus -> hostd's first call to the VMM", react);
+  PrintFigure("  phase 3, first call -> the VMM's API answers (spawned VMMs only)", vmm_up);
+  PrintFigure("  phase 4, API answers -> vm.boot called", to_boot);
+  std::string before;
+  for (const auto& [what, n] : calls_before_boot) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " %s %.2f", what.c_str(),
+                  total.empty() ? 0.0 : static_cast<double>(n) / static_cast<double>(total.size()));
+    before += buf;
+  }
+  std::printf("  calls per start before vm.boot:%s\n", before.empty() ? " none" : before.c_str());
   std::printf("start command round trip (baseline): p50 %.1f ms, p99 %.1f ms\n",
               Percentile(command_ms, 0.5), Percentile(command_ms, 0.99));
   double base = Percentile(command_ms, 0.99);
   std::printf("ratio: %.2f (strato/raw, p99 command return -> vm.boot / p99 command round trip)\n",
-              base > 0 ? Percentile(latency_ms, 0.99) / base : 0);
+              base > 0 ? Percentile(total, 0.99) / base : 0);
   std::fflush(stdout);
   b.StopDaemons();
   b.Cleanup();
@@ -324,15 +436,22 @@ int Restart(Bench& b, int vms, int hosts) {
     auto out = b.commands->Vm(b.Ctx(), id, domain::StopVm{});
     if (!out.ok()) Die("stopping a VM", out.status());
   }
-  b.hv->ClearInfos();
+  b.hv->Clear();
   auto restart = Steady::now();
   b.StartDaemons();
   // Stopped ones must report stopped; running ones must have been checked (vm.info) again.
-  b.WaitObserved(stopped, domain::VmObservedState::kStopped, 600);
+  double stopped_s = b.WaitObserved(stopped, domain::VmObservedState::kStopped, 600);
   for (;;) {
-    auto infos = b.hv->infos();
+    auto calls = b.hv->calls();
     size_t seen = 0;
-    for (const auto& id : running) seen += infos.count(id);
+    for (const auto& id : running) {
+      for (const auto& c : calls[id]) {
+        if (c.what == "vm.info") {
+          ++seen;
+          break;
+        }
+      }
+    }
     if (seen >= running.size()) break;
     if (Steady::now() - restart > std::chrono::seconds(600)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -340,6 +459,7 @@ int Restart(Bench& b, int vms, int hosts) {
   double secs = std::chrono::duration<double>(Steady::now() - restart).count();
   std::printf("convergence after restarting all %d hostd (%d VMs, %zu stopped meanwhile): %.2f s\n",
               hosts, vms, stopped.size(), secs);
+  std::printf("  of which until every stopped one reported stopped: %.2f s\n", stopped_s);
   std::fflush(stdout);
   b.StopDaemons();
   b.Cleanup();

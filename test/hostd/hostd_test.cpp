@@ -40,6 +40,15 @@ size_t CountVmms(const std::string& state_dir, const std::string& vm) {
   return it == procs.end() ? 0 : it->second.size();
 }
 
+// A stopped VM keeps one VMM, prepared: its VM created and not booted. `was` (when given) is
+// the VMM that ran the guest, which must be gone.
+bool Prepared(Stack& s, const std::string& host, const std::string& vm, pid_t was = 0) {
+  auto procs = test::VmmProcesses(s.StateDir(host));
+  auto it = procs.find(vm);
+  return it != procs.end() && it->second.size() == 1 && it->second[0] != was &&
+         test::VmmState(s.StateDir(host), vm) == "Created";
+}
+
 }  // namespace
 
 TEST_CASE("a VM goes from created to running and follows stop restart pause resume and delete") {
@@ -59,14 +68,17 @@ TEST_CASE("a VM goes from created to running and follows stop restart pause resu
   REQUIRE(s.Command(vm, domain::StopVm{}).ok());
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
                   Describe(s, vm));
-  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), vm) == 0; }));
+  // The VMM that ran the guest is gone; a prepared one waits for the next start.
+  REQUIRE(Stack::WaitUntil([&] { return Prepared(s, "host-a", vm, first); }));
+  pid_t prepared = test::VmmProcesses(s.StateDir("host-a"))[vm][0];
 
   REQUIRE(s.Command(vm, domain::StartVm{}).ok());
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kRunning); }),
                   Describe(s, vm));
   CHECK(CountVmms(s.StateDir("host-a"), vm) == 1);
   pid_t second = test::VmmProcesses(s.StateDir("host-a"))[vm][0];
-  CHECK(second != first);
+  CHECK(second == prepared);  // the start booted the prepared VMM
+  CHECK(test::VmmState(s.StateDir("host-a"), vm) == "Running");
 
   REQUIRE(s.Command(vm, domain::RestartVm{}).ok());
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kRunning); }),
@@ -170,8 +182,9 @@ TEST_CASE("hostd killed while commands keep coming converges on restart without 
                       domain::VmState v = s.Vm(vm);
                       VmObs want = v.desired == domain::VmDesiredState::kRunning ? VmObs::kRunning
                                                                                  : VmObs::kStopped;
-                      return Converged(s, vm, want) && CountVmms(s.StateDir("host-a"), vm) ==
-                                                           (want == VmObs::kRunning ? 1u : 0u);
+                      return Converged(s, vm, want) && CountVmms(s.StateDir("host-a"), vm) == 1 &&
+                             test::VmmState(s.StateDir("host-a"), vm) ==
+                                 (want == VmObs::kRunning ? "Running" : "Created");
                     }),
                     Describe(s, vm));
   }
@@ -183,16 +196,17 @@ TEST_CASE("hostd killed while commands keep coming converges on restart without 
                   Describe(s, fresh1));
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, fresh2, VmObs::kStopped); }),
                   Describe(s, fresh2));
+  // Reported stopped, then prepared: the VMM that ran the guest gone, a new one without one.
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", vms[0], before[vms[0]].at(0)); }));
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", fresh2); }));
   auto after = test::VmmProcesses(s.StateDir("host-a"));
   const size_t processes = after.size();  // before operator[] below adds empty entries
-  size_t churn_running = 0;
   for (const auto& vm : churn) {
     auto it = after.find(vm);
-    size_t n = it == after.end() ? 0 : it->second.size();
-    CHECK(n <= 1);
-    churn_running += n;
+    CHECK((it == after.end() ? 0 : it->second.size()) == 1);
   }
-  CHECK(processes == vms.size() - 2 + 1 + churn_running);
+  // One VMM for each VM but the deleted one (stopped ones prepared), and for the new ones.
+  CHECK(processes == vms.size() - 1 + 2 + churn.size());
   for (size_t i = 2; i < vms.size(); ++i) {
     // The same VMM process as before the kill: the guest was not restarted.
     CHECK(after[vms[i]] == before[vms[i]]);
@@ -202,10 +216,8 @@ TEST_CASE("hostd killed while commands keep coming converges on restart without 
       CHECK(e != "VmObserved:stopped");
     }
   }
-  CHECK(after.count(vms[0]) == 0);
   CHECK(after.count(vms[1]) == 0);
   CHECK(after[fresh1].size() == 1);
-  CHECK(after.count(fresh2) == 0);
 }
 
 TEST_CASE("a simulated guest crash is reported and the VM restarted when desired running") {
@@ -238,9 +250,10 @@ TEST_CASE("a simulated guest crash is reported and the VM restarted when desired
   // With desired state stopped, a crash is reported and nothing restarts.
   std::string quiet = s.CreateVm("quiet");
   REQUIRE(Stack::WaitUntil([&] { return Converged(s, quiet, VmObs::kRunning); }));
+  pid_t quiet_vmm = test::VmmProcesses(s.StateDir("host-a"))[quiet][0];
   REQUIRE(s.Command(quiet, domain::StopVm{}).ok());
   REQUIRE(Stack::WaitUntil([&] { return Converged(s, quiet, VmObs::kStopped); }));
-  CHECK(CountVmms(s.StateDir("host-a"), quiet) == 0);
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", quiet, quiet_vmm); }));
 }
 
 TEST_CASE("a host whose heartbeats stop becomes unreachable with VMs unknown and comes back") {
@@ -281,7 +294,7 @@ TEST_CASE("hostd stops on SIGTERM leaving VMs running and adopts them on the nex
   REQUIRE(s.Command(vm, domain::StopVm{}).ok());
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
                   Describe(s, vm));
-  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), vm) == 0; }));
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", vm, before[vm].at(0)); }));
 }
 
 TEST_CASE("hostd refuses a bad configuration with a sentence naming the variable") {
@@ -333,8 +346,9 @@ TEST_CASE("VMs created while nats-server is down for 10 s converge after it retu
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, early, VmObs::kStopped); },
                                    std::chrono::seconds(60)),
                   Describe(s, early));
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", early); }));
   auto procs = test::VmmProcesses(s.StateDir("host-a"));
-  CHECK(procs.size() == vms.size());
+  CHECK(procs.size() == vms.size() + 1);  // and the stopped one's, prepared
   for (const auto& vm : vms) CHECK(procs[vm].size() == 1);
 }
 
@@ -344,6 +358,7 @@ TEST_CASE("a VM deleted before it ever ran is reported at its final generation")
   std::string vm = s.CreateVm("never-ran", /*start=*/false);
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
                   Describe(s, vm));
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", vm); }));
   REQUIRE(s.Command(vm, domain::DeleteVm{}).ok());
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
                   Describe(s, vm));
@@ -398,12 +413,13 @@ TEST_CASE("a graceful stop lets the guest power off through the power button") {
   std::string vm = s.CreateVm("calm");
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kRunning); }),
                   Describe(s, vm));
+  pid_t vmm = test::VmmProcesses(s.StateDir("host-a"))[vm][0];
   auto t0 = std::chrono::steady_clock::now();
   REQUIRE(s.Command(vm, domain::StopVm{}).ok());
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
                   Describe(s, vm));
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(15));  // not the timeout
-  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), vm) == 0; }));
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", vm, vmm); }));
   // The guest powered off by itself and its VMM exited with 0; hostd never forced it.
   const std::string log = VmmLog(s, "host-a", vm);
   CHECK_MESSAGE(Occurrences(log, kPowerOff) == 1, log);
@@ -431,7 +447,7 @@ TEST_CASE("a guest that ignores the power button is stopped by force after the t
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
                   Describe(s, vm));
   CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(1900));
-  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), vm) == 0; }));
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", vm, vmm); }));
   const std::string log = VmmLog(s, "host-a", vm);
   CHECK_MESSAGE(Occurrences(log, kIgnored) == 1, log);  // pressed once, never again
   CHECK(Occurrences(log, kPowerOff) == 0);
@@ -456,6 +472,7 @@ TEST_CASE("a forced stop is immediate and overtakes a graceful stop that waits")
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
   CHECK(Occurrences(VmmLog(s, "host-a", forced), kIgnored) == 0);  // no button pressed
 
+  pid_t escalated_vmm = test::VmmProcesses(s.StateDir("host-a"))[escalated][0];
   REQUIRE(s.Command(escalated, domain::StopVm{}).ok());
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return s.Vm(escalated).observed == VmObs::kStopping; }),
                   Describe(s, escalated));
@@ -467,7 +484,7 @@ TEST_CASE("a forced stop is immediate and overtakes a graceful stop that waits")
                                    std::chrono::seconds(10)),
                   Describe(s, escalated));
   CHECK(std::chrono::steady_clock::now() - t1 < std::chrono::seconds(10));
-  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), escalated) == 0; }));
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", escalated, escalated_vmm); }));
 }
 
 TEST_CASE("a graceful stop under way keeps its deadline across a hostd restart") {
@@ -478,6 +495,7 @@ TEST_CASE("a graceful stop under way keeps its deadline across a hostd restart")
   std::string vm = s.CreateVm("patient");
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kRunning); }),
                   Describe(s, vm));
+  pid_t vmm = test::VmmProcesses(s.StateDir("host-a"))[vm][0];
   auto t0 = std::chrono::steady_clock::now();
   REQUIRE(s.Command(vm, domain::StopVm{}).ok());
   REQUIRE(Stack::WaitUntil([&] { return Occurrences(VmmLog(s, "host-a", vm), kIgnored) == 1; }));
@@ -491,5 +509,5 @@ TEST_CASE("a graceful stop under way keeps its deadline across a hostd restart")
   CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(5900));
   // The restarted hostd did not press the button again.
   CHECK(Occurrences(VmmLog(s, "host-a", vm), kIgnored) == 1);
-  CHECK(Stack::WaitUntil([&] { return CountVmms(s.StateDir("host-a"), vm) == 0; }));
+  CHECK(Stack::WaitUntil([&] { return Prepared(s, "host-a", vm, vmm); }));
 }

@@ -3,9 +3,11 @@
 // and cannot read host B's events nor send requests as host B.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "events/nats_bus.h"
 #include "hostd/nats_link.h"
 #include "hostd/nats_permissions.h"
+#include "test/hostd/stack.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 
@@ -137,4 +140,46 @@ TEST_CASE("host A cannot read host B's events nor send requests as host B") {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::lock_guard<std::mutex> lock(mu);
   CHECK(got.size() == 1);
+}
+
+TEST_CASE(
+    "strato-hostd nats-config writes the configuration for its owner only and prints no password") {
+  auto dir = test::TempDir::Make("nats-config-");
+  REQUIRE(dir.ok());
+  const std::string out = (*dir)->path() + "/nats.conf";
+  const std::string log = (*dir)->path() + "/out.log";
+  std::map<std::string, std::string> env = {{"STRATO_NATS_CONTROL_USER", "strato"},
+                                            {"STRATO_NATS_CONTROL_PASSWORD", "cp-Secret1"},
+                                            {"STRATO_HOST_ID", "host-a"},
+                                            {"STRATO_NATS_USER", "host-a"},
+                                            {"STRATO_NATS_PASSWORD", "a-Secret2"}};
+  auto run = [&](std::map<std::string, std::string> e) {
+    auto child = test::ChildProcess::Spawn(
+        {{test::HostdBinary(), "nats-config", "--listen", "127.0.0.1:4222", "--store",
+          (*dir)->path() + "/js", "--out", out},
+         std::move(e),
+         log});
+    REQUIRE(child.ok());
+    auto code = (*child)->Wait(std::chrono::seconds(10));
+    REQUIRE(code.ok());
+    return *code;
+  };
+  std::ofstream(out) << "old";  // an existing file is replaced, and its mode tightened
+  chmod(out.c_str(), 0644);
+  CHECK(run(env) == 0);
+  struct stat st {};
+  REQUIRE(stat(out.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  const std::string conf = test::ReadFile(out);
+  CHECK(conf.find("listen: \"127.0.0.1:4222\"") != std::string::npos);
+  CHECK(conf.find("\"cp-Secret1\"") != std::string::npos);
+  CHECK(conf.find("\"_INBOX_host-a.>\"") != std::string::npos);
+  CHECK(conf.find("old") == std::string::npos);
+
+  env["STRATO_NATS_PASSWORD"] = "";
+  CHECK(run(env) == 2);
+  const std::string printed = test::ReadFile(log);
+  CHECK(printed.find("NATS password of host host-a") != std::string::npos);
+  CHECK(printed.find("cp-Secret1") == std::string::npos);
+  CHECK(printed.find("a-Secret2") == std::string::npos);
 }

@@ -24,8 +24,9 @@ class FakeHypervisor final : public Hypervisor {
   }
   Status Ping(const std::string& s) override { return Call("ping", s); }
   Status Create(const std::string& s, const VmSpec& spec) override {
+    STRATO_RETURN_IF_ERROR(Move("create", s, "NotCreated", "Created"));
     last_spec = spec;
-    return Move("create", s, "NotCreated", "Created");
+    return Status::Ok();
   }
   Status Boot(const std::string& s) override { return Move("boot", s, "Created", "Running"); }
   Status Shutdown(const std::string& s) override {
@@ -47,7 +48,8 @@ class FakeHypervisor final : public Hypervisor {
   Result<VmInfo> Info(const std::string& s) override {
     Status st = Call("info", s);
     if (!st.ok()) return st;
-    return VmInfo{state[s], 1, 0};
+    if (state[s] == "NotCreated") return VmInfo{state[s], 0, 0};
+    return VmInfo{state[s], last_spec.cpus, last_spec.memory_mb * 1024 * 1024};
   }
   Status ShutdownVmm(const std::string& s) override {
     Status st = Call("vmm.shutdown", s);
@@ -331,14 +333,64 @@ TEST_CASE("a graceful stop resumes a paused guest before pressing the button") {
   CHECK(press != f.hv.calls.end());
 }
 
-TEST_CASE("a guest already off under a running VMM gets its VMM asked to exit") {
+TEST_CASE("a guest already off under a running VMM leaves the VMM prepared") {
   Fixture f;
   AskStop(f, false, kT0);
   f.vmm() = "Created";  // powered off under --no-shutdown
   StepResult r = Converge(f.hv, f.in);
-  CHECK(r.next == StepNext::kAwaitExit);
+  CHECK(r.next == StepNext::kDone);
+  CHECK(r.observed == "stopped");
   CHECK(Count(f.hv, "power-button") == 0);
-  CHECK(Count(f.hv, "vmm.shutdown") == 1);
+  CHECK(Count(f.hv, "vmm.shutdown") == 0);
+  CHECK(f.vmm() == "Created");
+}
+
+TEST_CASE("a stopped VM's VMM is prepared and a start then only boots it") {
+  Fixture f;
+  f.in.desired.desired = "stopped";
+  f.in.spawned = true;
+  StepResult r = Converge(f.hv, f.in);
+  CHECK(r.observed == "stopped");
+  CHECK(r.next == StepNext::kDone);
+  CHECK_FALSE(r.retry);
+  CHECK(f.vmm() == "Created");
+  CHECK(f.hv.calls == std::vector<std::string>{"ping", "info", "create"});
+  CHECK(std::filesystem::file_size(f.in.paths.disk) == 1024ULL * 1024 * 1024);
+  // Nothing to do while it stays stopped.
+  f.in.spawned = false;
+  f.hv.calls.clear();
+  CHECK(Converge(f.hv, f.in).observed == "stopped");
+  CHECK(f.hv.calls == std::vector<std::string>{"info"});
+  // The start: one look, then vm.boot; no ping, no create.
+  f.in.desired.desired = "running";
+  f.in.desired.generation = 2;
+  f.in.desired.last_action = "start";
+  f.hv.calls.clear();
+  r = Converge(f.hv, f.in);
+  CHECK(r.observed == "running");
+  REQUIRE(f.hv.calls.size() >= 2);
+  CHECK(f.hv.calls[0] == "info");
+  CHECK(f.hv.calls[1] == "boot");
+  CHECK(Count(f.hv, "create") == 0);
+}
+
+TEST_CASE("a prepared VM is created again when resized while stopped") {
+  Fixture f;
+  f.in.desired.desired = "stopped";
+  (void)Converge(f.hv, f.in);
+  REQUIRE(f.hv.last_spec.cpus == 2);
+  f.in.desired.cpu_count = 4;
+  f.in.desired.memory_mb = 1024;
+  f.in.desired.disk_gb = 2;
+  f.in.desired.generation = 2;
+  f.in.desired.last_action = "resize";
+  f.hv.calls.clear();
+  CHECK(Converge(f.hv, f.in).observed == "stopped");
+  CHECK(f.hv.calls == std::vector<std::string>{"info", "delete", "create"});
+  CHECK(f.hv.last_spec.cpus == 4);
+  CHECK(f.hv.last_spec.memory_mb == 1024);
+  CHECK(f.vmm() == "Created");
+  CHECK(std::filesystem::file_size(f.in.paths.disk) == 2ULL * 1024 * 1024 * 1024);
 }
 
 TEST_CASE("a refused power button falls back to the forced path at once") {

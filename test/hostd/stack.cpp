@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "hostd/hypervisor/ch_driver.h"
 
 namespace strato::test {
 
@@ -197,6 +198,16 @@ int TcpSocketsOf(pid_t pid) {
     if (tcp.count(target.substr(8, target.size() - 9))) ++n;
   }
   return n;
+}
+
+std::string VmmState(const std::string& state_dir, const std::string& vm_id) {
+  hostd::CloudHypervisorOptions o;
+  o.binary = SimulatorBinary();
+  o.connect_timeout = std::chrono::milliseconds(500);
+  o.call_timeout = std::chrono::milliseconds(2000);
+  hostd::CloudHypervisorDriver driver(o);
+  auto info = driver.Info(state_dir + "/vms/" + vm_id + ".sock");
+  return info.ok() ? info->state : "";
 }
 
 void KillVmms(const std::string& state_dir) {

@@ -69,6 +69,9 @@ class Stack {
 std::map<std::string, std::vector<pid_t>> VmmProcesses(const std::string& state_dir);
 // How many TCP sockets process `pid` holds (a VMM should hold none: not hostd's NATS socket).
 int TcpSocketsOf(pid_t pid);
+// What the VM's VMM under `state_dir` says on vm.info ("Created" for a prepared VMM, "Running",
+// "NotCreated", ...); empty when no VMM answers on its socket.
+std::string VmmState(const std::string& state_dir, const std::string& vm_id);
 // Sends SIGKILL to every VMM under `state_dir`.
 void KillVmms(const std::string& state_dir);
 
