@@ -37,7 +37,9 @@ HostControl::HostControl(EventStore& store, HostControlOptions options)
     : store_(store),
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Instance()),
-      commands_(store, PipelineOptions{5, options_.clock}) {}
+      commands_(store, PipelineOptions{5, options_.clock}) {
+  if (options_.observer) commands_.SetObserver(options_.observer);
+}
 
 HostControl::~HostControl() = default;
 

@@ -33,6 +33,9 @@ struct HostControlOptions {
   int missed_heartbeats = 3;  // intervals without a word before a host is unreachable
   std::chrono::milliseconds desired_wait{5000};  // bound on waiting for min_position
   const Clock* clock = nullptr;                  // null: the system clock
+  // Told of every command the host RPC runs (registrations, reports, liveness), e.g. for the
+  // web stack's metrics; may be empty.
+  DomainCommands::Observer observer;
 };
 
 class HostControl {

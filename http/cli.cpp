@@ -157,7 +157,7 @@ class NatsProbe {
 };
 
 // Runs the relay whenever this process holds the leader lock, until `stop`.
-// `observer` counts the scheduler's commands in /metrics.
+// `observer` counts the scheduler's and the host RPC's commands in /metrics.
 void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
                 const std::atomic<bool>& stop, RelayState& state,
                 const events::DomainCommands::Observer& observer) {
@@ -198,10 +198,11 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
     });
     // The host control plane (register, desired, report, heartbeats) and the host liveness
     // monitor run here too, so that exactly one instance marks hosts unreachable.
-    std::thread hosts([&store, &scheduler_stop, &db_url, &nats_url] {
+    std::thread hosts([&store, &scheduler_stop, &db_url, &nats_url, &observer] {
       events::HostControlPlaneOptions host_options;
       host_options.nats_url = nats_url;
       host_options.control.database_url = db_url;
+      host_options.control.observer = observer;
       Status hs = events::RunHostControlPlane(store, host_options, scheduler_stop);
       if (!hs.ok()) log::Error("host control plane stopped", {{"error", hs.message()}});
     });

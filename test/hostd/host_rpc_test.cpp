@@ -2,6 +2,10 @@
 // NATS: register, desired, report and the liveness monitor, with an injected clock.
 #include <doctest/doctest.h>
 
+#include <mutex>
+#include <set>
+#include <string>
+
 #include "core/ids.h"
 #include "events/host_protocol.h"
 #include "events/host_rpc.h"
@@ -16,6 +20,8 @@ namespace {
 struct Fixture {
   test::TestDatabase db;
   ManualClock clock{std::chrono::system_clock::now()};
+  std::mutex counted_mu;
+  std::set<std::string> counted;  // "command outcome", as the observer heard of them
   events::HostControl control{db.store(), Options()};
   events::DomainCommands commands{db.store()};
   std::unique_ptr<projections::ProjectionRunner> runner;
@@ -26,6 +32,10 @@ struct Fixture {
     o.default_heartbeat_interval = std::chrono::milliseconds(1000);
     o.desired_wait = std::chrono::milliseconds(200);
     o.clock = &clock;
+    o.observer = [this](std::string_view command, const Status& outcome) {
+      std::lock_guard<std::mutex> lock(counted_mu);
+      counted.insert(std::string(command) + (outcome.ok() ? " ok" : " not ok"));
+    };
     return o;
   }
   Fixture() {
@@ -157,6 +167,11 @@ TEST_CASE("a silent host becomes unreachable with its VMs unknown and reachable 
   CHECK(history->back().type == "HostReachable");
   // The host re-reports what it runs.
   CHECK(f.Report("host-a", {vm, "running", 1, std::nullopt})[0].appended);
+  // Every command the host RPC ran was told to its observer (serve counts them in /metrics).
+  for (const char* c : {"host.register ok", "vm.report_observed ok", "host.mark_unreachable ok",
+                        "host.mark_reachable ok"}) {
+    CHECK_MESSAGE(f.counted.count(c) == 1, c);
+  }
 }
 
 TEST_CASE("host protocol messages round-trip and errors keep their code and sentence") {
