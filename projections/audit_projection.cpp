@@ -171,6 +171,9 @@ namespace strato::projections {
 
 namespace {
 
+constexpr const char* kCopyEntriesSql =
+    "COPY audit_entries (position, recorded_at, actor, stream_id, type, summary) FROM STDIN";
+
 // Every event is one row, final as soon as it is read.
 class AuditBulk final : public BulkFold {
  public:
@@ -189,12 +192,14 @@ class AuditBulk final : public BulkFold {
     }
     return Status::Ok();
   }
+  std::vector<CopyChunk> TakeFinal() override {
+    if (rows_.rows() == 0) return {};
+    std::vector<CopyChunk> out{{kCopyEntriesSql, rows_.data()}};
+    rows_ = events::PgCopyText();
+    return out;
+  }
   Status Write(events::PgConnection& tx) override {
-    STRATO_RETURN_IF_ERROR(
-        tx.CopyIn("COPY audit_entries (position, recorded_at, actor, stream_id, type, summary) "
-                  "FROM STDIN",
-                  rows_.data())
-            .WithContext("audit entries"));
+    STRATO_RETURN_IF_ERROR(tx.CopyIn(kCopyEntriesSql, rows_.data()).WithContext("audit entries"));
     return tx
         .CopyIn("COPY audit_stream_organizations (stream_id, organization_id) FROM STDIN",
                 org_rows_.data())

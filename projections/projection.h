@@ -23,15 +23,24 @@
 
 namespace strato::projections {
 
+// Rows in COPY's text format (events::PgCopyText) for `copy_sql` ("COPY t (a, b) FROM STDIN").
+struct CopyChunk {
+  std::string copy_sql;
+  std::string rows;
+};
+
 // BulkFold: a projection's fold of the log done in memory, for rebuilds (rebuild.h). It is
 // fed every event from position 1 in order (Add), then writes the rows its tables end with
-// (Write, with COPY, into the tables the search_path names, which are empty). It must give
-// exactly the rows ApplyBatch would. A non-OK Status from either makes the rebuild fall back
-// to ApplyBatch. Used from one thread at a time.
+// (Write, with COPY, into the tables the search_path names, which hold only what TakeFinal
+// gave). It must give exactly the rows ApplyBatch would. A non-OK Status from either makes
+// the rebuild fall back to ApplyBatch. Used from one thread at a time (not always the same).
 class BulkFold {
  public:
   virtual ~BulkFold() = default;
   virtual Status Add(const events::RecordedEvent& e) = 0;
+  // Rows that no later event can change (the audit trail's, say), handed over between Adds to
+  // be written while the fold goes on; Write then writes only the rest. None by default.
+  virtual std::vector<CopyChunk> TakeFinal() { return {}; }
   virtual Status Write(events::PgConnection& tx) = 0;
 };
 

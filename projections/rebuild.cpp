@@ -1,10 +1,15 @@
 #include "projections/rebuild.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <span>
+#include <thread>
 
 #include "core/log.h"
 #include "events/pg.h"
@@ -23,6 +28,11 @@ constexpr int64_t kRebuildLockKey = 0x5354524154'4f0004;
 
 // Events the swap transaction may still have to fold; more than this is caught up first.
 constexpr int64_t kMaxLockedCatchUp = 20000;
+
+// Sessions writing the bulk fold's rows and building its indexes at once, and the memory each
+// may sort an index's keys in before spilling them to disk.
+constexpr int kWriters = 2;
+constexpr const char* kWriterSettings = "SET maintenance_work_mem = '512MB';";
 
 constexpr const char* kEnsureCheckpointsSql =
     "INSERT INTO projection_checkpoints (name, position, updated_at) "
@@ -49,6 +59,92 @@ struct Table {
   size_t projection = 0;  // index of its owner
 };
 
+// The sessions that write a bulk fold's rows into the fresh tables and build their indexes,
+// kWriters at once (so that PostgreSQL copies one table while it indexes another, and copies
+// rows while the log is still being folded). Tasks run in queue order, each on whichever
+// session is free; a task may queue more. Each COPY and each index is its own transaction:
+// nothing is visible before the swap. After the first failure no further task starts.
+// Thread-safe; the tasks run on the writers' own threads.
+class Writers {
+ public:
+  using Task = std::function<Status(PgConnection&)>;
+
+  ~Writers() { (void)Finish(Status::Internal("the bulk fold stopped")); }
+
+  // Connects the sessions (running `settings` on each) and starts their threads.
+  Status Start(const std::string& url, const std::string& settings) {
+    for (int i = 0; i < kWriters; ++i) {
+      auto c = PgConnection::Connect(url);
+      if (!c.ok()) return c.status().WithContext("rebuild: a writer session");
+      STRATO_RETURN_IF_ERROR((*c)->Run(settings));
+      sessions_.push_back(std::move(*c));
+    }
+    for (auto& c : sessions_) threads_.emplace_back([this, &c] { Work(*c); });
+    return Status::Ok();
+  }
+  void Push(Task t) { Queue(std::move(t), /*front=*/false); }
+  void PushFront(Task t) { Queue(std::move(t), /*front=*/true); }
+  // The first failure so far (OK when none).
+  Status status() {
+    std::lock_guard lock(mu_);
+    return failed_;
+  }
+  // Runs what is queued (and what it queues) to the end, then stops the sessions' threads;
+  // with a non-OK `stop`, drops what is queued instead.
+  Status Finish(Status stop = Status::Ok()) {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+      if (!stop.ok() && failed_.ok()) failed_ = stop;
+      changed_.notify_all();
+    }
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+    return status();
+  }
+
+ private:
+  void Queue(Task t, bool front) {
+    std::lock_guard lock(mu_);
+    if (front) {
+      tasks_.push_front(std::move(t));
+    } else {
+      tasks_.push_back(std::move(t));
+    }
+    changed_.notify_one();
+  }
+  void Work(PgConnection& c) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      // An empty queue is the end only once no more tasks can come: closed, none running.
+      changed_.wait(
+          lock, [&] { return !failed_.ok() || !tasks_.empty() || (closing_ && running_ == 0); });
+      if (!failed_.ok() || tasks_.empty()) {
+        changed_.notify_all();
+        return;
+      }
+      Task task = std::move(tasks_.front());
+      tasks_.pop_front();
+      ++running_;
+      lock.unlock();
+      Status s = task(c);
+      lock.lock();
+      --running_;
+      if (!s.ok() && failed_.ok()) failed_ = s;
+      changed_.notify_all();
+    }
+  }
+
+  std::vector<std::unique_ptr<PgConnection>> sessions_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Task> tasks_;
+  int running_ = 0;
+  bool closing_ = false;
+  Status failed_;
+};
+
 class Rebuilder {
  public:
   Rebuilder(events::EventStore& store, std::vector<std::unique_ptr<Projection>> projections,
@@ -58,8 +154,9 @@ class Rebuilder {
   }
 
   Result<RebuildReport> Run() {
-    start_ = Steady::now();
+    start_ = phase_start_ = Steady::now();
     STRATO_RETURN_IF_ERROR(Prepare());
+    Phase("prepare");
     auto total = store_.LastPosition();
     if (!total.ok()) return total.status().WithContext("rebuild");
     total_ = *total;
@@ -71,14 +168,13 @@ class Rebuilder {
       report_.bulk_fallback = bulk.message();
       log::Warn("rebuild: the bulk fold failed, folding batch by batch",
                 {{"error", bulk.message()}});
-      STRATO_RETURN_IF_ERROR(conn_->Run("BEGIN"));
-      std::vector<std::string> names;
-      for (const Table& t : tables_) names.push_back(t.name);
-      STRATO_RETURN_IF_ERROR(TruncateTables(*conn_, names));
-      STRATO_RETURN_IF_ERROR(conn_->Run("COMMIT"));
+      STRATO_RETURN_IF_ERROR(CreateFreshTables());
       position_ = 0;
     }
-    if (position_ < total_) STRATO_RETURN_IF_ERROR(Fold(total_, /*own_transactions=*/true));
+    if (position_ < total_) {
+      STRATO_RETURN_IF_ERROR(Fold(total_, /*own_transactions=*/true));
+      Phase("fold");
+    }
     // Appends went on meanwhile: catch up outside the lock until little is left.
     for (int pass = 0; pass < 5; ++pass) {
       auto last = store_.LastPosition();
@@ -87,6 +183,7 @@ class Rebuilder {
       total_ = *last;
       STRATO_RETURN_IF_ERROR(Fold(total_, /*own_transactions=*/true));
     }
+    Phase("catch up");
     Status swapped = Swap();
     if (!swapped.ok()) {
       if (conn_->Healthy()) (void)conn_->Run("ROLLBACK");
@@ -147,6 +244,12 @@ class Rebuilder {
                                         ", which a rebuild into fresh tables cannot keep");
     }
 
+    STRATO_RETURN_IF_ERROR(CreateFreshTables());
+    return conn_->Run(SessionSettings()).WithContext("rebuild");
+  }
+
+  // An empty strato_rebuild schema with a copy of every live table, indexes included.
+  Status CreateFreshTables() {
     std::string ddl = "SET client_min_messages = warning; DROP SCHEMA IF EXISTS " +
                       QuoteIdentifier(kRebuildSchema) + " CASCADE; CREATE SCHEMA " +
                       QuoteIdentifier(kRebuildSchema) + ";";
@@ -154,13 +257,23 @@ class Rebuilder {
       ddl += "CREATE TABLE " + Qualified(kRebuildSchema, t.name) + " (LIKE " +
              Qualified(live_, t.name) + " INCLUDING ALL);";
     }
-    ddl += "SET search_path = " + QuoteIdentifier(kRebuildSchema) + ", " + QuoteIdentifier(live_) +
-           "; SET synchronous_commit = off;";
     return conn_->Run(ddl).WithContext("rebuild: creating the fresh tables");
+  }
+
+  // What every session of the rebuild runs with: unqualified names are the fresh tables, and
+  // nothing is visible (or needs to be durable) before the swap.
+  std::string SessionSettings() const {
+    return "SET search_path = " + QuoteIdentifier(kRebuildSchema) + ", " + QuoteIdentifier(live_) +
+           "; SET synchronous_commit = off;";
   }
 
   // The initial fold through every projection's BulkFold (rebuild.h). Not OK (with the fresh
   // tables in an unknown state) when a projection has none or one fails.
+  //
+  // The fresh tables' secondary indexes are dropped first. Each batch of the log is folded by
+  // every projection in turn while the next batch is read; rows a fold says are final already
+  // go to the writers at once. At the end each fold writes the rest, and each index is built
+  // again (same definition, same name) as soon as its table is complete.
   Status BulkFold(int64_t to) {
     std::vector<std::unique_ptr<projections::BulkFold>> folds;
     for (const auto& p : projections_) {
@@ -168,6 +281,17 @@ class Rebuilder {
       if (!folds.back())
         return Status::FailedPrecondition("projection " + p->name() + " has no bulk fold");
     }
+    auto indexes = DropSecondaryIndexes();  // per projection: CREATE INDEX ...
+    if (!indexes.ok()) return indexes.status();
+    Writers writers;
+    STRATO_RETURN_IF_ERROR(
+        writers.Start(options_.database_url, SessionSettings() + kWriterSettings));
+    auto copy = [](CopyChunk chunk) {
+      return [chunk = std::move(chunk)](PgConnection& c) {
+        return c.CopyIn(chunk.copy_sql, chunk.rows);
+      };
+    };
+
     const size_t batch = std::max<size_t>(options_.batch_size, 20000);
     auto read = [this, to, batch](int64_t after) {
       size_t n = static_cast<size_t>(std::min<int64_t>(to - after, static_cast<int64_t>(batch)));
@@ -182,15 +306,21 @@ class Rebuilder {
         if (events->empty()) break;
         const int64_t last = events->back().position;
         if (last < to) next = std::async(std::launch::async, read, last);
-        for (const RecordedEvent& e : *events) {
-          for (size_t i = 0; i < folds.size(); ++i) {
-            Status s = folds[i]->Add(e);
-            if (!s.ok()) {
-              if (next.valid()) (void)next.get();
-              return s.WithContext("projection " + projections_[i]->name() + " at position " +
-                                   std::to_string(e.position));
+        Status failed = writers.status();
+        for (size_t i = 0; i < folds.size() && failed.ok(); ++i) {
+          for (const RecordedEvent& e : *events) {
+            failed = folds[i]->Add(e);
+            if (!failed.ok()) {
+              failed = failed.WithContext("projection " + projections_[i]->name() +
+                                          " at position " + std::to_string(e.position));
+              break;
             }
           }
+          for (CopyChunk& chunk : folds[i]->TakeFinal()) writers.Push(copy(std::move(chunk)));
+        }
+        if (!failed.ok()) {
+          if (next.valid()) (void)next.get();
+          return failed;
         }
         at = last;
         position_ = at;  // for the progress report; reset by the caller on failure
@@ -198,21 +328,30 @@ class Rebuilder {
       }
       if (next.valid()) (void)next.get();
     }
-    Status written = WriteBulk(folds);
-    if (!written.ok()) {
-      if (conn_->Healthy()) (void)conn_->Run("ROLLBACK");
-      return written;
+    Phase("fold");
+    for (size_t i = 0; i < folds.size(); ++i) {
+      writers.Push([&, i](PgConnection& c) -> Status {
+        STRATO_RETURN_IF_ERROR(c.Run("BEGIN"));
+        Status s = folds[i]->Write(c);
+        if (!s.ok()) return s.WithContext("projection " + projections_[i]->name());
+        STRATO_RETURN_IF_ERROR(c.Run("COMMIT"));
+        folds[i].reset();
+        for (const std::string& ddl : (*indexes)[i]) {
+          writers.PushFront([ddl](PgConnection& c2) { return c2.Run(ddl); });
+        }
+        return Status::Ok();
+      });
     }
+    STRATO_RETURN_IF_ERROR(writers.Finish());
+    Phase("write");
     position_ = at;
     return Status::Ok();
   }
 
-  // One transaction: the fresh tables' secondary indexes go, the folds' rows come in with
-  // COPY, the indexes come back (same definitions, same names). On failure the transaction is
-  // left for the caller to roll back.
-  Status WriteBulk(std::vector<std::unique_ptr<projections::BulkFold>>& folds) {
-    STRATO_RETURN_IF_ERROR(conn_->Run("BEGIN"));
-    std::vector<std::string> recreate;
+  // Drops the fresh tables' non-unique indexes (those backing no constraint); returns, per
+  // projection, the statements that make them again.
+  Result<std::vector<std::vector<std::string>>> DropSecondaryIndexes() {
+    std::vector<std::vector<std::string>> out(projections_.size());
     for (const Table& t : tables_) {
       auto r = conn_->Exec(
           "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
@@ -224,17 +363,10 @@ class Rebuilder {
       for (int i = 0; i < r->rows(); ++i) {
         STRATO_RETURN_IF_ERROR(
             conn_->Run("DROP INDEX " + Qualified(kRebuildSchema, std::string(r->Get(i, 0)))));
-        recreate.emplace_back(r->Get(i, 1));
+        out[t.projection].emplace_back(r->Get(i, 1));
       }
     }
-    for (size_t i = 0; i < folds.size(); ++i) {
-      Status s = folds[i]->Write(*conn_);
-      if (!s.ok()) return s.WithContext("projection " + projections_[i]->name());
-      folds[i].reset();
-    }
-    for (const std::string& ddl : recreate) STRATO_RETURN_IF_ERROR(conn_->Run(ddl));
-    STRATO_RETURN_IF_ERROR(conn_->Run("COMMIT"));
-    return Status::Ok();
+    return out;
   }
 
   Status UseSchema(const std::string& schema, bool local) {
@@ -314,6 +446,16 @@ class Rebuilder {
     return FoldRange(&position_, to, own_transactions, {}, /*report_progress=*/true);
   }
 
+  // Adds the time since the last call to the phase `name` of the report.
+  void Phase(const std::string& name) {
+    const Steady::time_point now = Steady::now();
+    auto it = std::find_if(report_.phases.begin(), report_.phases.end(),
+                           [&](const RebuildPhase& p) { return p.name == name; });
+    if (it == report_.phases.end()) it = report_.phases.insert(it, RebuildPhase{name, {}});
+    it->elapsed += now - phase_start_;
+    phase_start_ = now;
+  }
+
   void Progress() {
     if (!options_.on_progress) return;
     RebuildProgress p;
@@ -327,9 +469,24 @@ class Rebuilder {
     options_.on_progress(p);
   }
 
-  // The rows of `live.T` and `strato_rebuild.T` that the other lacks (as multisets).
+  // The rows of `live.T` and `strato_rebuild.T` that the other lacks (as multisets). Each
+  // side is first summed up in one scan: its row count and the sum of its rows' 64-bit hashes.
+  // A row's hash is hash_record_extended (each column hashed by its type's hash function, so
+  // equal values hash alike) hashed again: hash_record_extended is a linear mix of the
+  // columns' hashes, so the plain sum would only compare each column's values as a multiset
+  // and miss values swapped between rows. Only when the sums differ are the rows' texts
+  // matched up (EXCEPT ALL, which sorts both sides) to count the rows each side lacks.
   Result<TableDifference> Compare(const std::string& table) {
     const std::string a = Qualified(live_, table), b = Qualified(kRebuildSchema, table);
+    auto digest = [](const std::string& t) {
+      return "(SELECT count(*) AS n, "
+             "coalesce(sum(hashint8extended(hash_record_extended(x, 0), 0)), 0) AS h FROM " +
+             t + " x)";
+    };
+    auto same =
+        conn_->Exec("SELECT l.n = r.n AND l.h = r.h FROM " + digest(a) + " l, " + digest(b) + " r");
+    if (!same.ok()) return same.status().WithContext("comparing " + table);
+    if (same->Get(0, 0) == "t") return TableDifference{table, 0, 0};
     auto r = conn_->Exec("SELECT (SELECT count(*) FROM (SELECT x::text FROM " + a +
                          " x EXCEPT ALL SELECT y::text FROM " + b +
                          " y) d), (SELECT count(*) FROM (SELECT y::text FROM " + b +
@@ -416,6 +573,7 @@ class Rebuilder {
     for (const Live& l : live) target = std::max(target, l.position);
     total_ = std::max(total_, target);
     STRATO_RETURN_IF_ERROR(Fold(target, /*own_transactions=*/false));
+    Phase("catch up");
 
     for (size_t i = 0; i < projections_.size(); ++i) {
       const std::string& name = projections_[i]->name();
@@ -440,6 +598,7 @@ class Rebuilder {
         }
         STRATO_RETURN_IF_ERROR(conn_->Run("RELEASE SAVEPOINT strato_live"));
         STRATO_RETURN_IF_ERROR(UseSchema(kRebuildSchema, /*local=*/true));
+        Phase("catch up");
         if (!s.ok()) continue;
       }
       for (const Table& t : tables_) {
@@ -448,6 +607,7 @@ class Rebuilder {
         if (!d.ok()) return d.status();
         if (d->only_live != 0 || d->only_rebuilt != 0) report_.differences.push_back(*d);
       }
+      Phase("compare");
     }
 
     for (const Table& t : tables_) {
@@ -462,6 +622,7 @@ class Rebuilder {
     STRATO_RETURN_IF_ERROR(conn_->Run("COMMIT").WithContext("committing the swap"));
     (void)UseSchema(kRebuildSchema, /*local=*/false);  // as before; the session ends soon
     position_ = target;
+    Phase("swap");
     log::Info("read models rebuilt and swapped in", {{"position", target}});
     return Status::Ok();
   }
@@ -475,6 +636,7 @@ class Rebuilder {
   int64_t position_ = 0;  // the fresh tables hold every event up to here
   int64_t total_ = 0;
   Steady::time_point start_;
+  Steady::time_point phase_start_;  // when the phase being timed began
   RebuildReport report_;
 };
 

@@ -12,23 +12,33 @@
 //      order, as the runner does: the live runners wait), locks the live tables, folds the
 //      events appended meanwhile into the fresh tables, brings a live projection that was
 //      behind up to the same position (so both sides are compared at one position), compares
-//      each table's rows both ways (EXCEPT ALL on the rows' text), replaces each live table by
+//      each table's rows both ways, replaces each live table by
 //      its fresh copy (index and constraint names kept), and sets the checkpoints to the
 //      rebuilt position with errors cleared. A failure anywhere rolls it all back: the live
 //      tables stay as they were.
 //
-//   When every projection has a BulkFold (projection.h), step 1 instead reads the log once,
-//   folds it in memory, and writes the final rows with COPY in one transaction, with the
-//   fresh tables' non-unique indexes dropped meanwhile and created again after. Should a bulk
-//   fold fail, the fresh tables are emptied and step 1 runs batch by batch as above. Catching
-//   up afterwards always goes through ApplyBatch, and the comparison with the live tables
-//   catches any difference between the two.
+//   When every projection has a BulkFold (projection.h), step 1 instead reads the log once and
+//   folds it in memory (every read model's final rows are held in memory at once; rows final
+//   as soon as they are folded, the audit trail's, are written meanwhile), with the fresh
+//   tables' non-unique indexes dropped. Two sessions of its own write the rows with COPY and
+//   build each index again as soon as its table is written, while the other session copies
+//   or indexes another table. Should a bulk fold fail, the fresh tables are made again and
+//   step 1 runs batch by batch as above. Catching up afterwards always goes through
+//   ApplyBatch, and the comparison with the live tables catches any difference between the
+//   two.
+//
+//   The comparison scans each side of a table once, for its row count and the sum of its
+//   rows' 64-bit hashes (hash_record_extended, mixed again since it is linear in the columns'
+//   hashes; so every column type must have a hash function, as all built-in scalar types but
+//   json and xml do). Only a table whose sums differ has its rows matched up as text (EXCEPT
+//   ALL both ways) to count what each side lacks.
 //
 // Live tables are replaced even when they differ (the log is the truth); the report names
 // them. Tables with foreign keys are refused (LIKE does not copy them).
 //
-// Threading: Rebuild runs on the caller's thread (plus one reader thread of its own); the
-// progress callback is called on the caller's thread. The store is borrowed.
+// Threading: Rebuild runs on the caller's thread (plus one reader thread and, for the bulk
+// write, two writer threads of its own); the progress callback is called on the caller's
+// thread. The store is borrowed.
 #pragma once
 
 #include <chrono>
@@ -66,6 +76,11 @@ struct TableDifference {
   int64_t only_rebuilt = 0;  // rows the rebuild has and the live table had not
 };
 
+struct RebuildPhase {
+  std::string name;
+  std::chrono::duration<double> elapsed{0};
+};
+
 struct RebuildReport {
   size_t projections = 0;
   std::vector<std::string> tables;  // every table replaced
@@ -81,6 +96,12 @@ struct RebuildReport {
   // fold was abandoned for batches ("" when it was not).
   std::string path;
   std::string bulk_fallback;
+  // Where the time went, in the order the phases first ran: "prepare" (the fresh tables),
+  // "fold" (reading and folding the log; on the bulk path also writing the rows final
+  // meanwhile), "write" (bulk path: the rest of the COPY, and the secondary indexes),
+  // "catch up" (events appended meanwhile, and live projections that were behind), "compare"
+  // (the live tables against the rebuilt ones) and "swap". They add up to `elapsed`.
+  std::vector<RebuildPhase> phases;
 
   bool identical() const { return differences.empty(); }
 };

@@ -119,7 +119,7 @@ class VmBulk final : public BulkFold {
       return it == vms_.end() ? nullptr : &it->second;
     };
     auto touch = [&](Vm* v) {
-      v->updated_at = Time(e);
+      v->updated_at = e.recorded_at;
       v->last_position = e.position;
     };
     if (e.type == "VmCreated") {
@@ -136,7 +136,7 @@ class VmBulk final : public BulkFold {
       v.desired = f.Str("desired");
       v.generation = f.Int("generation");
       STRATO_RETURN_IF_ERROR(f.status());
-      v.created_at = v.updated_at = Time(e);
+      v.created_at = v.updated_at = e.recorded_at;
       v.last_position = e.position;
       if (!vms_.emplace(vm_id, std::move(v)).second) {
         return Status::Conflict("vms: a duplicate VM at position " + std::to_string(e.position));
@@ -223,8 +223,8 @@ class VmBulk final : public BulkFold {
       opt(v.placement_failure);
       rows.Add(v.observed).Add(v.observed_generation);
       opt(v.observed_error);
-      rows.Add(v.created_at)
-          .Add(v.updated_at)
+      rows.Add(FormatRfc3339(v.created_at))
+          .Add(FormatRfc3339(v.updated_at))
           .Add(v.last_position)
           .AddBool(v.desired == "deleted")
           .EndRow();
@@ -249,7 +249,7 @@ class VmBulk final : public BulkFold {
     std::string observed = "pending";
     int64_t observed_generation = 0;
     std::optional<std::string> observed_error;
-    std::string created_at, updated_at;
+    TimePoint created_at, updated_at;  // formatted once, when written
     int64_t last_position = 0;
   };
   std::unordered_map<std::string, Vm> vms_;
