@@ -203,7 +203,7 @@ TEST_CASE("a rebuild folds the log in bulk and finds the read models identical")
   CHECK(again->identical());
 }
 
-TEST_CASE("a rebuild reports live tables whose rows differ only in a value, or in two swapped") {
+TEST_CASE("a rebuild reports live tables whose rows differ only in a value or in two swapped") {
   test::TestDatabase db;
   AppendRealisticMix(db);
   CatchUpLive(db);
