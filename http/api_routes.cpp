@@ -283,6 +283,7 @@ Response ListVms(App& app, Request& req) {
   }
   // Keyset paging on (name, id): unique, so every VM is on exactly one page. The VM directory
   // is filtered, sorted and paged in memory; limit + 1 rows say whether another page follows.
+  const VmFilter filter{state, org, "", q};
   rapidjson::StringBuffer buf;
   Writer w(buf);
   Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
@@ -291,8 +292,7 @@ Response ListVms(App& app, Request& req) {
     std::vector<const VmRecord*> matches;
     for (const VmDirectory::Listed& l : *d.Resolve(*ids)) {
       const VmRecord* v = l.vm;
-      if ((state.empty() || v->observed == state) && (org.empty() || v->org_id == org) &&
-          (q.empty() || v->name.find(q) != std::string::npos) &&
+      if (filter.Matches(*v) &&
           (!page->after ||
            std::tie(v->name, v->id) > std::tie(page->after->first, page->after->second))) {
         matches.push_back(v);

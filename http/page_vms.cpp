@@ -73,8 +73,10 @@ struct VmListQuery {
 Result<std::pair<std::vector<VmListRow>, int64_t>> ListPage(App& app,
                                                             const projections::EntityIds& ids,
                                                             const VmListQuery& query) {
-  std::string needle = query.q;
-  for (char& c : needle) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  VmFilter filter{query.state, query.org, query.desired, query.q};
+  for (char& c : filter.name_contains) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   std::vector<VmListRow> rows;
   int64_t total = 0;
   Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
@@ -83,13 +85,7 @@ Result<std::pair<std::vector<VmListRow>, int64_t>> ListPage(App& app,
     std::vector<VmDirectory::Listed> matches;
     matches.reserve(listing->size());
     for (const VmDirectory::Listed& l : *listing) {
-      const VmRecord& v = *l.vm;
-      if ((query.state.empty() || v.observed == query.state) &&
-          (query.org.empty() || v.org_id == query.org) &&
-          (query.desired.empty() || v.desired == query.desired) &&
-          (needle.empty() || v.name.find(needle) != std::string::npos)) {
-        matches.push_back(l);
-      }
+      if (filter.Matches(*l.vm)) matches.push_back(l);
     }
     total = static_cast<int64_t>(matches.size());
     const size_t from = std::min(matches.size(), static_cast<size_t>(query.offset));

@@ -49,6 +49,17 @@ struct VmRecord {
   bool deleted = false;
 };
 
+// What a VM list may be narrowed to; an empty field matches every VM.
+struct VmFilter {
+  std::string observed, org_id, desired;
+  std::string name_contains;  // a part of the name, as given (names are lower case)
+  bool Matches(const VmRecord& v) const {
+    return (observed.empty() || v.observed == observed) && (org_id.empty() || v.org_id == org_id) &&
+           (desired.empty() || v.desired == desired) &&
+           (name_contains.empty() || v.name.find(name_contains) != std::string::npos);
+  }
+};
+
 // The SELECT list (columns of vms, no alias) that VmRecordAt decodes, from column `first` on.
 std::string VmRecordColumns();
 VmRecord VmRecordAt(const events::PgResult& r, int row, int first = 0);
