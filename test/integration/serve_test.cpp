@@ -34,6 +34,18 @@ std::unique_ptr<test::ChildProcess> Spawn(std::vector<std::string> argv,
   return std::move(*child);
 }
 
+// `strato serve` in development mode on 127.0.0.1:port.
+std::unique_ptr<test::ChildProcess> SpawnServe(const std::string& database_url,
+                                               const std::string& nats_url, int port,
+                                               const std::string& name) {
+  return Spawn({StratoBinary(), "serve"},
+               {{"DATABASE_URL", database_url},
+                {"NATS_URL", nats_url},
+                {"STRATO_ENV", "development"},
+                {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port)}},
+               name);
+}
+
 // Polls GET path until it answers with `want` or the deadline passes; returns the last answer.
 httplib::Result WaitFor(httplib::Client& c, const char* path, int want, int seconds = 30) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -52,12 +64,7 @@ TEST_CASE(
   test::NatsServerProcess nats;
   REQUIRE(nats.Start().ok());
   int port = test::FreePort();
-  auto serve = Spawn({StratoBinary(), "serve"},
-                     {{"DATABASE_URL", db.url()},
-                      {"NATS_URL", nats.url()},
-                      {"STRATO_ENV", "development"},
-                      {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port)}},
-                     "serve");
+  auto serve = SpawnServe(db.url(), nats.url(), port, "serve");
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(1);
   auto health = WaitFor(c, "/healthz", 200);
@@ -92,12 +99,7 @@ TEST_CASE("serve counts the leader's scheduler commands in its metrics") {
   test::NatsServerProcess nats;
   REQUIRE(nats.Start().ok());
   int port = test::FreePort();
-  auto serve = Spawn({StratoBinary(), "serve"},
-                     {{"DATABASE_URL", db.url()},
-                      {"NATS_URL", nats.url()},
-                      {"STRATO_ENV", "development"},
-                      {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port)}},
-                     "serve-metrics");
+  auto serve = SpawnServe(db.url(), nats.url(), port, "serve-metrics");
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(1);
   REQUIRE_MESSAGE(WaitFor(c, "/healthz", 200), ReadFile(serve->log_path()));
