@@ -1,5 +1,7 @@
 #include "core/clock.h"
 
+#include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace strato {
@@ -32,14 +34,36 @@ std::string FormatRfc3339(TimePoint t) {
     frac += 1000000;
     secs -= 1;
   }
-  std::time_t tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
+  // Days since the epoch and the time of day, then the civil date (no locale, no lock: this
+  // formats every event of a rebuild).
+  int64_t days = secs / 86400, of_day = secs % 86400;
+  if (of_day < 0) {
+    of_day += 86400;
+    days -= 1;
+  }
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", year,
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(of_day / 3600), static_cast<int>(of_day / 60 % 60),
+                  static_cast<int>(of_day % 60), static_cast<long long>(frac));
+    return buf;
+  }
+  std::string out = "0000-00-00T00:00:00.000000Z";
+  auto put = [&](size_t at, int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      out[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, year, 4);
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  put(11, of_day / 3600, 2);
+  put(14, of_day / 60 % 60, 2);
+  put(17, of_day % 60, 2);
+  put(20, frac, 6);
+  return out;
 }
 
 Result<TimePoint> ParseRfc3339(std::string_view text, std::string_view what) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 
 namespace strato::events {
@@ -227,6 +228,45 @@ Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view data) {
   return result;
 }
 
+Status PgConnection::CopyOut(std::string_view copy_sql,
+                             const std::function<Status(std::string_view)>& data) {
+  std::string q(copy_sql);
+  PGresult* r = PQexec(conn_, q.c_str());
+  if (r == nullptr || PQresultStatus(r) != PGRES_COPY_OUT) return ErrorFrom(r, copy_sql);
+  PQclear(r);
+  Status stopped;
+  for (;;) {
+    char* buf = nullptr;
+    int n = PQgetCopyData(conn_, &buf, 0);
+    if (n < 0) break;  // -1: done (the verdict follows), -2: failed (likewise)
+    if (stopped.ok()) {
+      stopped = data(std::string_view(buf, static_cast<size_t>(n)));
+      if (!stopped.ok()) {
+        // Ask the server to stop sending; what it sent meanwhile is read and dropped below.
+        if (PGcancel* cancel = PQgetCancel(conn_)) {
+          char err[256];
+          (void)PQcancel(cancel, err, sizeof err);
+          PQfreeCancel(cancel);
+        }
+      }
+    }
+    PQfreemem(buf);
+  }
+  Status result;
+  bool first = true;
+  while (PGresult* done = PQgetResult(conn_)) {
+    if (first && PQresultStatus(done) != PGRES_COMMAND_OK) {
+      result = ErrorFrom(done, copy_sql);  // takes ownership
+    } else {
+      PQclear(done);
+    }
+    first = false;
+  }
+  if (!stopped.ok()) return stopped;
+  if (result.ok()) last_sqlstate_.clear();
+  return result;
+}
+
 bool PgConnection::Healthy() const {
   return PQstatus(conn_) == CONNECTION_OK;
 }
@@ -289,8 +329,14 @@ PgCopyText& PgCopyText::Raw(std::string_view field) {
 PgCopyText& PgCopyText::Add(std::string_view field) {
   if (row_started_) text_.push_back('\t');
   row_started_ = true;
-  for (char c : field) {
-    switch (c) {
+  // Runs of plain bytes are appended whole; only backslash, tab, newline and CR are escaped.
+  auto special = [](char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!field.empty()) {
+    size_t plain = 0;
+    while (plain < field.size() && !special(field[plain])) ++plain;
+    text_.append(field.data(), plain);
+    if (plain == field.size()) break;
+    switch (field[plain]) {
       case '\\':
         text_ += "\\\\";
         break;
@@ -300,24 +346,102 @@ PgCopyText& PgCopyText::Add(std::string_view field) {
       case '\n':
         text_ += "\\n";
         break;
-      case '\r':
-        text_ += "\\r";
-        break;
       default:
-        text_.push_back(c);
+        text_ += "\\r";
     }
+    field.remove_prefix(plain + 1);
   }
   return *this;
 }
 
 PgCopyText& PgCopyText::Add(int64_t n) {
-  return Raw(std::to_string(n));
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  return Raw(std::string_view(digits, static_cast<size_t>(end - digits)));
 }
 
 void PgCopyText::EndRow() {
   text_.push_back('\n');
   row_started_ = false;
   ++rows_;
+}
+
+namespace {
+
+void PutBigEndian(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+}  // namespace
+
+void PgCopyBinary::Start() {
+  // The signature "PGCOPY\n\377\r\n\0", no flags, no header extension (PostgreSQL's COPY
+  // documentation, "Binary Format").
+  data_.assign("PGCOPY\n\377\r\n\0", 11);
+  PutBigEndian(data_, 0, 4);
+  PutBigEndian(data_, 0, 4);
+  row_start_ = std::string::npos;
+  fields_ = 0;
+  rows_ = 0;
+}
+
+// A field's length (-1: NULL), after the row's field count when it is the first.
+void PgCopyBinary::Field(int64_t length) {
+  if (row_start_ == std::string::npos) {
+    row_start_ = data_.size();
+    PutBigEndian(data_, 0, 2);  // the field count, set by EndRow
+  }
+  ++fields_;
+  PutBigEndian(data_, static_cast<uint32_t>(static_cast<int32_t>(length)), 4);
+}
+
+PgCopyBinary& PgCopyBinary::Add(std::string_view text) {
+  Field(static_cast<int64_t>(text.size()));
+  data_.append(text);
+  return *this;
+}
+
+PgCopyBinary& PgCopyBinary::Add(int64_t n) {
+  Field(8);
+  PutBigEndian(data_, static_cast<uint64_t>(n), 8);
+  return *this;
+}
+
+PgCopyBinary& PgCopyBinary::AddTime(std::chrono::system_clock::time_point t) {
+  const int64_t unix_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  return Add(unix_us - kPgEpochUnixMicros);
+}
+
+PgCopyBinary& PgCopyBinary::AddBool(bool b) {
+  Field(1);
+  data_.push_back(b ? 1 : 0);
+  return *this;
+}
+
+PgCopyBinary& PgCopyBinary::AddNull() {
+  Field(-1);
+  return *this;
+}
+
+void PgCopyBinary::EndRow() {
+  if (row_start_ == std::string::npos) {  // a row without fields
+    row_start_ = data_.size();
+    PutBigEndian(data_, 0, 2);
+  }
+  data_[row_start_] = static_cast<char>((fields_ >> 8) & 0xFF);
+  data_[row_start_ + 1] = static_cast<char>(fields_ & 0xFF);
+  row_start_ = std::string::npos;
+  fields_ = 0;
+  ++rows_;
+}
+
+std::string PgCopyBinary::Take() {
+  PutBigEndian(data_, 0xFFFF, 2);  // the trailer: a field count of -1
+  std::string out = std::move(data_);
+  data_.clear();
+  Start();
+  return out;
 }
 
 std::string QuoteIdentifier(std::string_view name) {

@@ -501,6 +501,14 @@ int CmdRebuild(const Env& env) {
   for (const std::string& why : report->not_compared) {
     std::printf("not compared: %s\n", why.c_str());
   }
+  std::string phases;
+  for (const projections::RebuildPhase& ph : report->phases) {
+    char part[80];
+    std::snprintf(part, sizeof part, "%s%s %.1f s", phases.empty() ? "" : ", ", ph.name.c_str(),
+                  ph.elapsed.count());
+    phases += part;
+  }
+  std::printf("time: %s\n", phases.c_str());
   return report->identical() ? 0 : 1;
 }
 

@@ -41,13 +41,16 @@ inline constexpr std::string_view kSalientFields[] = {
 // True for a data field whose name says it holds a secret.
 bool IsSecretField(std::string_view field_name);
 
-// The audit line of an event: "VmCreated name=web-1 state=running host_id=4c2a...".
+// The audit line of an event: "VmCreated name=web-1 state=running host_id=4c2a...". The
+// second form takes the event's data parsed already.
 std::string AuditSummary(const events::RecordedEvent& e);
+std::string AuditSummary(std::string_view type, const rapidjson::Value& data);
 // metadata.actor, or "system".
 std::string AuditActor(const events::RecordedEvent& e);
 // The organization `e`'s stream belongs to when `e` says so (VmCreated: data.org_id;
-// OrganizationCreated: the stream's id), else "".
+// OrganizationCreated: the stream's id), else "". The second form takes e.data parsed.
 std::string AuditStreamOrganization(const events::RecordedEvent& e);
+std::string AuditStreamOrganization(const events::RecordedEvent& e, const rapidjson::Value& data);
 
 class AuditProjection final : public Projection {
  public:

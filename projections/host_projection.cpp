@@ -168,11 +168,11 @@ namespace {
 
 class HostBulk final : public BulkFold {
  public:
-  Status Add(const events::RecordedEvent& e) override {
+  Status Add(const FoldEvent& fe) override {
+    const events::RecordedEvent& e = fe.event;
     const std::string_view category = e.Category();
     if (category != "host" && category != "vm") return Status::Ok();
-    domain::DomainEvent de{e.type, e.data};
-    domain::EventFields f(de);
+    domain::EventFields f(e.type, fe.data);
     const std::string id = StreamEntityId(e);
     auto host = [&](const std::string& h) -> Host* {
       auto it = hosts_.find(h);

@@ -64,10 +64,10 @@ namespace {
 
 class OrgBulk final : public BulkFold {
  public:
-  Status Add(const events::RecordedEvent& e) override {
+  Status Add(const FoldEvent& fe) override {
+    const events::RecordedEvent& e = fe.event;
     if (e.Category() != "org") return Status::Ok();
-    domain::DomainEvent de{e.type, e.data};
-    domain::EventFields f(de);
+    domain::EventFields f(e.type, fe.data);
     const std::string id = StreamEntityId(e);
     auto set_member = [&](const std::string& user, const std::string& role) -> Status {
       if (role != "owner" && role != "member") {

@@ -12,9 +12,12 @@
 // names are per session and shared by every projection on it: prefix them with name().
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -23,10 +26,20 @@
 
 namespace strato::projections {
 
-// Rows in COPY's text format (events::PgCopyText) for `copy_sql` ("COPY t (a, b) FROM STDIN").
+// Rows for `copy_sql` ("COPY t (a, b) FROM STDIN"): COPY's text format (events::PgCopyText),
+// or its binary format (events::PgCopyBinary) when copy_sql says "(FORMAT binary)".
 struct CopyChunk {
   std::string copy_sql;
   std::string rows;
+};
+
+// An event as a bulk fold gets it, its data parsed once for every fold (events/log_scan.h):
+// `event` has no metadata, ids or hash; `actor` is the metadata's actor ("" when none).
+// Everything is valid only during the call.
+struct FoldEvent {
+  const events::RecordedEvent& event;
+  const rapidjson::Value& data;  // event.data parsed; Null when it is not JSON
+  std::string_view actor;
 };
 
 // BulkFold: a projection's fold of the log done in memory, for rebuilds (rebuild.h). It is
@@ -37,7 +50,7 @@ struct CopyChunk {
 class BulkFold {
  public:
   virtual ~BulkFold() = default;
-  virtual Status Add(const events::RecordedEvent& e) = 0;
+  virtual Status Add(const FoldEvent& e) = 0;
   // Rows that no later event can change (the audit trail's, say), handed over between Adds to
   // be written while the fold goes on; Write then writes only the rest. None by default.
   virtual std::vector<CopyChunk> TakeFinal() { return {}; }

@@ -11,7 +11,9 @@
 #include <span>
 #include <thread>
 
+#include "core/domain/domain_event.h"
 #include "core/log.h"
+#include "events/log_scan.h"
 #include "events/pg.h"
 
 namespace strato::projections {
@@ -161,7 +163,7 @@ class Rebuilder {
     if (!total.ok()) return total.status().WithContext("rebuild");
     total_ = *total;
     report_.path = "batch";
-    if (Status bulk = BulkFold(total_); bulk.ok()) {
+    if (Status bulk = BulkFold(); bulk.ok()) {
       report_.path = "bulk";
     } else {
       if (bulk.code() == Code::kUnavailable) return bulk.WithContext("rebuild");
@@ -254,8 +256,10 @@ class Rebuilder {
                       QuoteIdentifier(kRebuildSchema) + " CASCADE; CREATE SCHEMA " +
                       QuoteIdentifier(kRebuildSchema) + ";";
     for (const Table& t : tables_) {
+      // Without autovacuum until the swap: its VACUUM of a table being filled would only hold up
+      // the index builds (which wait for it to give way).
       ddl += "CREATE TABLE " + Qualified(kRebuildSchema, t.name) + " (LIKE " +
-             Qualified(live_, t.name) + " INCLUDING ALL);";
+             Qualified(live_, t.name) + " INCLUDING ALL) WITH (autovacuum_enabled = false);";
     }
     return conn_->Run(ddl).WithContext("rebuild: creating the fresh tables");
   }
@@ -267,14 +271,16 @@ class Rebuilder {
            "; SET synchronous_commit = off;";
   }
 
-  // The initial fold through every projection's BulkFold (rebuild.h). Not OK (with the fresh
-  // tables in an unknown state) when a projection has none or one fails.
+  // The initial fold through every projection's BulkFold (rebuild.h), of the whole log the
+  // reading session's snapshot sees (at least up to total_). Not OK (with the fresh tables in
+  // an unknown state) when a projection has none or one fails.
   //
-  // The fresh tables' secondary indexes are dropped first. Each batch of the log is folded by
-  // every projection in turn while the next batch is read; rows a fold says are final already
-  // go to the writers at once. At the end each fold writes the rest, and each index is built
-  // again (same definition, same name) as soon as its table is complete.
-  Status BulkFold(int64_t to) {
+  // The fresh tables' secondary indexes are dropped first. The log is read with one COPY
+  // (events/log_scan.h); each event's data is parsed once and folded by every projection in
+  // turn; rows a fold says are final go to the writers every batch. At the end each fold
+  // writes the rest, and each index is built again (same definition, same name) as soon as
+  // its table is complete.
+  Status BulkFold() {
     std::vector<std::unique_ptr<projections::BulkFold>> folds;
     for (const auto& p : projections_) {
       folds.push_back(p->StartBulk());
@@ -292,42 +298,45 @@ class Rebuilder {
       };
     };
 
-    const size_t batch = std::max<size_t>(options_.batch_size, 20000);
-    auto read = [this, to, batch](int64_t after) {
-      size_t n = static_cast<size_t>(std::min<int64_t>(to - after, static_cast<int64_t>(batch)));
-      return store_.ReadAll(after, n);
+    // The log is read on a session of its own (a failed fold cancels its COPY there).
+    auto reader = PgConnection::Connect(options_.database_url);
+    if (!reader.ok()) return reader.status().WithContext("rebuild: the reading session");
+    STRATO_RETURN_IF_ERROR((*reader)->Run("SET search_path = " + QuoteIdentifier(live_)));
+    const int64_t batch = static_cast<int64_t>(std::max<size_t>(options_.batch_size, 20000));
+    auto hand_over = [&] {
+      for (auto& fold : folds) {
+        for (CopyChunk& chunk : fold->TakeFinal()) writers.Push(copy(std::move(chunk)));
+      }
     };
+    domain::JsonParser parser;
     int64_t at = 0;
-    if (at < to) {
-      auto next = std::async(std::launch::async, read, at);
-      while (at < to) {
-        auto events = next.get();
-        if (!events.ok()) return events.status().WithContext("reading the log");
-        if (events->empty()) break;
-        const int64_t last = events->back().position;
-        if (last < to) next = std::async(std::launch::async, read, last);
-        Status failed = writers.status();
-        for (size_t i = 0; i < folds.size() && failed.ok(); ++i) {
-          for (const RecordedEvent& e : *events) {
-            failed = folds[i]->Add(e);
-            if (!failed.ok()) {
-              failed = failed.WithContext("projection " + projections_[i]->name() +
-                                          " at position " + std::to_string(e.position));
-              break;
-            }
-          }
-          for (CopyChunk& chunk : folds[i]->TakeFinal()) writers.Push(copy(std::move(chunk)));
+    Status scanned = events::ScanLog(**reader, [&](const events::ScannedEvent& s) -> Status {
+      const RecordedEvent& e = s.event;
+      if (e.position <= at) {
+        return Status::Internal("rebuild: the log went back from position " + std::to_string(at) +
+                                " to " + std::to_string(e.position));
+      }
+      const FoldEvent fold_event{e, parser.Parse(e.data), s.actor};
+      for (size_t i = 0; i < folds.size(); ++i) {
+        Status added = folds[i]->Add(fold_event);
+        if (!added.ok()) {
+          return added.WithContext("projection " + projections_[i]->name() + " at position " +
+                                   std::to_string(e.position));
         }
-        if (!failed.ok()) {
-          if (next.valid()) (void)next.get();
-          return failed;
-        }
-        at = last;
+      }
+      at = e.position;
+      if (at % batch == 0) {
+        hand_over();
+        STRATO_RETURN_IF_ERROR(writers.status());
         position_ = at;  // for the progress report; reset by the caller on failure
         Progress();
       }
-      if (next.valid()) (void)next.get();
-    }
+      return Status::Ok();
+    });
+    STRATO_RETURN_IF_ERROR(scanned);
+    hand_over();
+    position_ = at;
+    Progress();
     Phase("fold");
     for (size_t i = 0; i < folds.size(); ++i) {
       writers.Push([&, i](PgConnection& c) -> Status {
@@ -513,6 +522,8 @@ class Rebuilder {
     STRATO_RETURN_IF_ERROR(conn_->Run("DROP TABLE " + Qualified(live_, table)));
     STRATO_RETURN_IF_ERROR(conn_->Run("ALTER TABLE " + Qualified(kRebuildSchema, table) +
                                       " SET SCHEMA " + QuoteIdentifier(live_)));
+    STRATO_RETURN_IF_ERROR(
+        conn_->Run("ALTER TABLE " + Qualified(live_, table) + " RESET (autovacuum_enabled)"));
     auto new_indexes = Indexes(live_, table);
     if (!new_indexes.ok()) return new_indexes.status();
     std::vector<std::pair<std::string, std::string>> renames;  // fresh name -> live name

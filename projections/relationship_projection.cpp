@@ -30,15 +30,27 @@ constexpr const char* kRemoveSql =
 
 }  // namespace
 
+namespace {
+
+bool HasTuples(std::string_view category) {
+  return category == "vm" || category == "org" || category == "user" || category == "host" ||
+         category == "platform";
+}
+
+}  // namespace
+
 Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent& e) {
-  std::vector<TupleChange> out;
-  const std::string_view category = e.Category();
-  if (category != "vm" && category != "org" && category != "user" && category != "host" &&
-      category != "platform") {
-    return out;
-  }
+  if (!HasTuples(e.Category())) return std::vector<TupleChange>{};
   domain::DomainEvent de{e.type, e.data};
   domain::EventFields f(de);
+  return RelationshipChanges(e, f);
+}
+
+Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent& e,
+                                                     domain::EventFields& f) {
+  std::vector<TupleChange> out;
+  const std::string_view category = e.Category();
+  if (!HasTuples(category)) return out;
   const std::string id = StreamEntityId(e);
   using K = TupleChange::Kind;
   auto add = [&](std::string entity_type, std::string entity_id, std::string relation,
@@ -132,8 +144,9 @@ namespace {
 // The tuples as a sorted set (subject_relation is always ''), so an entity's tuples are a range.
 class RelationshipBulk final : public BulkFold {
  public:
-  Status Add(const events::RecordedEvent& e) override {
-    auto changes = RelationshipChanges(e);
+  Status Add(const FoldEvent& fe) override {
+    domain::EventFields f(fe.event.type, fe.data);
+    auto changes = RelationshipChanges(fe.event, f);
     if (!changes.ok()) return changes.status();
     for (TupleChange& c : *changes) {
       switch (c.kind) {

@@ -25,6 +25,10 @@
 
 #include "projections/planned_projection.h"
 
+namespace strato::domain {
+class EventFields;
+}
+
 namespace strato::projections {
 
 // What one event does to the tuples (subject_relation is always '' here). The projection, its
@@ -41,6 +45,9 @@ struct TupleChange {
   std::string entity_type, entity_id, relation, subject_type, subject_id;
 };
 Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent& e);
+// The same, reading e's data through `f` (made from it, parsed already).
+Result<std::vector<TupleChange>> RelationshipChanges(const events::RecordedEvent& e,
+                                                     domain::EventFields& f);
 
 class RelationshipProjection final : public PlannedProjection {
  public:

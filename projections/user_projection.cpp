@@ -82,10 +82,10 @@ namespace {
 
 class UserBulk final : public BulkFold {
  public:
-  Status Add(const events::RecordedEvent& e) override {
+  Status Add(const FoldEvent& fe) override {
+    const events::RecordedEvent& e = fe.event;
     if (e.Category() != "user") return Status::Ok();
-    domain::DomainEvent de{e.type, e.data};
-    domain::EventFields f(de);
+    domain::EventFields f(e.type, fe.data);
     if (e.type == "UserRegistered") {
       std::string id = f.Str("user_id"), username = f.Str("username"),
                   display = f.Str("display_name");

@@ -108,10 +108,10 @@ namespace {
 
 class VmBulk final : public BulkFold {
  public:
-  Status Add(const events::RecordedEvent& e) override {
+  Status Add(const FoldEvent& fe) override {
+    const events::RecordedEvent& e = fe.event;
     if (e.Category() != "vm") return Status::Ok();
-    domain::DomainEvent de{e.type, e.data};
-    domain::EventFields f(de);
+    domain::EventFields f(e.type, fe.data);
     const std::string id = StreamEntityId(e);
     // The row an update changes (nullptr: none, the update changes nothing).
     auto row = [&]() -> Vm* {

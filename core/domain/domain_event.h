@@ -92,11 +92,21 @@ class JsonObjectBuilder {
 class EventFields {
  public:
   explicit EventFields(const DomainEvent& event) : type_(event.type) {
-    doc_.Parse(event.data.data(), event.data.size());
-    if (doc_.HasParseError() || !doc_.IsObject()) {
+    rapidjson::Document& doc = doc_.emplace();
+    data_ = &doc;
+    doc.Parse(event.data.data(), event.data.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
       Fail("its data is not a JSON object");
     }
   }
+  EventFields(DomainEvent&&) = delete;  // the type is borrowed
+  // Over data parsed already (by a JsonParser, say), borrowed: `type` and `data` must outlive
+  // this. Cheap: nothing is parsed or copied.
+  EventFields(std::string_view type, const rapidjson::Value& data) : type_(type), data_(&data) {
+    if (!data.IsObject()) Fail("its data is not a JSON object");
+  }
+  EventFields(const EventFields&) = delete;
+  EventFields& operator=(const EventFields&) = delete;
 
   std::string Str(const char* key) {
     const rapidjson::Value* v = Find(key);
@@ -125,20 +135,47 @@ class EventFields {
 
  private:
   const rapidjson::Value* Find(const char* key) {
-    if (!status_.ok() || !doc_.IsObject()) return nullptr;
-    auto it = doc_.FindMember(key);
-    return it == doc_.MemberEnd() ? nullptr : &it->value;
+    if (!status_.ok() || !data_->IsObject()) return nullptr;
+    auto it = data_->FindMember(key);
+    return it == data_->MemberEnd() ? nullptr : &it->value;
   }
   void Missing(const char* key, const char* what) {
     Fail(std::string("its field ") + key + " is missing or is not " + what);
   }
   void Fail(const std::string& why) {
-    if (status_.ok()) status_ = Status::Internal("event " + type_ + " cannot be read: " + why);
+    if (status_.ok()) {
+      status_ = Status::Internal("event " + std::string(type_) + " cannot be read: " + why);
+    }
   }
 
-  std::string type_;
-  rapidjson::Document doc_;
+  std::string_view type_;
+  std::optional<rapidjson::Document> doc_;  // none when the data was parsed already
+  const rapidjson::Value* data_ = nullptr;
   Status status_;
+};
+
+// Parses one small JSON text after another into memory it keeps and reuses, so a parse
+// allocates nothing for documents of up to a few KiB (the log's payloads): for folds that read
+// every event of the log. The value Parse returns is valid until the next Parse.
+class JsonParser {
+ public:
+  JsonParser() = default;
+  JsonParser(const JsonParser&) = delete;
+  JsonParser& operator=(const JsonParser&) = delete;
+
+  // The parsed value; Null when `json` is not valid JSON. `json` must be followed by a NUL
+  // (as a std::string's text is) and hold none: rapidjson's fastest reader looks for it.
+  const rapidjson::Value& Parse(const std::string& json) {
+    pool_.Clear();
+    doc_.Parse(json.c_str());
+    if (doc_.HasParseError()) doc_.SetNull();
+    return doc_;
+  }
+
+ private:
+  alignas(8) char buffer_[16 * 1024];
+  rapidjson::MemoryPoolAllocator<> pool_{buffer_, sizeof buffer_};
+  rapidjson::Document doc_{&pool_};
 };
 
 // The number of code points in valid UTF-8 text, or nullopt when it is not valid UTF-8.

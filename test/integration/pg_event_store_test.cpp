@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "events/hash_chain.h"
+#include "events/log_scan.h"
 #include "test/support/test_env.h"
 
 using namespace strato;
@@ -362,4 +363,94 @@ TEST_CASE("a multi-stream command retried returns every stream's versions") {
   for (const auto& s : again->streams) got[s.stream_id] = {s.first_version, s.last_version};
   CHECK(got["user-1"] == std::make_pair(int64_t{1}, int64_t{2}));
   CHECK(got["username-alice"] == std::make_pair(int64_t{1}, int64_t{1}));
+}
+
+TEST_CASE("a log scan gives every event in order with the fields the store reads and the actor") {
+  test::TestDatabase db;
+  auto& store = db.store();
+  const std::string odd = "{\"path\": \"C:\\\\tmp\\tx\\ny\", \"name\": \"caf\\u00e9 \\u2713\"}";
+  AppendRequest r;
+  r.streams.push_back(
+      {"vm-a",
+       ExpectedVersion::NoStream(),
+       {NewEvent{"VmCreated", odd, R"({"actor": "user-1"})"}, NewEvent{"VmStarted", "{}", "{}"}}});
+  r.streams.push_back({"host-b",
+                       ExpectedVersion::NoStream(),
+                       {NewEvent{"HostRegistered", "{}", R"({"actor": 7})"}}});
+  REQUIRE(store.Append(std::move(r)).ok());
+  REQUIRE(store.Append(One("vm-a", ExpectedVersion::Any(), "VmStopped", R"({"i": 1})")).ok());
+
+  auto want = store.ReadAll(0, 100);
+  REQUIRE(want.ok());
+  REQUIRE(want->size() == 4);
+  auto c = db.Connect();
+  std::vector<std::pair<RecordedEvent, std::string>> got;
+  Status s = ScanLog(*c, [&](const ScannedEvent& e) {
+    got.emplace_back(e.event, std::string(e.actor));
+    return Status::Ok();
+  });
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  REQUIRE(got.size() == want->size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const RecordedEvent& a = got[i].first;
+    const RecordedEvent& b = (*want)[i];
+    CHECK(a.position == b.position);
+    CHECK(a.stream_id == b.stream_id);
+    CHECK(a.stream_version == b.stream_version);
+    CHECK(a.type == b.type);
+    CHECK(a.data == b.data);
+    CHECK(a.recorded_at == b.recorded_at);
+  }
+  CHECK(got[0].first.data.find("C:\\\\tmp\\tx\\ny") != std::string::npos);
+  CHECK(got[0].second == "user-1");
+  CHECK(got[1].second.empty());  // no actor
+  CHECK(got[2].second.empty());  // an actor that is not a string
+
+  // A failing callback stops the scan with its own error, and the session stays usable.
+  int seen = 0;
+  Status stopped = ScanLog(*c, [&](const ScannedEvent&) {
+    return ++seen == 2 ? Status::Internal("enough") : Status::Ok();
+  });
+  CHECK(stopped.message() == "enough");
+  CHECK(seen == 2);
+  auto after = c->Exec("SELECT count(*) FROM events");
+  REQUIRE(after.ok());
+  CHECK(after->GetInt64(0, 0) == 4);
+}
+
+TEST_CASE("rows in COPY's binary format arrive as the values they were built from") {
+  test::TestDatabase db;
+  auto c = db.Connect();
+  REQUIRE(c->Run("CREATE TEMP TABLE t (n bigint, at timestamptz, s text, b boolean, o text)").ok());
+  PgCopyBinary rows;
+  rows.Add(int64_t{-42})
+      .AddTime(FromUnixMicros(1798761599999999))
+      .Add("tab\there \\ caf\u00e9")
+      .AddBool(true)
+      .AddNull()
+      .EndRow();
+  rows.Add(int64_t{9000000000})
+      .AddTime(FromUnixMicros(-1))
+      .Add("")
+      .AddBool(false)
+      .Add("x")
+      .EndRow();
+  CHECK(rows.rows() == 2);
+  REQUIRE(c->CopyIn("COPY t FROM STDIN (FORMAT binary)", rows.Take()).ok());
+  CHECK(rows.rows() == 0);
+  auto r = c->Exec(
+      "SELECT n, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), s, b, o IS NULL "
+      "FROM t ORDER BY n");
+  REQUIRE(r.ok());
+  REQUIRE(r->rows() == 2);
+  CHECK(r->Get(0, 0) == "-42");
+  CHECK(r->Get(0, 1) == "2026-12-31 23:59:59.999999");
+  CHECK(r->Get(0, 2) == "tab\there \\ caf\u00e9");
+  CHECK(r->Get(0, 3) == "t");
+  CHECK(r->Get(0, 4) == "t");
+  CHECK(r->Get(1, 0) == "9000000000");
+  CHECK(r->Get(1, 1) == "1969-12-31 23:59:59.999999");
+  CHECK(r->Get(1, 2) == "");
+  CHECK(r->Get(1, 3) == "f");
+  CHECK(r->Get(1, 4) == "f");
 }

@@ -150,6 +150,14 @@ TEST_CASE("RFC 3339 times parse with fractions and offsets and bad ones are refu
   CHECK_FALSE(ParseRfc3339("2026-11-27T07:16:54", "t").ok());
 }
 
+TEST_CASE("RFC 3339 formatting writes every field with its zeros and handles times before 1970") {
+  CHECK(FormatRfc3339(FromUnixMicros(0)) == "1970-01-01T00:00:00.000000Z");
+  CHECK(FormatRfc3339(FromUnixMicros(951782400000001)) == "2000-02-29T00:00:00.000001Z");
+  CHECK(FormatRfc3339(FromUnixMicros(1798761599999999)) == "2026-12-31T23:59:59.999999Z");
+  CHECK(FormatRfc3339(FromUnixMicros(-1)) == "1969-12-31T23:59:59.999999Z");
+  CHECK(FormatRfc3339(FromUnixMicros(-86400000000LL * 366)) == "1968-12-31T00:00:00.000000Z");
+}
+
 TEST_CASE("RFC 3339 years outside what the clock can hold are refused") {
   auto far = ParseRfc3339("2999-01-01T00:00:00Z", "--since");
   REQUIRE_FALSE(far.ok());
