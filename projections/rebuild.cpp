@@ -287,7 +287,7 @@ class Rebuilder {
       if (!folds.back())
         return Status::FailedPrecondition("projection " + p->name() + " has no bulk fold");
     }
-    auto indexes = DropSecondaryIndexes();  // per projection: CREATE INDEX ...
+    auto indexes = DropIndexes();  // per projection: ADD CONSTRAINT ..., CREATE INDEX ...
     if (!indexes.ok()) return indexes.status();
     Writers writers;
     STRATO_RETURN_IF_ERROR(
@@ -345,8 +345,11 @@ class Rebuilder {
         if (!s.ok()) return s.WithContext("projection " + projections_[i]->name());
         STRATO_RETURN_IF_ERROR(c.Run("COMMIT"));
         folds[i].reset();
-        for (const std::string& ddl : (*indexes)[i]) {
-          writers.PushFront([ddl](PgConnection& c2) { return c2.Run(ddl); });
+        // At the front of the queue, in their order: a constraint (which locks its table
+        // against the index builds) goes first.
+        const auto& ddls = (*indexes)[i];
+        for (auto ddl = ddls.rbegin(); ddl != ddls.rend(); ++ddl) {
+          writers.PushFront([ddl = *ddl](PgConnection& c2) { return c2.Run(ddl); });
         }
         return Status::Ok();
       });
@@ -357,22 +360,38 @@ class Rebuilder {
     return Status::Ok();
   }
 
-  // Drops the fresh tables' non-unique indexes (those backing no constraint); returns, per
-  // projection, the statements that make them again.
-  Result<std::vector<std::vector<std::string>>> DropSecondaryIndexes() {
+  // Drops every index of the fresh tables, so that COPY only appends rows and each index is
+  // built once by sorting: the primary keys and unique constraints (whose checks then happen
+  // when they are added again) and the plain indexes. Returns, per projection, the statements
+  // that make them again, under the same names, constraints first. Exclusion constraints stay.
+  Result<std::vector<std::vector<std::string>>> DropIndexes() {
     std::vector<std::vector<std::string>> out(projections_.size());
     for (const Table& t : tables_) {
-      auto r = conn_->Exec(
+      const std::string table = Qualified(kRebuildSchema, t.name);
+      auto constraints = conn_->Exec(
+          "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+          "WHERE conrelid = $1::regclass AND contype IN ('p', 'u') ORDER BY conname",
+          {table});
+      if (!constraints.ok()) {
+        return constraints.status().WithContext("listing the constraints of " + t.name);
+      }
+      for (int i = 0; i < constraints->rows(); ++i) {
+        const std::string name = QuoteIdentifier(std::string(constraints->Get(i, 0)));
+        STRATO_RETURN_IF_ERROR(conn_->Run("ALTER TABLE " + table + " DROP CONSTRAINT " + name));
+        out[t.projection].push_back("ALTER TABLE " + table + " ADD CONSTRAINT " + name + " " +
+                                    std::string(constraints->Get(i, 1)));
+      }
+      auto indexes = conn_->Exec(
           "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
           "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::regclass "
-          "AND NOT i.indisunique AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
-          "WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
-          {Qualified(kRebuildSchema, t.name)});
-      if (!r.ok()) return r.status().WithContext("listing the indexes of " + t.name);
-      for (int i = 0; i < r->rows(); ++i) {
+          "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+          "ORDER BY c.relname",
+          {table});
+      if (!indexes.ok()) return indexes.status().WithContext("listing the indexes of " + t.name);
+      for (int i = 0; i < indexes->rows(); ++i) {
         STRATO_RETURN_IF_ERROR(
-            conn_->Run("DROP INDEX " + Qualified(kRebuildSchema, std::string(r->Get(i, 0)))));
-        out[t.projection].emplace_back(r->Get(i, 1));
+            conn_->Run("DROP INDEX " + Qualified(kRebuildSchema, std::string(indexes->Get(i, 0)))));
+        out[t.projection].emplace_back(indexes->Get(i, 1));
       }
     }
     return out;
