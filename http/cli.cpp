@@ -439,13 +439,20 @@ class ProgressPrinter {
   void Update(const projections::RebuildProgress& p) {
     auto now = std::chrono::steady_clock::now();
     auto gap = tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
-    if (now - last_ < gap && p.done < p.total) return;
+    const bool new_stage = p.stage != stage_;
+    if (!new_stage && now - last_ < gap && p.done < p.total) return;
     last_ = now;
+    stage_ = p.stage;
     double fraction = p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total) : 1;
     char line[200];
-    std::snprintf(line, sizeof line, "%lld/%lld events, %.0f events/s, ETA %s",
-                  static_cast<long long>(p.done), static_cast<long long>(p.total),
-                  p.events_per_second, Seconds(p.eta_seconds).c_str());
+    if (p.stage.empty()) {
+      std::snprintf(line, sizeof line, "%lld/%lld events, %.0f events/s, ETA %s",
+                    static_cast<long long>(p.done), static_cast<long long>(p.total),
+                    p.events_per_second, Seconds(p.eta_seconds).c_str());
+    } else {
+      std::snprintf(line, sizeof line, "%lld events folded; %s", static_cast<long long>(p.done),
+                    p.stage.c_str());
+    }
     if (tty_) {
       constexpr int kWidth = 30;
       int filled = static_cast<int>(fraction * kWidth);
@@ -466,6 +473,7 @@ class ProgressPrinter {
  private:
   bool tty_;
   bool drawn_ = false;
+  std::string stage_;
   std::chrono::steady_clock::time_point last_{};
 };
 

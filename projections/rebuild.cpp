@@ -178,6 +178,7 @@ class Rebuilder {
       Phase("fold");
     }
     // Appends went on meanwhile: catch up outside the lock until little is left.
+    Stage("catching up");
     for (int pass = 0; pass < 5; ++pass) {
       auto last = store_.LastPosition();
       if (!last.ok()) return last.status().WithContext("rebuild");
@@ -335,9 +336,12 @@ class Rebuilder {
     });
     STRATO_RETURN_IF_ERROR(scanned);
     hand_over();
-    position_ = at;
-    Progress();
+    if (position_ != at) {
+      position_ = at;
+      Progress();
+    }
     Phase("fold");
+    Stage("writing the tables and building their indexes");
     for (size_t i = 0; i < folds.size(); ++i) {
       writers.Push([&, i](PgConnection& c) -> Status {
         STRATO_RETURN_IF_ERROR(c.Run("BEGIN"));
@@ -484,9 +488,16 @@ class Rebuilder {
     phase_start_ = now;
   }
 
+  // Says that `what` begins (RebuildProgress::stage).
+  void Stage(std::string what) {
+    stage_ = std::move(what);
+    Progress();
+  }
+
   void Progress() {
     if (!options_.on_progress) return;
     RebuildProgress p;
+    p.stage = stage_;
     p.done = position_;
     p.total = std::max(total_, position_);
     double secs = std::chrono::duration<double>(Steady::now() - start_).count();
@@ -605,6 +616,7 @@ class Rebuilder {
     STRATO_RETURN_IF_ERROR(Fold(target, /*own_transactions=*/false));
     Phase("catch up");
 
+    Stage("comparing with the live tables");
     for (size_t i = 0; i < projections_.size(); ++i) {
       const std::string& name = projections_[i]->name();
       if (live[i].position == 0) {
@@ -640,6 +652,7 @@ class Rebuilder {
       Phase("compare");
     }
 
+    Stage("swapping the tables in");
     for (const Table& t : tables_) {
       Status s = Replace(t.name);
       if (!s.ok()) return s.WithContext("replacing " + t.name);
@@ -667,6 +680,7 @@ class Rebuilder {
   int64_t total_ = 0;
   Steady::time_point start_;
   Steady::time_point phase_start_;  // when the phase being timed began
+  std::string stage_;               // RebuildProgress::stage
   RebuildReport report_;
 };
 

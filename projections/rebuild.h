@@ -61,12 +61,16 @@ struct RebuildProgress {
   int64_t total = 0;  // events in the log when the rebuild began (grows if it catches up more)
   double events_per_second = 0;
   double eta_seconds = 0;  // 0 when unknown or done
+  // What runs now: "" while the log is folded (what done and total count), then "writing the
+  // tables and building their indexes", "catching up", "comparing with the live tables" and
+  // "swapping the tables in".
+  std::string stage;
 };
 
 struct RebuildOptions {
   std::string database_url;  // the database of the log, the read models and the checkpoints
   size_t batch_size = 5000;  // events per read and per transaction
-  // Called after every batch of the bulk fold (on the caller's thread).
+  // Called after every batch folded and when a stage begins (on the caller's thread).
   std::function<void(const RebuildProgress&)> on_progress;
 };
 

@@ -134,6 +134,17 @@ TEST_CASE("strato replay rebuilds the read models and finds them identical to th
                "indexname IN ('audit_entries_pkey', 'audit_entries_actor', "
                "'audit_entries_stream', 'audit_entries_type', 'audit_entries_time')") == "5");
   CHECK(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'strato_rebuild'") == "0");
+  // Built without autovacuum, swapped in with it.
+  CHECK(Scalar(*conn,
+               "SELECT count(*) FROM pg_class WHERE relname = 'audit_entries' "
+               "AND relnamespace = current_schema()::regnamespace AND reloptions IS NULL") == "1");
+  // What runs after the fold is said, and where the time went.
+  CHECK_MESSAGE(
+      out.find("events folded; writing the tables and building their indexes") != std::string::npos,
+      out);
+  CHECK_MESSAGE(out.find("events folded; comparing with the live tables") != std::string::npos,
+                out);
+  CHECK_MESSAGE(out.find("time: prepare ") != std::string::npos, out);
 }
 
 TEST_CASE("strato replay names a tampered read model table and replaces it with the rebuilt one") {
