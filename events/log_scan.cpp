@@ -19,6 +19,11 @@ constexpr const char* kScanSql =
     "TO STDOUT (FORMAT binary)";
 constexpr int16_t kColumns = 7;
 
+// recorded_at bounds, in PostgreSQL's microseconds: within the years 1678 to 2261, which a
+// nanosecond TimePoint holds (the log's times are far inside).
+constexpr int64_t kMaxRecorded = 9'000'000'000'000'000 - kPgEpochUnixMicros;
+constexpr int64_t kMinRecorded = -9'000'000'000'000'000 - kPgEpochUnixMicros;
+
 // "PGCOPY\n\377\r\n\0": the binary format's signature, then 32-bit flags and the length of an
 // extension area (PostgreSQL's COPY documentation, "Binary Format").
 constexpr char kSignature[] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
@@ -48,8 +53,9 @@ class Fields {
   bool Column(std::string_view* out, bool* null) {
     int64_t len = 0;
     if (!Int(4, &len)) return false;
-    *null = len < 0;
+    *null = len == -1;
     if (*null) return true;
+    if (len < 0) return false;
     if (rest_.size() < static_cast<size_t>(len)) return false;
     *out = rest_.substr(0, static_cast<size_t>(len));
     rest_.remove_prefix(static_cast<size_t>(len));
@@ -87,6 +93,7 @@ Status ScanLog(PgConnection& c, const std::function<Status(const ScannedEvent&)>
           extension < 0 || !f.Skip(static_cast<size_t>(extension))) {
         return broken("has no binary COPY header");
       }
+      if (flags != 0) return broken("comes with header flags " + std::to_string(flags));
       header_seen = true;
     }
     while (!f.empty()) {
@@ -100,14 +107,20 @@ Status ScanLog(PgConnection& c, const std::function<Status(const ScannedEvent&)>
       if (columns != kColumns) return broken("has " + std::to_string(columns) + " columns");
       std::string_view stream, type, data, actor;
       bool null = false, stream_null = false, type_null = false, data_null = false;
-      int64_t recorded = 0;
-      if (!f.Int64Column(&e.position) || !f.Column(&stream, &stream_null) ||
-          !f.Int64Column(&e.stream_version) || !f.Column(&type, &type_null) ||
+      int64_t position = 0, version = 0, recorded = 0;
+      if (!f.Int64Column(&position) || !f.Column(&stream, &stream_null) ||
+          !f.Int64Column(&version) || !f.Column(&type, &type_null) ||
           !f.Column(&data, &data_null) || !f.Column(&actor, &null) || !f.Int64Column(&recorded)) {
         return broken("is cut short");
       }
       if (stream_null || type_null || data_null) return broken("has a NULL");
+      // A finite time a TimePoint holds (not PostgreSQL's infinity).
+      if (recorded <= kMinRecorded || recorded >= kMaxRecorded) {
+        return broken("has a time out of range");
+      }
       if (null) actor = {};
+      e.position = position;
+      e.stream_version = version;
       e.stream_id.assign(stream);
       e.type.assign(type);
       e.data.assign(data);

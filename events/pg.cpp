@@ -262,7 +262,10 @@ Status PgConnection::CopyOut(std::string_view copy_sql,
     }
     first = false;
   }
-  if (!stopped.ok()) return stopped;
+  if (!stopped.ok()) {
+    last_sqlstate_.clear();  // the cancel's, not an error of the statement
+    return stopped;
+  }
   if (result.ok()) last_sqlstate_.clear();
   return result;
 }

@@ -172,6 +172,7 @@ class Rebuilder {
                 {{"error", bulk.message()}});
       STRATO_RETURN_IF_ERROR(CreateFreshTables());
       position_ = 0;
+      stage_.clear();  // folding again
     }
     if (position_ < total_) {
       STRATO_RETURN_IF_ERROR(Fold(total_, /*own_transactions=*/true));
@@ -269,14 +270,14 @@ class Rebuilder {
   // nothing is visible (or needs to be durable) before the swap.
   std::string SessionSettings() const {
     return "SET search_path = " + QuoteIdentifier(kRebuildSchema) + ", " + QuoteIdentifier(live_) +
-           "; SET synchronous_commit = off;";
+           "; SET synchronous_commit = off; SET statement_timeout = 0;";
   }
 
   // The initial fold through every projection's BulkFold (rebuild.h), of the whole log the
   // reading session's snapshot sees (at least up to total_). Not OK (with the fresh tables in
   // an unknown state) when a projection has none or one fails.
   //
-  // The fresh tables' secondary indexes are dropped first. The log is read with one COPY
+  // The fresh tables' indexes and constraints are dropped first. The log is read with one COPY
   // (events/log_scan.h); each event's data is parsed once and folded by every projection in
   // turn; rows a fold says are final go to the writers every batch. At the end each fold
   // writes the rest, and each index is built again (same definition, same name) as soon as
@@ -302,7 +303,9 @@ class Rebuilder {
     // The log is read on a session of its own (a failed fold cancels its COPY there).
     auto reader = PgConnection::Connect(options_.database_url);
     if (!reader.ok()) return reader.status().WithContext("rebuild: the reading session");
-    STRATO_RETURN_IF_ERROR((*reader)->Run("SET search_path = " + QuoteIdentifier(live_)));
+    // One statement reads the whole log: no statement_timeout of the role's applies.
+    STRATO_RETURN_IF_ERROR((*reader)->Run("SET search_path = " + QuoteIdentifier(live_) +
+                                          "; SET statement_timeout = 0"));
     const int64_t batch = static_cast<int64_t>(std::max<size_t>(options_.batch_size, 20000));
     auto hand_over = [&] {
       for (auto& fold : folds) {

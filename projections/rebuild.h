@@ -17,15 +17,17 @@
 //      rebuilt position with errors cleared. A failure anywhere rolls it all back: the live
 //      tables stay as they were.
 //
-//   When every projection has a BulkFold (projection.h), step 1 instead reads the log once and
-//   folds it in memory (every read model's final rows are held in memory at once; rows final
-//   as soon as they are folded, the audit trail's, are written meanwhile), with the fresh
-//   tables' non-unique indexes dropped. Two sessions of its own write the rows with COPY and
-//   build each index again as soon as its table is written, while the other session copies
-//   or indexes another table. Should a bulk fold fail, the fresh tables are made again and
-//   step 1 runs batch by batch as above. Catching up afterwards always goes through
-//   ApplyBatch, and the comparison with the live tables catches any difference between the
-//   two.
+//   When every projection has a BulkFold (projection.h), step 1 instead reads the log once
+//   (events/log_scan.h: one binary COPY on a session of its own), parses each event's data
+//   once for every fold, and folds it in memory (every read model's final rows are held in
+//   memory at once; rows final as soon as they are folded, the audit trail's, are written
+//   meanwhile), with every index of the fresh tables dropped, primary keys and unique
+//   constraints included. Two sessions of its own write the rows with COPY and add each
+//   constraint and index again (same names) as soon as its table is written, while the other
+//   session copies or indexes another table. Should a bulk fold fail, the fresh tables are
+//   made again and step 1 runs batch by batch as above. Catching up afterwards always goes
+//   through ApplyBatch, and the comparison with the live tables catches any difference
+//   between the two. The fresh tables have autovacuum off until the swap.
 //
 //   The comparison scans each side of a table once, for its row count and the sum of its
 //   rows' 64-bit hashes (hash_record_extended, mixed again since it is linear in the columns'
@@ -102,7 +104,7 @@ struct RebuildReport {
   std::string bulk_fallback;
   // Where the time went, in the order the phases first ran: "prepare" (the fresh tables),
   // "fold" (reading and folding the log; on the bulk path also writing the rows final
-  // meanwhile), "write" (bulk path: the rest of the COPY, and the secondary indexes),
+  // meanwhile), "write" (bulk path: the rest of the COPY, the indexes and constraints),
   // "catch up" (events appended meanwhile, and live projections that were behind), "compare"
   // (the live tables against the rebuilt ones) and "swap". They add up to `elapsed`.
   std::vector<RebuildPhase> phases;

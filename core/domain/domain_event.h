@@ -105,6 +105,8 @@ class EventFields {
   EventFields(std::string_view type, const rapidjson::Value& data) : type_(type), data_(&data) {
     if (!data.IsObject()) Fail("its data is not a JSON object");
   }
+  EventFields(std::string&&, const rapidjson::Value&) = delete;  // both are borrowed
+  EventFields(std::string_view, rapidjson::Value&&) = delete;
   EventFields(const EventFields&) = delete;
   EventFields& operator=(const EventFields&) = delete;
 
@@ -154,9 +156,10 @@ class EventFields {
   Status status_;
 };
 
-// Parses one small JSON text after another into memory it keeps and reuses, so a parse
-// allocates nothing for documents of up to a few KiB (the log's payloads): for folds that read
-// every event of the log. The value Parse returns is valid until the next Parse.
+// Parses one small JSON text after another into memory it keeps and reuses, so that parsing
+// the log's payloads (a few KiB at most) allocates little (rapidjson still sets up its parse
+// stacks each time): for folds that read every event of the log. The value Parse returns is
+// valid until the next Parse.
 class JsonParser {
  public:
   JsonParser() = default;

@@ -4,7 +4,8 @@
 -- where a language's collation goes through strcoll for every comparison: equality is the same
 -- (both are deterministic), index builds are faster — `strato replay` builds every index of
 -- these tables anew (projections/rebuild.h) — and so are lookups. Ordering by these columns
--- changes only for text outside ASCII, which ids do not contain.
+-- becomes byte order (a language's collation orders case and punctuation otherwise); no query
+-- orders by them for people to read.
 ALTER TABLE audit_entries
   ALTER COLUMN actor TYPE text COLLATE "C",
   ALTER COLUMN stream_id TYPE text COLLATE "C",

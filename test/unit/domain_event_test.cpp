@@ -7,7 +7,7 @@
 using namespace strato;
 using namespace strato::domain;
 
-TEST_CASE("a JsonParser reuses its memory and each parse gives the new document") {
+TEST_CASE("a JsonParser parsing again gives the new document and nothing of the old one") {
   JsonParser parser;
   const std::string first = R"({"name":"web-1","cpu_count":2})";
   const rapidjson::Value& a = parser.Parse(first);
