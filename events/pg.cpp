@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "core/clock.h"
+
 namespace strato::events {
 
 void PgResult::Deleter::operator()(pg_result* r) const {
@@ -196,6 +198,20 @@ Status PgConnection::Run(std::string_view sql, const std::vector<std::string>& p
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Status PgConnection::CopyVerdict(std::string_view copy_sql) {
+  Status result;
+  bool first = true;
+  while (PGresult* done = PQgetResult(conn_)) {
+    if (first && PQresultStatus(done) != PGRES_COMMAND_OK) {
+      result = ErrorFrom(done, copy_sql);  // takes ownership
+    } else {
+      PQclear(done);
+    }
+    first = false;
+  }
+  return result;
+}
+
 Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view data) {
   std::string q(copy_sql);
   PGresult* r = PQexec(conn_, q.c_str());
@@ -214,16 +230,7 @@ Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view data) {
     return Status::Unavailable("PostgreSQL: ending a COPY failed: " +
                                std::string(PQerrorMessage(conn_)));
   }
-  Status result;
-  bool first = true;
-  while (PGresult* done = PQgetResult(conn_)) {
-    if (first && PQresultStatus(done) != PGRES_COMMAND_OK) {
-      result = ErrorFrom(done, copy_sql);  // takes ownership
-    } else {
-      PQclear(done);
-    }
-    first = false;
-  }
+  Status result = CopyVerdict(copy_sql);
   if (result.ok()) last_sqlstate_.clear();
   return result;
 }
@@ -252,16 +259,7 @@ Status PgConnection::CopyOut(std::string_view copy_sql,
     }
     PQfreemem(buf);
   }
-  Status result;
-  bool first = true;
-  while (PGresult* done = PQgetResult(conn_)) {
-    if (first && PQresultStatus(done) != PGRES_COMMAND_OK) {
-      result = ErrorFrom(done, copy_sql);  // takes ownership
-    } else {
-      PQclear(done);
-    }
-    first = false;
-  }
+  Status result = CopyVerdict(copy_sql);
   if (!stopped.ok()) {
     last_sqlstate_.clear();  // the cancel's, not an error of the statement
     return stopped;
@@ -411,9 +409,7 @@ PgCopyBinary& PgCopyBinary::Add(int64_t n) {
 }
 
 PgCopyBinary& PgCopyBinary::AddTime(std::chrono::system_clock::time_point t) {
-  const int64_t unix_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  return Add(unix_us - kPgEpochUnixMicros);
+  return Add(UnixMicros(t) - kPgEpochUnixMicros);
 }
 
 PgCopyBinary& PgCopyBinary::AddBool(bool b) {

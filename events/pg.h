@@ -84,6 +84,8 @@ class PgConnection {
  private:
   explicit PgConnection(pg_conn* c) : conn_(c) {}
   Status ErrorFrom(pg_result* r, std::string_view sql);
+  // After a COPY's data: reads the server's results; the first one's error, if any.
+  Status CopyVerdict(std::string_view copy_sql);
   Status EnsurePrepared(const std::string& name, std::string_view sql, int nparams);
   pg_conn* conn_;
   std::string last_sqlstate_;
