@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "core/domain/audit_line.h"
 #include "core/domain/organization.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
@@ -332,8 +333,9 @@ Response VmHistory(App& app, Request& req) {
   auto db = app.db.Acquire();
   if (!db.ok()) return JsonError(db.status());
   auto r = (*db)->Exec(
-      "SELECT position, to_char(recorded_at AT TIME ZONE 'UTC', " + std::string(kTime) +
-          "), actor, type, summary FROM audit_entries WHERE stream_id = $1 ORDER BY position",
+      "SELECT global_position, to_char(recorded_at AT TIME ZONE 'UTC', " + std::string(kTime) +
+          "), strato_event_actor(metadata), type, data::text FROM events WHERE stream_id = $1 "
+          "ORDER BY global_position",
       {domain::VmStreamId(req.Param("id"))});
   if (!r.ok()) return JsonError(r.status());
   rapidjson::StringBuffer buf;
@@ -341,6 +343,7 @@ Response VmHistory(App& app, Request& req) {
   w.StartObject();
   w.Key("events");
   w.StartArray();
+  domain::JsonParser parser;
   for (int i = 0; i < r->rows(); ++i) {
     w.StartObject();
     w.Key("position");
@@ -348,7 +351,7 @@ Response VmHistory(App& app, Request& req) {
     Str(w, "recorded_at", r->Get(i, 1));
     Str(w, "actor", r->Get(i, 2));
     Str(w, "type", r->Get(i, 3));
-    Str(w, "summary", r->Get(i, 4));
+    Str(w, "summary", domain::AuditSummary(r->Get(i, 3), parser.Parse(std::string(r->Get(i, 4)))));
     w.EndObject();
   }
   w.EndArray();

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/domain/audit_line.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -511,10 +512,11 @@ std::string EventWords(std::string_view type) {
 std::string HistoryHtml(App& app, const std::string& vm_id) {
   auto db = app.db.Acquire();
   if (!db.ok()) return NoticeHtml(NoticeKind::kError, "The history cannot be read right now.");
-  auto r = (*db)->Exec("SELECT " + UtcText("a.recorded_at") +
-                           ", a.actor, coalesce(u.username, ''), a.type, a.summary FROM "
-                           "audit_entries a LEFT JOIN users u ON 'user-' || u.user_id = a.actor "
-                           "WHERE a.stream_id = $1 ORDER BY a.position DESC LIMIT 200",
+  auto r = (*db)->Exec("SELECT " + UtcText("e.recorded_at") +
+                           ", strato_event_actor(e.metadata), coalesce(u.username, ''), e.type, "
+                           "e.data::text FROM events e LEFT JOIN users u "
+                           "ON 'user-' || u.user_id = strato_event_actor(e.metadata) "
+                           "WHERE e.stream_id = $1 ORDER BY e.global_position DESC LIMIT 200",
                        {domain::VmStreamId(vm_id)});
   if (!r.ok()) return NoticeHtml(NoticeKind::kError, "The history cannot be read right now.");
   if (r->rows() == 0) return "<p>Nothing has been recorded yet.</p>";
@@ -522,6 +524,7 @@ std::string HistoryHtml(App& app, const std::string& vm_id) {
       "<table class=\"list\" id=\"history\">\n<thead><tr><th "
       "scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">What</th>"
       "<th scope=\"col\">Details</th></tr></thead>\n<tbody>\n";
+  domain::JsonParser parser;
   for (int i = 0; i < r->rows(); ++i) {
     std::string actor(r->Get(i, 1)), username(r->Get(i, 2));
     std::string who = !username.empty()              ? username
@@ -530,7 +533,9 @@ std::string HistoryHtml(App& app, const std::string& vm_id) {
                                                      : actor;
     h += "<tr data-type=\"" + HtmlEscape(r->Get(i, 3)) + "\"><td>" + TimeHtml(r->Get(i, 0)) +
          "</td><td>" + HtmlEscape(who) + "</td><td>" + HtmlEscape(EventWords(r->Get(i, 3))) +
-         "</td><td class=\"summary\">" + HtmlEscape(r->Get(i, 4)) + "</td></tr>\n";
+         "</td><td class=\"summary\">" +
+         HtmlEscape(domain::AuditSummary(r->Get(i, 3), parser.Parse(std::string(r->Get(i, 4))))) +
+         "</td></tr>\n";
   }
   return h + "</tbody>\n</table>\n";
 }

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "core/domain/audit_line.h"
 #include "core/ids.h"
 #include "events/event.h"
 #include "http/ui_support.h"
@@ -15,24 +17,25 @@ namespace strato::http {
 
 namespace {
 
+// The audit trail is the log itself (schema/migrations/0010): the actor as
+// strato_event_actor(metadata) gives it, the summary computed here from the data.
 constexpr const char* kEntryColumns =
-    "SELECT a.position, to_char(a.recorded_at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.actor, a.stream_id, a.type, a.summary "
-    "FROM audit_entries a ";
+    "SELECT e.global_position, to_char(e.recorded_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), strato_event_actor(e.metadata), e.stream_id, e.type, "
+    "e.data::text FROM events e ";
 
-// Readable streams ($1), organizations whose VM streams are readable ($2), then the filters.
-// Actor and type are found through their hash first: that is what the indexes on them are
-// keyed by (schema/migrations/0009).
+// Readable streams ($1), organizations whose VM streams are readable ($2), then the filters,
+// each as an index of the log is keyed (events_actor, the unique (stream_id, stream_version),
+// events_type), and the positions between which the entries lie ($6 < position < $7: the
+// cursor and the time filters, found on the primary key).
 constexpr const char* kEntryWhere =
-    "WHERE (a.stream_id = ANY($1::text[]) OR a.stream_id IN (SELECT m.stream_id FROM "
+    "WHERE (e.stream_id = ANY($1::text[]) OR e.stream_id IN (SELECT m.stream_id FROM "
     "audit_stream_organizations m WHERE m.organization_id = ANY($2::text[]))) "
-    "AND ($3 = '' OR (hashtext(a.actor) = hashtext($3) AND a.actor = $3)) "
-    "AND ($4 = '' OR a.stream_id = $4) "
-    "AND ($5 = '' OR (hashtext(a.type) = hashtext($5) AND a.type = $5)) "
-    "AND a.recorded_at >= coalesce(nullif($6, '')::timestamptz, '-infinity') "
-    "AND a.recorded_at < coalesce(nullif($7, '')::timestamptz, 'infinity') "
-    "AND ($8::bigint = 0 OR a.position < $8::bigint) "
-    "ORDER BY a.position DESC LIMIT $9";
+    "AND ($3 = '' OR strato_event_actor(e.metadata) = $3) "
+    "AND ($4 = '' OR e.stream_id = $4) "
+    "AND ($5 = '' OR e.type = $5) "
+    "AND e.global_position > $6::bigint AND e.global_position < $7::bigint "
+    "ORDER BY e.global_position DESC LIMIT $8";
 
 // The category and id of "vm-<id>": {"vm", "<id>"}; an empty category when there is no '-'.
 std::pair<std::string_view, std::string_view> SplitStream(std::string_view stream_id) {
@@ -106,13 +109,35 @@ Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Princ
 
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      std::string(kEntryColumns) + kEntryWhere,
-      {streams.Literal(), org_ids.Literal(), query.actor, query.stream_id, query.type, query.from,
-       query.to, std::to_string(query.before_position), std::to_string(query.limit)});
-  if (!r.ok()) return r.status().WithContext("reading the audit log");
+  // The positions the entries lie between, exclusive: the cursor, and the time filters (from
+  // is inclusive, to exclusive) as positions.
+  int64_t after = 0;
+  int64_t before =
+      query.before_position > 0 ? query.before_position : std::numeric_limits<int64_t>::max();
+  auto position_before = [&](const std::string& when) -> Result<int64_t> {
+    auto p = (*db)->Exec("SELECT strato_log_position_before($1::timestamptz)", {when});
+    if (!p.ok()) return p.status().WithContext("reading the audit log");
+    return p->GetInt64(0, 0);
+  };
+  if (!query.from.empty()) {
+    auto p = position_before(query.from);
+    if (!p.ok()) return p.status();
+    after = *p;
+  }
+  if (!query.to.empty()) {
+    auto p = position_before(query.to);
+    if (!p.ok()) return p.status();
+    before = std::min(before, *p + 1);
+  }
   std::vector<AuditEntry> out;
+  if (after + 1 >= before) return out;
+  auto r =
+      (*db)->Exec(std::string(kEntryColumns) + kEntryWhere,
+                  {streams.Literal(), org_ids.Literal(), query.actor, query.stream_id, query.type,
+                   std::to_string(after), std::to_string(before), std::to_string(query.limit)});
+  if (!r.ok()) return r.status().WithContext("reading the audit log");
   out.reserve(static_cast<size_t>(r->rows()));
+  domain::JsonParser parser;
   for (int i = 0; i < r->rows(); ++i) {
     AuditEntry e;
     e.position = r->GetInt64(i, 0);
@@ -120,7 +145,7 @@ Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Princ
     e.actor = std::string(r->Get(i, 2));
     e.stream_id = std::string(r->Get(i, 3));
     e.type = std::string(r->Get(i, 4));
-    e.summary = std::string(r->Get(i, 5));
+    e.summary = domain::AuditSummary(e.type, parser.Parse(std::string(r->Get(i, 5))));
     out.push_back(std::move(e));
   }
   return out;
@@ -254,9 +279,7 @@ Result<AuditQuery> ParseAuditFilters(const App& app, const AuditFilterText& text
       const auto& known = AuditEventTypes();
       bool ok = events::ValidateEventType(text.type).ok();
       if (ok && std::find(known.begin(), known.end(), text.type) == known.end()) {
-        auto r = (*db)->Exec(
-            "SELECT 1 FROM audit_entries WHERE hashtext(type) = hashtext($1) AND type = $1 LIMIT 1",
-            {text.type});
+        auto r = (*db)->Exec("SELECT 1 FROM events WHERE type = $1 LIMIT 1", {text.type});
         if (!r.ok()) return r.status().WithContext("reading the audit log");
         ok = r->rows() > 0;
       }

@@ -59,9 +59,11 @@ struct AuditQuery {
   int limit = kDefaultAuditLimit;  // 1..kMaxAuditLimit
 };
 
-// The newest entries first that match `query` and that `who` may read. One query: the
-// engine's lookups give the readable streams, audit_stream_organizations the VM streams of
-// the organizations `who` may view.
+// The newest entries first that match `query` and that `who` may read, read from the log
+// itself (the actor as strato_event_actor gives it, schema/migrations/0010; the summary from
+// core/domain/audit_line.h). One query, after one per time filter that finds where that time
+// lies in the log: the engine's lookups give the readable streams, audit_stream_organizations
+// the VM streams of the organizations `who` may view.
 Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Principal& who,
                                                      const AuditQuery& query);
 
@@ -109,7 +111,7 @@ struct AuditFilterText {
 // An AuditQuery from the text, or kInvalidArgument with a sentence naming the field: an
 // unknown username, a malformed stream id, an event type the log has never had, a time that
 // does not parse, a cursor or limit that is not a number in range. Reads the users table (and
-// audit_entries for an event type outside the catalogue).
+// the log for an event type outside the catalogue).
 Result<AuditQuery> ParseAuditFilters(const App& app, const AuditFilterText& text);
 
 // The event types of the catalogue (schema/events.md), for the type filter's choices.

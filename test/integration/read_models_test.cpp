@@ -522,14 +522,3 @@ TEST_CASE("relationship tuples follow organization membership and ownership tran
                   "the rows above differ");
   }
 }
-
-TEST_CASE("relationship tuples are found by subject through an index") {
-  test::ProjectionScenario s;
-  s.given = {VmCreated("v1", "o1", "u1", "web-1")};
-  s.expect = {
-      {"SELECT indexdef LIKE '%(subject_type, subject_id%' FROM pg_indexes "
-       "WHERE indexname = 'relationship_tuples_subject'",
-       {{"t"}}}};
-  CHECK_MESSAGE(test::ProjectionScenarioReport(Make<RelationshipProjection>, s) == "",
-                "the rows above differ");
-}

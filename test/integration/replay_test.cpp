@@ -118,25 +118,29 @@ TEST_CASE("strato replay rebuilds the read models and finds them identical to th
   REQUIRE(events >= 300);
   CatchUpLive(db);
   auto conn = db.Connect();
-  const std::string before = Scalar(*conn, "SELECT count(*) FROM audit_entries");
-  CHECK(before == std::to_string(events));
+  const std::string before = Scalar(*conn, "SELECT count(*) FROM vms");
+  CHECK(before == "60");
 
   auto [code, out] = RunStrato({"replay"}, db.url());
   CHECK_MESSAGE(code == 0, out);
   CHECK_MESSAGE(out.find("from " + std::to_string(events) + " events") != std::string::npos, out);
   CHECK_MESSAGE(out.find("identical to the live tables") != std::string::npos, out);
-  CHECK(Scalar(*conn, "SELECT count(*) FROM audit_entries") == before);
+  CHECK(Scalar(*conn, "SELECT count(*) FROM vms") == before);
   CHECK(Scalar(*conn, "SELECT position FROM projection_checkpoints WHERE name = 'audit'") ==
         std::to_string(events));
-  // The fresh table took the migration's names, and the shadow schema is gone.
+  // The fresh tables took the migration's names, and the shadow schema is gone.
   CHECK(Scalar(*conn,
-               "SELECT count(*) FROM pg_indexes WHERE tablename = 'audit_entries' AND "
-               "indexname IN ('audit_entries_pkey', 'audit_entries_actor', "
-               "'audit_entries_stream', 'audit_entries_type', 'audit_entries_time')") == "5");
+               "SELECT count(*) FROM pg_indexes WHERE tablename = 'vms' AND indexname IN "
+               "('vms_pkey', 'vms_org', 'vms_owner', 'vms_host', 'vms_pending', "
+               "'vms_last_position')") == "6");
+  CHECK(Scalar(*conn,
+               "SELECT count(*) FROM pg_indexes WHERE tablename = 'audit_stream_organizations' "
+               "AND indexname IN ('audit_stream_organizations_pkey', "
+               "'audit_stream_organizations_org')") == "2");
   CHECK(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'strato_rebuild'") == "0");
   // Built without autovacuum, swapped in with it.
   CHECK(Scalar(*conn,
-               "SELECT count(*) FROM pg_class WHERE relname = 'audit_entries' "
+               "SELECT count(*) FROM pg_class WHERE relname = 'vms' "
                "AND relnamespace = current_schema()::regnamespace AND reloptions IS NULL") == "1");
   // What runs after the fold is said, and where the time went.
   CHECK_MESSAGE(
@@ -152,22 +156,38 @@ TEST_CASE("strato replay names a tampered read model table and replaces it with 
   const int64_t events = AppendRealisticMix(db);
   CatchUpLive(db);
   auto conn = db.Connect();
-  const std::string truth =
-      Scalar(*conn, "SELECT actor || ' ' || summary FROM audit_entries WHERE position = 7");
-  REQUIRE(conn->Run("UPDATE audit_entries SET actor = 'mallory', summary = 'nothing happened' "
-                    "WHERE position = 7")
+  constexpr const char* kSeventh =
+      "(SELECT stream_id FROM audit_stream_organizations ORDER BY stream_id OFFSET 6 LIMIT 1)";
+  const std::string truth = Scalar(*conn, std::string("SELECT organization_id FROM "
+                                                      "audit_stream_organizations WHERE "
+                                                      "stream_id = ") +
+                                              kSeventh);
+  REQUIRE(conn->Run(std::string("UPDATE audit_stream_organizations SET organization_id = "
+                                "'mallory' WHERE stream_id = ") +
+                    kSeventh)
               .ok());
-  REQUIRE(conn->Run("DELETE FROM audit_entries WHERE position = 9").ok());
+  REQUIRE(conn->Run("DELETE FROM audit_stream_organizations WHERE stream_id = (SELECT stream_id "
+                    "FROM audit_stream_organizations ORDER BY stream_id OFFSET 8 LIMIT 1)")
+              .ok());
+  const std::string tampered_stream =
+      Scalar(*conn,
+             "SELECT stream_id FROM audit_stream_organizations WHERE organization_id = "
+             "'mallory'");
 
   auto [code, out] = RunStrato({"replay"}, db.url());
   CHECK_MESSAGE(code == 1, out);
   CHECK_MESSAGE(out.find("differed") != std::string::npos, out);
-  CHECK_MESSAGE(out.find("audit_entries (1 rows only in the live table, 2 only in the rebuild)") !=
-                    std::string::npos,
+  CHECK_MESSAGE(out.find("audit_stream_organizations (1 rows only in the live table, 2 only in "
+                         "the rebuild)") != std::string::npos,
                 out);
-  CHECK(Scalar(*conn, "SELECT actor || ' ' || summary FROM audit_entries WHERE position = 7") ==
-        truth);
-  CHECK(Scalar(*conn, "SELECT count(*) FROM audit_entries") == std::to_string(events));
+  CHECK(Scalar(*conn, "SELECT organization_id FROM audit_stream_organizations WHERE stream_id = '" +
+                          tampered_stream + "'") == truth);
+  // Every VM and organization has its row again.
+  CHECK(Scalar(*conn, "SELECT count(*) FROM audit_stream_organizations") ==
+        Scalar(*conn,
+               "SELECT count(*) FROM events WHERE type IN ('VmCreated', "
+               "'OrganizationCreated')"));
+  CHECK(events > 0);
 
   auto [again, out2] = RunStrato({"replay"}, db.url());
   CHECK_MESSAGE(again == 0, out2);
@@ -184,7 +204,9 @@ TEST_CASE("strato replay brings a lagging live projection to the log's end befor
   CHECK_MESSAGE(code == 0, out);
   CHECK_MESSAGE(out.find("identical to the live tables") != std::string::npos, out);
   auto conn = db.Connect();
-  CHECK(Scalar(*conn, "SELECT count(*) FROM audit_entries") == std::to_string(events));
+  CHECK(Scalar(*conn, "SELECT count(*) FROM vms") == "120");
+  CHECK(Scalar(*conn, "SELECT min(position) FROM projection_checkpoints") ==
+        std::to_string(events));
 }
 
 TEST_CASE("a rebuild folds the log in bulk and finds the read models identical") {
@@ -279,7 +301,7 @@ TEST_CASE("a rebuild with a projection that has no bulk fold folds batch by batc
   CHECK(report->identical());
 }
 
-TEST_CASE("serve folds appends into audit_entries and reports projections in readyz") {
+TEST_CASE("serve folds appends into the read models and reports projections in readyz") {
   test::TestDatabase db;
   test::NatsServerProcess nats;
   REQUIRE(nats.Start().ok());
@@ -310,33 +332,42 @@ TEST_CASE("serve folds appends into audit_entries and reports projections in rea
 
   const int64_t events = AppendRealisticMix(db);
   auto conn = db.Connect();
-  // serve's scheduler may append too (placing the VMs): the audit follows the whole log.
-  std::string count, logged;
+  // serve's scheduler may append too (placing the VMs): every projection follows the log.
+  constexpr const char* kBehind =
+      "SELECT count(*) FROM projection_checkpoints WHERE position < (SELECT max(global_position) "
+      "FROM events)";
+  std::string behind;
   for (int i = 0; i < 200; ++i) {
-    count = Scalar(*conn, "SELECT count(*) FROM audit_entries");
-    logged = Scalar(*conn, "SELECT count(*) FROM events");
-    if (count == logged) break;
+    behind = Scalar(*conn, kBehind);
+    if (behind == "0") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  CHECK(count == logged);
-  CHECK(std::stoll(logged) >= events);
+  CHECK(behind == "0");
+  CHECK(std::stoll(Scalar(*conn, "SELECT count(*) FROM events")) >= events);
+  CHECK(Scalar(*conn, "SELECT count(*) FROM vms") == "60");
 
   // A replay while serve runs swaps the tables under the live runner, which goes on folding.
   auto [code, out] = RunStrato({"replay"}, db.url());
   CHECK_MESSAGE(code == 0, out);
   CHECK_MESSAGE(out.find("identical to the live tables") != std::string::npos, out);
+  const std::string org = Uuid::NewV4().ToString();
   events::AppendRequest r;
-  r.streams.push_back(
-      {"host-late", events::ExpectedVersion::Any(), {{"HostHeartbeat", "{}", "{}"}}});
+  r.streams.push_back({"org-" + org,
+                       events::ExpectedVersion::NoStream(),
+                       {{"OrganizationCreated",
+                         R"({"org_id":")" + org + R"(","name":"Late","owner_id":"u1"})", "{}"}}});
   REQUIRE(db.store().Append(r).ok());
   for (int i = 0; i < 200; ++i) {
-    count = Scalar(*conn, "SELECT count(*) FROM audit_entries");
-    logged = Scalar(*conn, "SELECT count(*) FROM events");
-    if (count == logged) break;
+    behind = Scalar(*conn, kBehind);
+    if (behind == "0") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  CHECK(count == logged);
-  CHECK(Scalar(*conn, "SELECT count(*) FROM audit_entries WHERE stream_id = 'host-late'") == "1");
+  CHECK(behind == "0");
+  CHECK(Scalar(*conn,
+               "SELECT organization_id FROM audit_stream_organizations WHERE stream_id = "
+               "'org-" +
+                   org + "'") == org);
+  CHECK(Scalar(*conn, "SELECT name FROM organizations WHERE org_id = '" + org + "'") == "Late");
 
   REQUIRE((*serve)->Kill(SIGTERM).ok());
   auto exit_code = (*serve)->Wait(std::chrono::seconds(20));
