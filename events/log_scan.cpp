@@ -13,11 +13,9 @@ namespace {
 // data::text: the payload as jsonb prints it (a text column is sent as its bytes; a jsonb one
 // would carry a version byte first).
 constexpr const char* kScanSql =
-    "COPY (SELECT global_position, stream_id, stream_version, type, data::text, "
-    "CASE WHEN jsonb_typeof(metadata->'actor') = 'string' THEN metadata->>'actor' END, "
-    "recorded_at FROM events ORDER BY global_position) "
-    "TO STDOUT (FORMAT binary)";
-constexpr int16_t kColumns = 7;
+    "COPY (SELECT global_position, stream_id, stream_version, type, data::text, recorded_at "
+    "FROM events ORDER BY global_position) TO STDOUT (FORMAT binary)";
+constexpr int16_t kColumns = 6;
 
 // recorded_at bounds, in PostgreSQL's microseconds: within the years 1678 to 2261, which a
 // nanosecond TimePoint holds (the log's times are far inside).
@@ -75,7 +73,7 @@ class Fields {
 
 }  // namespace
 
-Status ScanLog(PgConnection& c, const std::function<Status(const ScannedEvent&)>& each) {
+Status ScanLog(PgConnection& c, const std::function<Status(const RecordedEvent&)>& each) {
   RecordedEvent e;
   bool header_seen = false, ended = false;
   Status refused;  // what `each` failed with
@@ -105,12 +103,12 @@ Status ScanLog(PgConnection& c, const std::function<Status(const ScannedEvent&)>
         continue;
       }
       if (columns != kColumns) return broken("has " + std::to_string(columns) + " columns");
-      std::string_view stream, type, data, actor;
-      bool null = false, stream_null = false, type_null = false, data_null = false;
+      std::string_view stream, type, data;
+      bool stream_null = false, type_null = false, data_null = false;
       int64_t position = 0, version = 0, recorded = 0;
       if (!f.Int64Column(&position) || !f.Column(&stream, &stream_null) ||
           !f.Int64Column(&version) || !f.Column(&type, &type_null) ||
-          !f.Column(&data, &data_null) || !f.Column(&actor, &null) || !f.Int64Column(&recorded)) {
+          !f.Column(&data, &data_null) || !f.Int64Column(&recorded)) {
         return broken("is cut short");
       }
       if (stream_null || type_null || data_null) return broken("has a NULL");
@@ -118,14 +116,13 @@ Status ScanLog(PgConnection& c, const std::function<Status(const ScannedEvent&)>
       if (recorded <= kMinRecorded || recorded >= kMaxRecorded) {
         return broken("has a time out of range");
       }
-      if (null) actor = {};
       e.position = position;
       e.stream_version = version;
       e.stream_id.assign(stream);
       e.type.assign(type);
       e.data.assign(data);
       e.recorded_at = FromUnixMicros(recorded + kPgEpochUnixMicros);
-      refused = each(ScannedEvent{e, actor});
+      refused = each(e);
       if (!refused.ok()) return refused;
     }
     return Status::Ok();

@@ -13,19 +13,12 @@
 
 namespace strato::events {
 
-// What ScanLog hands over per event. `event` has position, stream_id, stream_version, type,
-// data and recorded_at; its metadata, event_id, command_id and hash are left empty (the
-// metadata's actor is `actor`, "" when it has none). Both are reused for the next row: copy
-// what you keep.
-struct ScannedEvent {
-  const RecordedEvent& event;
-  std::string_view actor;
-};
-
 // Calls `each` for every event the COPY's snapshot sees (the whole log then), in order of
-// position, on `c` (a session of its own: a failing `each` cancels the COPY). The first
-// failure stops the scan and is returned; a row that cannot be decoded is an Internal error
-// naming its place.
-Status ScanLog(PgConnection& c, const std::function<Status(const ScannedEvent&)>& each);
+// position, on `c` (a session of its own: a failing `each` cancels the COPY). Each event has
+// position, stream_id, stream_version, type, data and recorded_at; its metadata, event_id,
+// command_id and hash are left empty. It is reused for the next row: copy what you keep. The
+// first failure stops the scan and is returned; a row that cannot be decoded is an Internal
+// error naming its place.
+Status ScanLog(PgConnection& c, const std::function<Status(const RecordedEvent&)>& each);
 
 }  // namespace strato::events

@@ -344,7 +344,8 @@ class HostBulk final : public BulkFold {
   }
 
   Status Write(events::PgConnection& tx) override {
-    events::PgCopyText hosts, allocations, desired;
+    events::PgCopyText hosts, allocations;
+    events::PgCopyBinary desired;  // a row per VM: COPY's binary format needs no parsing
     for (const auto& [id, h] : hosts_) {
       hosts.Add(id)
           .Add(h.name)
@@ -404,8 +405,8 @@ class HostBulk final : public BulkFold {
         .CopyIn(
             "COPY host_desired_vms (vm_id, host_id, org_id, name, image, cpu_count, "
             "memory_mb, disk_gb, desired, generation, last_action, force, position) FROM "
-            "STDIN",
-            desired.data())
+            "STDIN (FORMAT binary)",
+            desired.Take())
         .WithContext("host desired VMs");
   }
 

@@ -34,12 +34,10 @@ struct CopyChunk {
 };
 
 // An event as a bulk fold gets it, its data parsed once for every fold (events/log_scan.h):
-// `event` has no metadata, ids or hash; `actor` is the metadata's actor ("" when none).
-// Everything is valid only during the call.
+// `event` has no metadata, ids or hash. Everything is valid only during the call.
 struct FoldEvent {
   const events::RecordedEvent& event;
   const rapidjson::Value& data;  // event.data parsed; Null when it is not JSON
-  std::string_view actor;
 };
 
 // BulkFold: a projection's fold of the log done in memory, for rebuilds (rebuild.h). It is

@@ -183,7 +183,7 @@ int main() {
     if (!c.ok()) Die(c.status().ToString());
     int64_t scanned = 0;
     t0 = Steady::now();
-    Status s = ScanLog(**c, [&](const ScannedEvent&) {
+    Status s = ScanLog(**c, [&](const RecordedEvent&) {
       ++scanned;
       return Status::Ok();
     });
@@ -193,7 +193,7 @@ int main() {
     if (round == 0 || secs < scan_s) scan_s = secs;
   }
   std::printf(
-      "the rebuild's own read alone (binary COPY of the 7 columns folds use, faster of 2): "
+      "the rebuild's own read alone (binary COPY of the 6 columns folds use, faster of 2): "
       "%.2f s, %.0f events/s\n",
       scan_s, static_cast<double>(rows) / scan_s);
   std::fflush(stdout);
