@@ -61,9 +61,11 @@ struct AuditQuery {
 
 // The newest entries first that match `query` and that `who` may read, read from the log
 // itself (the actor as strato_event_actor gives it, schema/migrations/0010; the summary from
-// core/domain/audit_line.h). One query, after one per time filter that finds where that time
-// lies in the log: the engine's lookups give the readable streams, audit_stream_organizations
-// the VM streams of the organizations `who` may view.
+// core/domain/audit_line.h). The engine's lookups give the readable streams,
+// audit_stream_organizations the VM streams of the organizations `who` may view; each time
+// filter is first found in the log as a position. Up to 1,000 readable streams are read
+// stream by stream through the log's (stream_id, stream_version) key (a user who may read
+// little of a long log), more from the log's end backwards.
 Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Principal& who,
                                                      const AuditQuery& query);
 
