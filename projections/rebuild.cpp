@@ -361,10 +361,24 @@ class Rebuilder {
         for (auto ddl = ddls.rbegin(); ddl != ddls.rend(); ++ddl) {
           writers.PushFront([ddl = *ddl](PgConnection& c2) { return c2.Run(ddl); });
         }
+        // The comparison's digest of each fresh table, now that it is written, while the
+        // other session builds indexes (Compare uses it if nothing is folded after this).
+        for (const Table& t : tables_) {
+          if (t.projection != i) continue;
+          writers.Push([this, table = t.name](PgConnection& c2) -> Status {
+            auto d = c2.Exec("SELECT " + DigestColumns() + " FROM " +
+                             Qualified(kRebuildSchema, table) + " x");
+            if (!d.ok()) return d.status().WithContext("summing up the rows of " + table);
+            std::lock_guard lock(digests_mu_);
+            fresh_digests_[table] = {std::string(d->Get(0, 0)), std::string(d->Get(0, 1))};
+            return Status::Ok();
+          });
+        }
         return Status::Ok();
       });
     }
     STRATO_RETURN_IF_ERROR(writers.Finish());
+    digested_at_ = at;
     // Freeing a fold's rows (hundreds of thousands of small allocations) takes a while: not
     // on a writer between its table's COPY and its indexes, but while the comparison runs.
     retire_ = std::thread([retired = std::move(folds)]() mutable { retired.clear(); });
@@ -524,15 +538,21 @@ class Rebuilder {
   // columns' hashes, so the plain sum would only compare each column's values as a multiset
   // and miss values swapped between rows. Only when the sums differ are the rows' texts
   // matched up (EXCEPT ALL, which sorts both sides) to count the rows each side lacks.
-  Result<TableDifference> Compare(const std::string& table) {
+  //
+  // The fresh side's digest was summed up by a writer as soon as its table was written, when
+  // nothing was folded into the fresh tables since (`at` is where the fresh tables are).
+  Result<TableDifference> Compare(const std::string& table, int64_t at) {
     const std::string a = Qualified(live_, table), b = Qualified(kRebuildSchema, table);
     auto digest = [](const std::string& t) {
-      return "(SELECT count(*) AS n, "
-             "coalesce(sum(hashint8extended(hash_record_extended(x, 0), 0)), 0) AS h FROM " +
-             t + " x)";
+      return "(SELECT " + DigestColumns() + " FROM " + t + " x)";
     };
+    auto known = fresh_digests_.find(table);
     auto same =
-        conn_->Exec("SELECT l.n = r.n AND l.h = r.h FROM " + digest(a) + " l, " + digest(b) + " r");
+        at == digested_at_ && known != fresh_digests_.end()
+            ? conn_->Exec("SELECT l.n = $1::bigint AND l.h = $2::numeric FROM " + digest(a) + " l",
+                          {known->second.first, known->second.second})
+            : conn_->Exec("SELECT l.n = r.n AND l.h = r.h FROM " + digest(a) + " l, " + digest(b) +
+                          " r");
     if (!same.ok()) return same.status().WithContext("comparing " + table);
     if (same->Get(0, 0) == "t") return TableDifference{table, 0, 0};
     auto r = conn_->Exec("SELECT (SELECT count(*) FROM (SELECT x::text FROM " + a +
@@ -541,6 +561,12 @@ class Rebuilder {
                          " y EXCEPT ALL SELECT x::text FROM " + a + " x) d)");
     if (!r.ok()) return r.status().WithContext("comparing " + table);
     return TableDifference{table, r->GetInt64(0, 0), r->GetInt64(0, 1)};
+  }
+
+  // A table's row count (n) and the sum of its rows' hashes (h), as Compare says, over `x`.
+  static std::string DigestColumns() {
+    return "count(*) AS n, coalesce(sum(hashint8extended(hash_record_extended(x, 0), 0)), 0) AS "
+           "h";
   }
 
   // Index name -> shape, for the indexes of `schema.table`.
@@ -654,7 +680,7 @@ class Rebuilder {
       }
       for (const Table& t : tables_) {
         if (t.projection != i) continue;
-        auto d = Compare(t.name);
+        auto d = Compare(t.name, target);
         if (!d.ok()) return d.status();
         if (d->only_live != 0 || d->only_rebuilt != 0) report_.differences.push_back(*d);
       }
@@ -683,6 +709,11 @@ class Rebuilder {
   std::vector<std::unique_ptr<Projection>> projections_;
   RebuildOptions options_;
   std::thread retire_;  // frees the bulk folds' rows (BulkFold)
+  // Each fresh table's digest (n, h as text) summed up by a writer (BulkFold), and the
+  // position the fresh tables were at then (-1: none).
+  std::mutex digests_mu_;
+  std::map<std::string, std::pair<std::string, std::string>> fresh_digests_;
+  int64_t digested_at_ = -1;
   std::vector<Table> tables_;
   std::unique_ptr<PgConnection> conn_;
   std::string live_;
