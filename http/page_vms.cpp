@@ -469,8 +469,9 @@ Result<std::optional<VmRow>> ReadVm(App& app, const std::string& id) {
           UtcText("v.created_at") + ", " + UtcText("v.updated_at") +
           ", v.cpu_count, v.memory_mb, v.disk_gb, v.generation, v.observed_generation, "
           "coalesce(h.reachable, true), v.deleted FROM vms v LEFT JOIN organizations o ON "
-          "o.org_id = v.org_id LEFT JOIN users u ON u.user_id = v.owner_id LEFT JOIN hosts h ON "
-          "h.host_id = v.host_id WHERE v.vm_id = $1",
+          "o.org_id = v.org_id COLLATE \"default\" LEFT JOIN users u ON u.user_id = v.owner_id "
+          "COLLATE \"default\" LEFT JOIN hosts h ON h.host_id = v.host_id COLLATE \"default\" "
+          "WHERE v.vm_id = $1",
       {id});
   if (!r.ok()) return r.status().WithContext("reading the VM");
   if (r->rows() == 0) return std::optional<VmRow>();
