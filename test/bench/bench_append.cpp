@@ -85,7 +85,10 @@ double MeasureRaw(const std::string& url, double seconds) {
       "data jsonb NOT NULL, metadata jsonb NOT NULL, recorded_at timestamptz NOT NULL, "
       "command_id uuid, first_of_command boolean NOT NULL, hash bytea NOT NULL, "
       "UNIQUE (stream_id, stream_version));"
-      "CREATE UNIQUE INDEX ON raw_events (command_id) WHERE first_of_command;");
+      "CREATE UNIQUE INDEX ON raw_events (command_id) WHERE first_of_command;"
+      // The audit trail's indexes of the log (schema/migrations/0010).
+      "CREATE INDEX ON raw_events (strato_event_actor(metadata), global_position);"
+      "CREATE INDEX ON raw_events (type, global_position);");
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     std::exit(1);
