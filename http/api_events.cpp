@@ -16,14 +16,10 @@ Response ListEvents(App& app, Request& req) {
   auto query = ParseAuditFilters(app, text);
   if (!query.ok()) return JsonError(query.status());
   const Principal& me = *req.principal;
-  auto entries = ReadableAuditEntries(app, me, *query);
-  if (!entries.ok()) return JsonError(entries.status());
-  bool more = false;
-  if (!entries->empty() && static_cast<int>(entries->size()) == query->limit) {
-    auto m = MoreReadableAuditEntries(app, me, *query, entries->back().position);
-    if (!m.ok()) return JsonError(m.status());
-    more = *m;
-  }
+  auto page = ReadableAuditEntries(app, me, *query);
+  if (!page.ok()) return JsonError(page.status());
+  const std::vector<AuditEntry>* entries = &page->entries;
+  const bool more = page->more;
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();

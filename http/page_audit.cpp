@@ -312,16 +312,12 @@ Response AuditPage(App& app, Request& req) {
 
   h += "<section aria-labelledby=\"entries-heading\">\n<h2 id=\"entries-heading\">Entries</h2>\n";
   if (query.ok()) {
-    auto entries = ReadableAuditEntries(app, me, *query);
-    if (!entries.ok()) return UiErrorPage(req, entries.status());
+    auto page = ReadableAuditEntries(app, me, *query);
+    if (!page.ok()) return UiErrorPage(req, page.status());
+    const std::vector<AuditEntry>* entries = &page->entries;
     auto names = LookUpNames(app, *entries);
     if (!names.ok()) return UiErrorPage(req, names.status());
-    bool more = false;
-    if (!entries->empty() && static_cast<int>(entries->size()) == query->limit) {
-      auto m = MoreReadableAuditEntries(app, me, *query, entries->back().position);
-      if (!m.ok()) return UiErrorPage(req, m.status());
-      more = *m;
-    }
+    const bool more = page->more;
     const bool filtered = !text.actor.empty() || !text.stream.empty() || !text.type.empty() ||
                           !text.from.empty() || !text.to.empty();
     if (entries->empty()) {

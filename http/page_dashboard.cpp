@@ -148,12 +148,13 @@ std::string RecentActivityHtml(const App& app, const Principal& me) {
   std::string h =
       "<section id=\"recent-activity\" aria-labelledby=\"recent-activity-heading\">\n<h2 "
       "id=\"recent-activity-heading\">Recent activity</h2>\n";
-  auto entries = ReadableAuditEntries(app, me, AuditQuery{.limit = 10});
-  if (!entries.ok()) {
+  auto page = ReadableAuditEntries(app, me, AuditQuery{.limit = 10});
+  if (!page.ok()) {
     return h + "<p class=\"unavailable\">" +
-           HtmlEscape("Recent activity is not available: " + entries.status().message()) +
+           HtmlEscape("Recent activity is not available: " + page.status().message()) +
            "</p>\n</section>\n";
   }
+  const std::vector<AuditEntry>* entries = &page->entries;
   if (entries->empty()) return h + "<p>Nothing you may see has happened yet.</p>\n</section>\n";
   const std::map<std::string, std::string> names = ActorNames(app, *entries);
   h += "<ol class=\"activity\">\n";

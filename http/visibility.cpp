@@ -112,8 +112,8 @@ std::string StreamOrganizations::Find(const App& app, std::string_view stream_id
   return org;
 }
 
-Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Principal& who,
-                                                     const AuditQuery& query) {
+Result<AuditEntriesPage> ReadableAuditEntries(const App& app, const Principal& who,
+                                              const AuditQuery& query) {
   if (query.limit < 1 || query.limit > kMaxAuditLimit) {
     return Status::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxAuditLimit));
   }
@@ -155,7 +155,7 @@ Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Princ
     if (!p.ok()) return p.status();
     before = std::min(before, *p + 1);
   }
-  std::vector<AuditEntry> out;
+  AuditEntriesPage out;
   if (after + 1 >= before) return out;
   // The VM streams of the organizations `who` may view, when they are few.
   bool few = streams.size() <= kFewStreams;
@@ -170,15 +170,17 @@ Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Princ
   }
   const std::vector<std::string> filters = {
       query.actor,           query.stream_id,        query.type,
-      std::to_string(after), std::to_string(before), std::to_string(query.limit)};
+      std::to_string(after), std::to_string(before), std::to_string(query.limit + 1)};
   std::vector<std::string> params = {streams.Literal()};
   if (!few) params.push_back(org_ids.Literal());
   params.insert(params.end(), filters.begin(), filters.end());
   auto r = (*db)->Exec(few ? FewStreamsSql() : ManyStreamsSql(), params);
   if (!r.ok()) return r.status().WithContext("reading the audit log");
-  out.reserve(static_cast<size_t>(r->rows()));
+  out.more = r->rows() > query.limit;
+  const int rows = std::min(r->rows(), query.limit);
+  out.entries.reserve(static_cast<size_t>(rows));
   domain::JsonParser parser;
-  for (int i = 0; i < r->rows(); ++i) {
+  for (int i = 0; i < rows; ++i) {
     AuditEntry e;
     e.position = r->GetInt64(i, 0);
     e.recorded_at = std::string(r->Get(i, 1));
@@ -186,19 +188,9 @@ Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Princ
     e.stream_id = std::string(r->Get(i, 3));
     e.type = std::string(r->Get(i, 4));
     e.summary = domain::AuditSummary(e.type, parser.Parse(std::string(r->Get(i, 5))));
-    out.push_back(std::move(e));
+    out.entries.push_back(std::move(e));
   }
   return out;
-}
-
-Result<bool> MoreReadableAuditEntries(const App& app, const Principal& who, const AuditQuery& query,
-                                      int64_t position) {
-  AuditQuery next = query;
-  next.before_position = position;
-  next.limit = 1;
-  auto more = ReadableAuditEntries(app, who, next);
-  if (!more.ok()) return more.status();
-  return !more->empty();
 }
 
 bool MayReadStream(const App& app, const Principal& who, std::string_view stream_id) {

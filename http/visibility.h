@@ -65,14 +65,14 @@ struct AuditQuery {
 // audit_stream_organizations the VM streams of the organizations `who` may view; each time
 // filter is first found in the log as a position. Up to 1,000 readable streams are read
 // stream by stream through the log's (stream_id, stream_version) key (a user who may read
-// little of a long log), more from the log's end backwards.
-Result<std::vector<AuditEntry>> ReadableAuditEntries(const App& app, const Principal& who,
-                                                     const AuditQuery& query);
-
-// Whether an entry older than `position` exists that matches `query` (its cursor and limit
-// aside) and that `who` may read: is there a next page after one ending at `position`?
-Result<bool> MoreReadableAuditEntries(const App& app, const Principal& who, const AuditQuery& query,
-                                      int64_t position);
+// little of a long log), more from the log's end backwards. One entry more than the limit is
+// read to know whether an older page exists.
+struct AuditEntriesPage {
+  std::vector<AuditEntry> entries;  // at most query.limit
+  bool more = false;                // older entries match too (the next page, before the last)
+};
+Result<AuditEntriesPage> ReadableAuditEntries(const App& app, const Principal& who,
+                                              const AuditQuery& query);
 
 // stream id -> organization id, learnt from audit_stream_organizations. A stream's organization
 // never changes, so what was found is kept; streams not found are remembered briefly (by the
