@@ -1,6 +1,12 @@
 #include "core/config.h"
 
+#include <arpa/inet.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string_view>
 
 namespace strato {
@@ -139,7 +145,194 @@ Result<ServeConfig> ReadServeConfig(const Env& env) {
   auto rp = ReadRelyingPartyConfig(env, c.environment);
   if (!rp.ok()) return rp.status();
   c.relying_party = *rp;
+  auto uv = ReadRequireUserVerification(env);
+  if (!uv.ok()) return uv.status();
+  c.require_user_verification = *uv;
+  auto anchors = ReadAttestationTrustAnchors(env);
+  if (!anchors.ok()) return anchors.status();
+  c.attestation_trust_anchors = *anchors;
+  auto proxies = ReadTrustedProxies(env);
+  if (!proxies.ok()) return proxies.status();
+  c.trusted_proxies = *proxies;
+  auto metrics_token = ReadMetricsToken(env);
+  if (!metrics_token.ok()) return metrics_token.status();
+  c.metrics_token = *metrics_token;
+  auto per_user = ReadInt(env, "STRATO_LIVE_STREAMS_PER_USER", 16, 1, 128);
+  if (!per_user.ok()) return per_user.status();
+  c.live_streams_per_user = static_cast<int>(*per_user);
   return c;
+}
+
+std::optional<IpAddress> ParseIpAddress(std::string_view text) {
+  if (text.empty() || text.size() > 45) return std::nullopt;  // INET6_ADDRSTRLEN - 1
+  std::string s(text);
+  IpAddress out{};
+  if (s.find(':') == std::string::npos) {
+    in_addr v4{};
+    if (inet_pton(AF_INET, s.c_str(), &v4) != 1) return std::nullopt;
+    out[10] = 0xff;
+    out[11] = 0xff;
+    std::memcpy(out.data() + 12, &v4, 4);
+    return out;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6) != 1) return std::nullopt;
+  std::memcpy(out.data(), &v6, 16);
+  return out;
+}
+
+namespace {
+
+bool IsV4Mapped(const IpAddress& a) {
+  for (int i = 0; i < 10; ++i) {
+    if (a[i] != 0) return false;
+  }
+  return a[10] == 0xff && a[11] == 0xff;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string FormatIpAddress(const IpAddress& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (IsV4Mapped(address)) {
+    inet_ntop(AF_INET, address.data() + 12, text, sizeof text);
+  } else {
+    inet_ntop(AF_INET6, address.data(), text, sizeof text);
+  }
+  return text;
+}
+
+Result<TrustedProxies> TrustedProxies::Parse(const std::string& name, std::string_view list) {
+  TrustedProxies out;
+  if (Trim(list).empty()) return out;
+  while (true) {
+    size_t comma = list.find(',');
+    std::string_view entry = Trim(list.substr(0, comma));
+    auto refuse = [&](const std::string& why) {
+      return Status::InvalidArgument(name + " holds \"" + std::string(entry) + "\", which " + why +
+                                     "; list proxy addresses (10.0.0.5, ::1) and networks "
+                                     "(10.0.0.0/8, fd00::/8) separated by commas");
+    };
+    size_t slash = entry.find('/');
+    auto address = ParseIpAddress(entry.substr(0, slash));
+    if (!address) return refuse("is not an IP address or network");
+    Network n;
+    n.base = *address;
+    const bool v4 = IsV4Mapped(*address) && entry.find(':') == std::string_view::npos;
+    if (slash != std::string_view::npos) {
+      std::string_view bits = entry.substr(slash + 1);
+      int prefix = -1;
+      if (!bits.empty() && bits.size() <= 3 &&
+          bits.find_first_not_of("0123456789") == std::string_view::npos) {
+        prefix = std::stoi(std::string(bits));
+      }
+      if (prefix < 0 || prefix > (v4 ? 32 : 128)) {
+        return refuse(std::string("has a prefix length that is not 0 to ") + (v4 ? "32" : "128"));
+      }
+      n.prefix = v4 ? prefix + 96 : prefix;
+    }
+    for (int bit = n.prefix; bit < 128; ++bit) {
+      if (n.base[bit / 8] & (0x80 >> (bit % 8))) {
+        return refuse("has bits set after its prefix (write the network's first address)");
+      }
+    }
+    out.networks_.push_back(n);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+bool TrustedProxies::Contains(const IpAddress& address) const {
+  for (const Network& n : networks_) {
+    int whole = n.prefix / 8;
+    int rest = n.prefix % 8;
+    if (std::memcmp(address.data(), n.base.data(), whole) != 0) continue;
+    if (rest != 0) {
+      uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
+      if ((address[whole] & mask) != n.base[whole]) continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+bool TrustedProxies::Contains(std::string_view address) const {
+  auto a = ParseIpAddress(address);
+  return a && Contains(*a);
+}
+
+std::string TrustedProxies::ClientAddress(const std::string& peer,
+                                          std::string_view forwarded_for) const {
+  if (networks_.empty() || !Contains(peer) || Trim(forwarded_for).empty()) return peer;
+  // Right to left: the entry each trusted hop appended, until one that no trusted proxy holds.
+  std::optional<IpAddress> leftmost;
+  std::string_view rest = forwarded_for;
+  while (true) {
+    size_t comma = rest.rfind(',');
+    std::string_view entry = Trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    auto address = ParseIpAddress(entry);
+    if (!address) return peer;  // malformed where it matters: believe nothing
+    if (!Contains(*address)) return FormatIpAddress(*address);
+    leftmost = address;
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(0, comma);
+  }
+  return FormatIpAddress(*leftmost);
+}
+
+Result<TrustedProxies> ReadTrustedProxies(const Env& env) {
+  return TrustedProxies::Parse("STRATO_TRUSTED_PROXIES",
+                               env.Get("STRATO_TRUSTED_PROXIES").value_or(""));
+}
+
+Result<std::string> ReadMetricsToken(const Env& env) {
+  std::string token = env.Get("STRATO_METRICS_TOKEN").value_or("");
+  if (token.empty()) return token;
+  if (token.size() < 32 || token.size() > 200) {
+    return Status::InvalidArgument(
+        "STRATO_METRICS_TOKEN is " + std::to_string(token.size()) +
+        " characters long; it must be 32 to 200 (for example the output of openssl rand -hex 32)");
+  }
+  for (char ch : token) {
+    if (ch < 0x21 || ch > 0x7e) {
+      return Status::InvalidArgument(
+          "STRATO_METRICS_TOKEN holds a space or a character that is not visible ASCII; use "
+          "letters, digits and punctuation only (for example the output of openssl rand -hex 32)");
+    }
+  }
+  return token;
+}
+
+Result<bool> ReadRequireUserVerification(const Env& env) {
+  auto v = env.Get("STRATO_WEBAUTHN_USER_VERIFICATION");
+  if (!v || v->empty() || *v == "preferred") return false;
+  if (*v == "required") return true;
+  return Status::InvalidArgument("STRATO_WEBAUTHN_USER_VERIFICATION is \"" + *v +
+                                 "\"; it must be preferred or required");
+}
+
+Result<std::string> ReadAttestationTrustAnchors(const Env& env) {
+  auto v = env.Get("STRATO_WEBAUTHN_TRUST_ANCHORS");
+  if (!v || v->empty()) return std::string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(*v, ec)) {
+    return Status::InvalidArgument("STRATO_WEBAUTHN_TRUST_ANCHORS is \"" + *v +
+                                   "\", which is not a file; set it to a PEM file of CA "
+                                   "certificates, or leave it unset to accept any authenticator");
+  }
+  std::ifstream in(*v);
+  if (!in.is_open()) {
+    return Status::InvalidArgument("STRATO_WEBAUTHN_TRUST_ANCHORS is \"" + *v +
+                                   "\", which cannot be read (" + std::strerror(errno) + ")");
+  }
+  return *v;
 }
 
 Result<RelyingPartyConfig> ReadRelyingPartyConfig(const Env& env, Environment environment) {

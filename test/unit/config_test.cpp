@@ -1,4 +1,8 @@
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "core/config.h"
 
@@ -95,4 +99,198 @@ TEST_CASE("the relying party defaults to localhost in development and is require
                                        Environment::kDevelopment);
   CHECK(bad_id.status().message() ==
         "WEBAUTHN_RELYING_PARTY_ID \"Cloud Example\" is not a lowercase domain name");
+}
+
+TEST_CASE("user verification is preferred by default, required on request, and nothing else") {
+  CHECK(*ReadRequireUserVerification(MapEnv{}) == false);
+  CHECK(*ReadRequireUserVerification(MapEnv{{"STRATO_WEBAUTHN_USER_VERIFICATION", ""}}) == false);
+  CHECK(*ReadRequireUserVerification(MapEnv{{"STRATO_WEBAUTHN_USER_VERIFICATION", "preferred"}}) ==
+        false);
+  CHECK(*ReadRequireUserVerification(MapEnv{{"STRATO_WEBAUTHN_USER_VERIFICATION", "required"}}) ==
+        true);
+  auto bad = ReadRequireUserVerification(MapEnv{{"STRATO_WEBAUTHN_USER_VERIFICATION", "Required"}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() ==
+        "STRATO_WEBAUTHN_USER_VERIFICATION is \"Required\"; it must be preferred or required");
+
+  MapEnv serve{{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/strato"},
+               {"NATS_URL", "nats://127.0.0.1:4222"},
+               {"STRATO_ENV", "development"},
+               {"STRATO_WEBAUTHN_USER_VERIFICATION", "required"}};
+  auto c = ReadServeConfig(serve);
+  REQUIRE(c.ok());
+  CHECK(c->require_user_verification);
+  CHECK(c->attestation_trust_anchors.empty());
+  auto refused = ReadServeConfig(MapEnv{{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/strato"},
+                                        {"NATS_URL", "nats://127.0.0.1:4222"},
+                                        {"STRATO_ENV", "development"},
+                                        {"STRATO_WEBAUTHN_USER_VERIFICATION", "always"}});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("STRATO_WEBAUTHN_USER_VERIFICATION") == 0);
+}
+
+TEST_CASE("attestation trust anchors are unset by default and must name a readable file") {
+  CHECK(ReadAttestationTrustAnchors(MapEnv{})->empty());
+  CHECK(ReadAttestationTrustAnchors(MapEnv{{"STRATO_WEBAUTHN_TRUST_ANCHORS", ""}})->empty());
+
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("strato-config-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::path pem = dir / "anchors.pem";
+  {
+    std::ofstream out(pem);
+    out << "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
+  }
+  auto ok = ReadAttestationTrustAnchors(MapEnv{{"STRATO_WEBAUTHN_TRUST_ANCHORS", pem.string()}});
+  REQUIRE(ok.ok());
+  CHECK(*ok == pem.string());
+
+  auto missing = ReadAttestationTrustAnchors(
+      MapEnv{{"STRATO_WEBAUTHN_TRUST_ANCHORS", (dir / "missing.pem").string()}});
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message().find("STRATO_WEBAUTHN_TRUST_ANCHORS is \"") == 0);
+  CHECK(missing.status().message().find("not a file") != std::string::npos);
+
+  auto directory =
+      ReadAttestationTrustAnchors(MapEnv{{"STRATO_WEBAUTHN_TRUST_ANCHORS", dir.string()}});
+  REQUIRE_FALSE(directory.ok());
+  CHECK(directory.status().message().find("STRATO_WEBAUTHN_TRUST_ANCHORS") == 0);
+
+  if (::geteuid() != 0) {  // root reads a file whatever its mode
+    std::filesystem::permissions(pem, std::filesystem::perms::none);
+    auto unreadable =
+        ReadAttestationTrustAnchors(MapEnv{{"STRATO_WEBAUTHN_TRUST_ANCHORS", pem.string()}});
+    REQUIRE_FALSE(unreadable.ok());
+    CHECK(unreadable.status().message().find("cannot be read") != std::string::npos);
+    std::filesystem::permissions(pem, std::filesystem::perms::owner_all);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("IP addresses parse plainly and print canonically, IPv4 also from its mapped form") {
+  CHECK(FormatIpAddress(*ParseIpAddress("10.0.0.5")) == "10.0.0.5");
+  CHECK(FormatIpAddress(*ParseIpAddress("::ffff:10.0.0.5")) == "10.0.0.5");
+  CHECK(*ParseIpAddress("::ffff:10.0.0.5") == *ParseIpAddress("10.0.0.5"));
+  CHECK(FormatIpAddress(*ParseIpAddress("2001:DB8:0:0::1")) == "2001:db8::1");
+  CHECK(FormatIpAddress(*ParseIpAddress("::1")) == "::1");
+  for (const char* bad : {"", "10.0.0", "10.0.0.256", "10.0.0.5:80", "[::1]", "::1%eth0",
+                          " 10.0.0.5", "host.example.com", "unknown", "1:2:3:4:5:6:7:8:9"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseIpAddress(bad).has_value());
+  }
+}
+
+TEST_CASE("trusted proxies are addresses and networks, IPv4 and IPv6, and none by default") {
+  auto none = ReadTrustedProxies(MapEnv{});
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  CHECK(ReadTrustedProxies(MapEnv{{"STRATO_TRUSTED_PROXIES", " "}})->empty());
+
+  auto p = ReadTrustedProxies(
+      MapEnv{{"STRATO_TRUSTED_PROXIES", "10.0.0.5, 192.168.0.0/16,::1 ,fd00::/8,172.16.0.0/12"}});
+  REQUIRE_MESSAGE(p.ok(), p.status().ToString());
+  CHECK(p->Contains("10.0.0.5"));
+  CHECK(p->Contains("::ffff:10.0.0.5"));  // as a dual-stack socket reports an IPv4 peer
+  CHECK_FALSE(p->Contains("10.0.0.6"));
+  CHECK(p->Contains("192.168.200.1"));
+  CHECK_FALSE(p->Contains("192.169.0.1"));
+  CHECK(p->Contains("172.31.255.255"));
+  CHECK_FALSE(p->Contains("172.32.0.0"));
+  CHECK(p->Contains("::1"));
+  CHECK(p->Contains("fdab::7"));
+  CHECK_FALSE(p->Contains("fe80::1"));
+  CHECK_FALSE(p->Contains("not an address"));
+
+  auto everything = TrustedProxies::Parse("X", "0.0.0.0/0");
+  REQUIRE(everything.ok());
+  CHECK(everything->Contains("203.0.113.9"));
+  CHECK_FALSE(everything->Contains("2001:db8::1"));  // an IPv4 network holds no IPv6 address
+}
+
+TEST_CASE("a bad trusted proxy entry is refused with a sentence naming the variable and entry") {
+  for (const char* list :
+       {"10.0.0.300", "10.0.0.1,,10.0.0.2", "10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/x",
+        "10.0.0.1/8", "proxy.example.com", "10.0.0.1:80", "10.0.0.1,"}) {
+    CAPTURE(list);
+    auto p = ReadTrustedProxies(MapEnv{{"STRATO_TRUSTED_PROXIES", list}});
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.status().message().find("STRATO_TRUSTED_PROXIES holds \"") == 0);
+  }
+  auto p = ReadTrustedProxies(MapEnv{{"STRATO_TRUSTED_PROXIES", "10.0.0.5, 10.0.0.300"}});
+  CHECK(p.status().message().find("STRATO_TRUSTED_PROXIES holds \"10.0.0.300\", which is not an "
+                                  "IP address or network") == 0);
+  auto host_bits = ReadTrustedProxies(MapEnv{{"STRATO_TRUSTED_PROXIES", "10.0.0.1/8"}});
+  CHECK(host_bits.status().message().find("first address") != std::string::npos);
+
+  auto serve = ReadServeConfig(MapEnv{{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/strato"},
+                                      {"NATS_URL", "nats://127.0.0.1:4222"},
+                                      {"STRATO_ENV", "development"},
+                                      {"STRATO_TRUSTED_PROXIES", "nginx"}});
+  REQUIRE_FALSE(serve.ok());
+  CHECK(serve.status().message().find("STRATO_TRUSTED_PROXIES holds \"nginx\"") == 0);
+}
+
+TEST_CASE("the client address comes from X-Forwarded-For only when a trusted proxy sent it") {
+  auto p = TrustedProxies::Parse("STRATO_TRUSTED_PROXIES", "10.0.0.5, 10.1.0.0/16, fd00::/8");
+  REQUIRE(p.ok());
+  // Not from a trusted proxy: the header is ignored, whatever it says.
+  CHECK(p->ClientAddress("203.0.113.9", "198.51.100.1") == "203.0.113.9");
+  CHECK(p->ClientAddress("203.0.113.9", "10.0.0.5") == "203.0.113.9");
+  CHECK(TrustedProxies().ClientAddress("10.0.0.5", "198.51.100.1") == "10.0.0.5");
+  // From a trusted proxy: the right-most entry no trusted proxy holds.
+  CHECK(p->ClientAddress("10.0.0.5", "198.51.100.1") == "198.51.100.1");
+  CHECK(p->ClientAddress("::ffff:10.0.0.5", " 198.51.100.1 ") == "198.51.100.1");
+  // What the client wrote itself stays left of what the proxy appended.
+  CHECK(p->ClientAddress("10.0.0.5", "1.2.3.4, 198.51.100.1") == "198.51.100.1");
+  CHECK(p->ClientAddress("10.0.0.5", "garbage, 198.51.100.1") == "198.51.100.1");
+  // Through two trusted proxies (the outer one appended the client, the inner the outer).
+  CHECK(p->ClientAddress("10.0.0.5", "1.2.3.4, 198.51.100.1, 10.1.2.3") == "198.51.100.1");
+  CHECK(p->ClientAddress("fd00::2", "2001:db8::7, fd00::1") == "2001:db8::7");
+  CHECK(p->ClientAddress("10.0.0.5", "::ffff:198.51.100.1") == "198.51.100.1");
+  // Every entry trusted: the left-most. No header: the peer.
+  CHECK(p->ClientAddress("10.0.0.5", "10.1.0.9, 10.1.0.8") == "10.1.0.9");
+  CHECK(p->ClientAddress("10.0.0.5", "") == "10.0.0.5");
+  // Malformed where it is read: the peer, nothing believed.
+  CHECK(p->ClientAddress("10.0.0.5", "198.51.100.1:4711") == "10.0.0.5");
+  CHECK(p->ClientAddress("10.0.0.5", "198.51.100.1, unknown") == "10.0.0.5");
+  CHECK(p->ClientAddress("10.0.0.5", "198.51.100.1,") == "10.0.0.5");
+  CHECK(p->ClientAddress("10.0.0.5", "[2001:db8::7]") == "10.0.0.5");
+}
+
+TEST_CASE("the metrics token is unset by default and at least 32 visible characters when set") {
+  CHECK(ReadMetricsToken(MapEnv{})->empty());
+  CHECK(ReadMetricsToken(MapEnv{{"STRATO_METRICS_TOKEN", ""}})->empty());
+  const std::string token(32, 'a');
+  CHECK(*ReadMetricsToken(MapEnv{{"STRATO_METRICS_TOKEN", token}}) == token);
+  auto short_one = ReadMetricsToken(MapEnv{{"STRATO_METRICS_TOKEN", std::string(31, 'a')}});
+  REQUIRE_FALSE(short_one.ok());
+  CHECK(short_one.status().message().find("STRATO_METRICS_TOKEN is 31 characters long") == 0);
+  auto spaced = ReadMetricsToken(MapEnv{{"STRATO_METRICS_TOKEN", token + " b"}});
+  REQUIRE_FALSE(spaced.ok());
+  CHECK(spaced.status().message().find("STRATO_METRICS_TOKEN") == 0);
+  // The token itself never appears in a sentence (it would reach the logs).
+  CHECK(spaced.status().message().find(token) == std::string::npos);
+}
+
+TEST_CASE("live streams per user default to 16 and are range-checked") {
+  MapEnv base{{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/strato"},
+              {"NATS_URL", "nats://127.0.0.1:4222"},
+              {"STRATO_ENV", "development"}};
+  auto c = ReadServeConfig(base);
+  REQUIRE(c.ok());
+  CHECK(c->live_streams_per_user == 16);
+  CHECK(c->trusted_proxies.empty());
+  CHECK(c->metrics_token.empty());
+  auto four = ReadServeConfig(MapEnv{{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/strato"},
+                                     {"NATS_URL", "nats://127.0.0.1:4222"},
+                                     {"STRATO_ENV", "development"},
+                                     {"STRATO_LIVE_STREAMS_PER_USER", "4"}});
+  REQUIRE(four.ok());
+  CHECK(four->live_streams_per_user == 4);
+  auto zero = ReadServeConfig(MapEnv{{"DATABASE_URL", "postgresql://u@127.0.0.1:5432/strato"},
+                                     {"NATS_URL", "nats://127.0.0.1:4222"},
+                                     {"STRATO_ENV", "development"},
+                                     {"STRATO_LIVE_STREAMS_PER_USER", "0"}});
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.status().message().find("STRATO_LIVE_STREAMS_PER_USER is \"0\"") == 0);
 }
