@@ -1,8 +1,13 @@
 // The host protocol (schema/host_protocol.md): the JSON messages hostd and the control plane
 // exchange on strato.rpc.host.<id>.<verb> and strato.host.<id>.heartbeat, as plain structs with
 // encoders and decoders. Pure values and functions: thread-safe, no I/O.
+//
+// Every decoder reads untrusted bytes (a host's NATS credentials are enough to send them): it
+// checks the message's size and nesting depth before parsing, parses without recursion, and
+// bounds or clamps every field (the limits below; schema/host_protocol.md, "Limits").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +23,37 @@ std::string HostRpcSubject(std::string_view host_id, std::string_view verb);
 std::string HostHeartbeatSubject(std::string_view host_id);
 // "a host id is 1-64 letters, digits, '-' or '_'": a single NATS token and a stream id suffix.
 Status ValidateHostId(std::string_view host_id);
+// "a VM id is 1-64 letters, digits, '-' or '_'" (a VM id is a token of its events' subjects).
+Status ValidateVmIdToken(std::string_view vm_id);
+
+// --- Limits on what a host sends (the control plane refuses more; hostd stays within them).
+// Brackets ('[' or '{') open at once; the deepest message of the protocol needs 3.
+inline constexpr int kMaxHostJsonDepth = 8;
+inline constexpr size_t kMaxRegistrationBytes = 16 * 1024;
+inline constexpr size_t kMaxHeartbeatBytes = 4 * 1024;
+inline constexpr size_t kMaxDesiredRequestBytes = 128 * 1024;
+inline constexpr size_t kMaxReportBytes = 1024 * 1024;  // nats-server's default max_payload
+inline constexpr size_t kMaxDesiredVmIds = 1024;
+inline constexpr size_t kMaxReportsPerMessage = 200;
+inline constexpr size_t kMaxReportErrorBytes = 4096;  // domain::kMaxVmErrorBytes
+// heartbeat_interval_ms / interval_ms outside this range are clamped into it (0: not said).
+inline constexpr int64_t kMinHeartbeatIntervalMs = 100;
+inline constexpr int64_t kMaxHeartbeatIntervalMs = 3600 * 1000;
+// Replies of the control plane, read by hostd (a desired reply lists every VM of the host).
+inline constexpr size_t kMaxHostReplyBytes = 64 * 1024 * 1024;
+
+// An error text as a report may carry it: invalid UTF-8 bytes replaced by '?', cut at a
+// character boundary to at most kMaxReportErrorBytes (a VMM's text is reported verbatim
+// otherwise).
+std::string BoundedReportError(std::string_view text);
+
+// The byte limit of a message from a host by its verb ("register", "desired", "report",
+// "heartbeat"); 0 for a verb the protocol does not have.
+size_t HostMessageByteLimit(std::string_view verb);
+// The checks every decoder makes before parsing: at most `max_bytes` bytes and at most
+// kMaxHostJsonDepth brackets open at once (counted outside strings, in one pass, no recursion).
+// `what` names the message in the sentence ("a heartbeat").
+Status CheckHostJsonShape(std::string_view json, size_t max_bytes, std::string_view what);
 
 struct HostRegistration {
   std::string name;

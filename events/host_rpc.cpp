@@ -2,7 +2,9 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <thread>
 
 #include "core/log.h"
@@ -92,7 +94,10 @@ std::string HostControl::HandleRegister(const std::string& host_id, std::string_
   Status valid = ValidateHostId(host_id);
   if (!valid.ok()) return EncodeErrorReply(valid);
   auto reg = DecodeRegistration(payload);
-  if (!reg.ok()) return EncodeErrorReply(reg.status());
+  if (!reg.ok()) {
+    LogRefused(host_id, "register", reg.status());
+    return EncodeErrorReply(reg.status());
+  }
   domain::RegisterHost cmd;
   cmd.host_id = host_id;
   cmd.name = reg->name;
@@ -176,8 +181,25 @@ std::string HostControl::HandleDesired(const std::string& host_id, std::string_v
   Status valid = ValidateHostId(host_id);
   if (!valid.ok()) return EncodeErrorReply(valid);
   auto req = DecodeDesiredRequest(payload);
-  if (!req.ok()) return EncodeErrorReply(req.status());
-  auto reply = ReadDesired(host_id, *req);
+  if (!req.ok()) {
+    LogRefused(host_id, "desired", req.status());
+    return EncodeErrorReply(req.status());
+  }
+  if (req->min_position > 0) {
+    // Waiting is for a read model a little behind the log, never for a position the log has
+    // not reached: that would hold a worker for desired_wait and answer nothing new.
+    auto head = store_.LastPosition();
+    if (!head.ok()) return EncodeErrorReply(head.status().WithContext("reading the log's head"));
+    if (req->min_position > *head) {
+      Status beyond = Status::InvalidArgument("min_position " + std::to_string(req->min_position) +
+                                              " is beyond the end of the log (position " +
+                                              std::to_string(*head) + ")");
+      LogRefused(host_id, "desired", beyond);
+      return EncodeErrorReply(beyond);
+    }
+  }
+  auto reply =
+      options_.desired_reader ? options_.desired_reader(host_id, *req) : ReadDesired(host_id, *req);
   if (!reply.ok()) return EncodeErrorReply(reply.status());
   Heard(host_id, 0);
   return EncodeDesiredReply(*reply);
@@ -187,7 +209,10 @@ std::string HostControl::HandleReport(const std::string& host_id, std::string_vi
   Status valid = ValidateHostId(host_id);
   if (!valid.ok()) return EncodeErrorReply(valid);
   auto reports = DecodeReports(payload);
-  if (!reports.ok()) return EncodeErrorReply(reports.status());
+  if (!reports.ok()) {
+    LogRefused(host_id, "report", reports.status());
+    return EncodeErrorReply(reports.status());
+  }
   std::vector<VmReportResult> results;
   for (const VmReport& r : *reports) {
     VmReportResult res;
@@ -223,10 +248,31 @@ void HostControl::HandleHeartbeat(const std::string& host_id, std::string_view p
   if (!ValidateHostId(host_id).ok()) return;
   auto hb = DecodeHeartbeat(payload);
   if (!hb.ok()) {
-    log::Warn("bad heartbeat", {{"host_id", host_id}, {"error", hb.status().message()}});
+    LogRefused(host_id, "heartbeat", hb.status());
     return;
   }
   Heard(host_id, hb->interval_ms);
+}
+
+void HostControl::LogRefused(const std::string& host_id, std::string_view verb, const Status& why) {
+  const auto now = std::chrono::steady_clock::now();
+  int64_t unlogged = 0;
+  {
+    std::lock_guard<std::mutex> lock(refused_mu_);
+    if (refused_.size() > 10000) refused_.clear();  // host ids come from subjects: bound them
+    auto [it, fresh] = refused_.try_emplace(host_id);
+    if (!fresh && now - it->second.logged < std::chrono::seconds(1)) {
+      ++it->second.unlogged;
+      return;
+    }
+    unlogged = it->second.unlogged;
+    it->second = Refusals{now, 0};
+  }
+  // Field values are bounded: the host chose them.
+  log::Warn("refused a message from a host", {{"host_id", host_id.substr(0, 64)},
+                                              {"message", verb.substr(0, 32)},
+                                              {"error", why.message().substr(0, 512)},
+                                              {"refused_since_last_line", unlogged}});
 }
 
 Status HostControl::SeedFromReadModel() {
@@ -319,13 +365,34 @@ Result<std::vector<std::string>> HostControl::CheckLiveness() {
 
 // --- NATS
 
+// nats.c's delivery threads only sort messages into per-host queues (HostQueues); workers
+// take them round-robin over the hosts with work, one message per host at a time.
 struct HostRpcService::Impl {
+  struct Job {
+    std::string verb;
+    std::string payload;
+    std::string reply_to;  // empty: no answer (heartbeats)
+  };
+  struct HostQueue {
+    std::deque<Job> jobs;
+    bool busy = false;  // a worker runs one of its jobs
+  };
+
   HostControl* control = nullptr;
   natsConnection* nc = nullptr;
+  HostRpcLimits limits;
   std::vector<natsSubscription*> subs;
-  std::mutex mu;
-  std::condition_variable cv;
-  int live = 0;  // subscriptions whose completion callback has not run
+  std::vector<std::thread> workers;
+
+  std::mutex mu;                    // guards everything below
+  std::condition_variable cv;       // subscriptions completed (live drops)
+  std::condition_variable work_cv;  // ready gained a host, or stopping
+  int live = 0;                     // subscriptions whose completion callback has not run
+  bool stopping = false;
+  std::map<std::string, HostQueue> hosts;  // hosts with queued or running jobs
+  std::deque<std::string> ready;           // hosts with queued jobs and none running, in turn
+  size_t queued = 0;
+  size_t queued_bytes = 0;
 
   static void OnComplete(void* closure) {
     auto* impl = static_cast<Impl*>(closure);
@@ -334,104 +401,219 @@ struct HostRpcService::Impl {
     impl->cv.notify_all();
   }
 
-  // strato.rpc.host.<id>.<verb> or strato.host.<id>.heartbeat: the token after "host".
-  static std::string HostIdOf(const char* subject) {
-    std::string s(subject);
-    size_t p = s.find(".host.");
-    if (p == std::string::npos) return "";
-    p += 6;
-    size_t e = s.find('.', p);
-    return s.substr(p, e == std::string::npos ? std::string::npos : e - p);
+  // strato.rpc.host.<id>.<verb> or strato.host.<id>.heartbeat: the host id and the verb
+  // (the subscriptions' wildcards make the id exactly one token).
+  static std::pair<std::string, std::string> Parts(std::string_view subject) {
+    std::string_view rest;
+    if (subject.rfind("strato.rpc.host.", 0) == 0) {
+      rest = subject.substr(16);
+    } else if (subject.rfind("strato.host.", 0) == 0) {
+      rest = subject.substr(12);
+    } else {
+      return {"", ""};
+    }
+    size_t dot = rest.find('.');
+    if (dot == std::string_view::npos) return {std::string(rest), ""};
+    return {std::string(rest.substr(0, dot)), std::string(rest.substr(dot + 1))};
   }
 
-  static void OnRpc(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
-    auto* impl = static_cast<Impl*>(closure);
-    const char* subject = natsMsg_GetSubject(msg);
-    std::string id = HostIdOf(subject);
-    std::string_view payload(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
-    std::string subj(subject);
-    std::string verb = subj.substr(subj.rfind('.') + 1);
-    std::string reply;
-    if (verb == "register") {
-      reply = impl->control->HandleRegister(id, payload);
-    } else if (verb == "desired") {
-      reply = impl->control->HandleDesired(id, payload);
-    } else if (verb == "report") {
-      reply = impl->control->HandleReport(id, payload);
-    } else {
-      reply = EncodeErrorReply(Status::NotFound("there is no host request named " + verb));
+  void Answer(const std::string& to, const std::string& reply, std::string_view subject) {
+    if (to.empty()) return;
+    natsStatus s =
+        natsConnection_Publish(nc, to.c_str(), reply.data(), static_cast<int>(reply.size()));
+    if (s != NATS_OK) {
+      log::Warn("could not answer a host request", {{"subject", subject.substr(0, 200)},
+                                                    {"error", NatsError(s, "replying").message()}});
     }
-    const char* to = natsMsg_GetReply(msg);
-    if (to != nullptr && *to != '\0') {
-      natsStatus s = natsConnection_Publish(nc, to, reply.data(), static_cast<int>(reply.size()));
-      if (s != NATS_OK) {
-        log::Warn("could not answer a host request",
-                  {{"subject", subj}, {"error", NatsError(s, "replying").message()}});
+  }
+
+  void Refuse(const std::string& host_id, const std::string& verb, const std::string& to,
+              const Status& why, std::string_view subject) {
+    control->LogRefused(host_id, verb, why);
+    Answer(to, EncodeErrorReply(why), subject);
+  }
+
+  // On a nats.c delivery thread: checks what can be checked without parsing and queues.
+  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owned(msg, &natsMsg_Destroy);
+    static_cast<Impl*>(closure)->Accept(msg);
+  }
+
+  void Accept(natsMsg* msg) {
+    const char* subject_c = natsMsg_GetSubject(msg);
+    std::string_view subject = subject_c != nullptr ? subject_c : "";
+    const char* to_c = natsMsg_GetReply(msg);
+    std::string to = to_c != nullptr ? to_c : "";
+    auto [host_id, verb] = Parts(subject);
+    const int length = natsMsg_GetDataLength(msg);
+    const size_t size = length > 0 ? static_cast<size_t>(length) : 0;
+
+    Status valid = ValidateHostId(host_id);
+    if (!valid.ok()) return Refuse(host_id, verb, to, valid, subject);
+    const size_t limit = HostMessageByteLimit(verb);
+    if (limit == 0) {
+      return Refuse(host_id, verb, to,
+                    Status::NotFound("there is no host request named " + verb.substr(0, 64)),
+                    subject);
+    }
+    if (size > limit) {
+      return Refuse(host_id, verb, to,
+                    Status::InvalidArgument("a " + verb + " message is " + std::to_string(size) +
+                                            " bytes long; at most " + std::to_string(limit) +
+                                            " are accepted"),
+                    subject);
+    }
+    Status full;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = hosts.find(host_id);
+      const size_t mine = it == hosts.end() ? 0 : it->second.jobs.size();
+      if (stopping) {
+        full = Status::Unavailable("the control plane is stopping; retry later");
+      } else if (mine >= limits.host_queue) {
+        full = Status::Unavailable("host " + host_id + " already has " + std::to_string(mine) +
+                                   " messages waiting; retry later");
+      } else if (queued >= limits.backlog || queued_bytes + size > limits.backlog_bytes) {
+        full = Status::Unavailable(
+            "the control plane has too many host messages waiting; "
+            "retry later");
+      } else {
+        HostQueue& q = it == hosts.end() ? hosts[host_id] : it->second;
+        const char* data = natsMsg_GetData(msg);
+        q.jobs.push_back(
+            Job{verb, data != nullptr ? std::string(data, size) : std::string(), std::move(to)});
+        ++queued;
+        queued_bytes += size;
+        if (!q.busy && q.jobs.size() == 1) {
+          ready.push_back(host_id);
+          work_cv.notify_one();
+        }
+        return;
       }
     }
-    natsMsg_Destroy(msg);
+    Refuse(host_id, verb, to, full, subject);
   }
 
-  static void OnHeartbeat(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-    auto* impl = static_cast<Impl*>(closure);
-    std::string id = HostIdOf(natsMsg_GetSubject(msg));
-    std::string_view payload(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
-    impl->control->HandleHeartbeat(id, payload);
-    natsMsg_Destroy(msg);
+  void Work() {
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      work_cv.wait(lock, [&] { return stopping || !ready.empty(); });
+      if (stopping) return;
+      std::string host_id = std::move(ready.front());
+      ready.pop_front();
+      HostQueue& q = hosts[host_id];
+      Job job = std::move(q.jobs.front());
+      q.jobs.pop_front();
+      q.busy = true;
+      --queued;
+      queued_bytes -= job.payload.size();
+      lock.unlock();
+      Run(host_id, job);
+      lock.lock();
+      HostQueue& after = hosts[host_id];
+      after.busy = false;
+      if (after.jobs.empty()) {
+        hosts.erase(host_id);
+      } else {
+        ready.push_back(host_id);  // behind every other host waiting
+        work_cv.notify_one();
+      }
+    }
+  }
+
+  void Run(const std::string& host_id, const Job& job) {
+    if (job.verb == "heartbeat") {
+      control->HandleHeartbeat(host_id, job.payload);
+      return;
+    }
+    std::string reply;
+    if (job.verb == "register") {
+      reply = control->HandleRegister(host_id, job.payload);
+    } else if (job.verb == "desired") {
+      reply = control->HandleDesired(host_id, job.payload);
+    } else {
+      reply = control->HandleReport(host_id, job.payload);
+    }
+    Answer(job.reply_to, reply, HostRpcSubject(host_id, job.verb));
+  }
+
+  void StopWorkers() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+    }
+    work_cv.notify_all();
+    for (std::thread& t : workers) t.join();
+    workers.clear();
   }
 };
 
 HostRpcService::HostRpcService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<HostRpcService>> HostRpcService::Start(NatsConnection& conn,
-                                                              HostControl& control) {
+                                                              HostControl& control,
+                                                              HostRpcLimits limits) {
   auto impl = std::make_unique<Impl>();
   impl->control = &control;
   impl->nc = conn.native();
-  struct Spec {
-    const char* subject;
-    natsMsgHandler handler;
-  };
-  const Spec specs[] = {{"strato.rpc.host.*.register", &Impl::OnRpc},
-                        {"strato.rpc.host.*.desired", &Impl::OnRpc},
-                        {"strato.rpc.host.*.report", &Impl::OnRpc},
-                        {"strato.host.*.heartbeat", &Impl::OnHeartbeat}};
+  limits.workers = std::max(limits.workers, 1);
+  limits.host_queue = std::max<size_t>(limits.host_queue, 1);
+  impl->limits = limits;
+  for (int i = 0; i < limits.workers; ++i) {
+    impl->workers.emplace_back([p = impl.get()] { p->Work(); });
+  }
+  const char* const subjects[] = {"strato.rpc.host.*.register", "strato.rpc.host.*.desired",
+                                  "strato.rpc.host.*.report", "strato.host.*.heartbeat"};
   Status failed;
-  for (const Spec& spec : specs) {
+  for (const char* subject : subjects) {
     natsSubscription* sub = nullptr;
-    natsStatus s = natsConnection_QueueSubscribe(&sub, impl->nc, spec.subject, kQueueGroup,
-                                                 spec.handler, impl.get());
+    natsStatus s = natsConnection_QueueSubscribe(&sub, impl->nc, subject, kQueueGroup, &Impl::OnMsg,
+                                                 impl.get());
     if (s == NATS_OK) {
       {
         std::lock_guard<std::mutex> lock(impl->mu);
         ++impl->live;
       }
       s = natsSubscription_SetOnCompleteCB(sub, &Impl::OnComplete, impl.get());
-      if (s == NATS_OK) s = natsSubscription_SetPendingLimits(sub, -1, -1);
+      if (s == NATS_OK) {
+        s = natsSubscription_SetPendingLimits(sub, limits.nats_pending_msgs,
+                                              limits.nats_pending_bytes);
+      }
       impl->subs.push_back(sub);
     }
     if (s != NATS_OK) {
-      failed = NatsError(s, std::string("subscribing to ") + spec.subject);
+      failed = NatsError(s, std::string("subscribing to ") + subject);
       break;
     }
   }
   std::unique_ptr<HostRpcService> service(new HostRpcService(std::move(impl)));
   if (!failed.ok()) return failed;  // the destructor unsubscribes what was subscribed
-  natsConnection_Flush(service->impl_->nc);
+  natsStatus flushed = natsConnection_Flush(service->impl_->nc);
+  if (flushed != NATS_OK) return NatsError(flushed, "flushing the host subscriptions");
   return service;
 }
 
 HostRpcService::~HostRpcService() {
   for (natsSubscription* sub : impl_->subs) {
-    natsSubscription_Unsubscribe(sub);
+    natsStatus s = natsSubscription_Unsubscribe(sub);
+    if (s != NATS_OK && s != NATS_INVALID_SUBSCRIPTION && s != NATS_CONNECTION_CLOSED) {
+      log::Warn("could not unsubscribe from host messages",
+                {{"error", NatsError(s, "unsubscribing").message()}});
+    }
     natsSubscription_Destroy(sub);
   }
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  if (!impl_->cv.wait_for(lock, std::chrono::seconds(10), [&] { return impl_->live <= 0; })) {
-    lock.unlock();
-    log::Error("host request handlers did not stop within 10 s; leaking their state");
-    (void)impl_.release();
+  {
+    std::unique_lock<std::mutex> lock(impl_->mu);
+    if (!impl_->cv.wait_for(lock, std::chrono::seconds(10), [&] { return impl_->live <= 0; })) {
+      lock.unlock();
+      log::Error("host message subscriptions did not stop within 10 s; leaking their state");
+      (void)impl_.release();
+      return;
+    }
   }
+  // A worker ends after its current message (bounded by desired_wait); queued ones are
+  // dropped: their hosts time out and ask again.
+  impl_->StopWorkers();
 }
 
 Status RunHostControlPlane(EventStore& store, HostControlPlaneOptions options,

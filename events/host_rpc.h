@@ -5,13 +5,20 @@
 // (queue subscriptions on strato.rpc.host.*.<verb> and strato.host.*.heartbeat), and
 // RunHostControlPlane runs both until told to stop (in the leader of `strato serve`).
 //
-// Threading: HostControl is thread-safe (handlers run on nats.c's delivery threads, the monitor
+// Hosts are not trusted with the control plane's health (schema/host_protocol.md, "Limits"):
+// every payload is decoded under a size and depth cap with every field bounded; HostRpcService
+// puts each host's messages in a bounded queue of its own and a small worker pool serves the
+// hosts round-robin, one message of a host at a time, so a host flooding messages waits behind
+// itself only; a full queue is answered at once with `unavailable`.
+//
+// Threading: HostControl is thread-safe (handlers run on HostRpcService's workers, the monitor
 // on the caller's thread). The store and the connection are borrowed and must outlive the
 // objects using them. Only host_rpc.cpp includes <nats/nats.h>.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +43,11 @@ struct HostControlOptions {
   // Told of every command the host RPC runs (registrations, reports, liveness), e.g. for the
   // web stack's metrics; may be empty.
   DomainCommands::Observer observer;
+  // Reads a host's desired state (after the request was validated). Empty: the read model at
+  // database_url (HostControl::ReadDesired). Tests and the fuzz target give one without
+  // PostgreSQL.
+  std::function<Result<DesiredReply>(const std::string& host_id, const DesiredRequest& request)>
+      desired_reader;
 };
 
 class HostControl {
@@ -62,6 +74,10 @@ class HostControl {
   // The desired state of a host as a reply (also used by tests directly).
   Result<DesiredReply> ReadDesired(const std::string& host_id, const DesiredRequest& request);
 
+  // Logs that a message of `host_id` was refused (at most one line per host a second, with a
+  // count of those not logged since), so that a flood of bad messages cannot flood the log.
+  void LogRefused(const std::string& host_id, std::string_view verb, const Status& why);
+
  private:
   struct Liveness {
     TimePoint last_heard;
@@ -83,13 +99,33 @@ class HostControl {
   std::mutex mu_;  // guards liveness_ and pool_
   std::map<std::string, Liveness> liveness_;
   std::vector<std::unique_ptr<PgConnection>> pool_;
+
+  struct Refusals {
+    std::chrono::steady_clock::time_point logged;
+    int64_t unlogged = 0;
+  };
+  std::mutex refused_mu_;  // guards refused_
+  std::map<std::string, Refusals> refused_;
+};
+
+// How HostRpcService queues and serves host messages.
+struct HostRpcLimits {
+  int workers = 4;                  // threads running handlers
+  size_t host_queue = 16;           // messages of one host waiting; more are refused
+  size_t backlog = 4096;            // messages of all hosts waiting; more are refused
+  size_t backlog_bytes = 64 << 20;  // their payload bytes; more are refused
+  // nats.c's pending limits on each subscription (messages handed to no callback yet). The
+  // callbacks only queue, so these are reached only if the process cannot keep up at all.
+  int nats_pending_msgs = 65536;
+  int nats_pending_bytes = 128 << 20;
 };
 
 // NATS request/reply and heartbeat subscriptions feeding a HostControl. Destroying it
 // unsubscribes and waits until no handler runs.
 class HostRpcService {
  public:
-  static Result<std::unique_ptr<HostRpcService>> Start(NatsConnection& conn, HostControl& control);
+  static Result<std::unique_ptr<HostRpcService>> Start(NatsConnection& conn, HostControl& control,
+                                                       HostRpcLimits limits = {});
   ~HostRpcService();
   HostRpcService(const HostRpcService&) = delete;
   HostRpcService& operator=(const HostRpcService&) = delete;

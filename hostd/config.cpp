@@ -15,22 +15,6 @@
 namespace strato::hostd {
 namespace {
 
-Status MakeDirs(const std::string& path, const std::string& variable) {
-  std::string partial;
-  std::stringstream ss(path);
-  std::string part;
-  if (!path.empty() && path[0] == '/') partial = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    partial += part + "/";
-    if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Status::InvalidArgument(variable + " names " + path +
-                                     ", which cannot be created: " + std::strerror(errno));
-    }
-  }
-  return Status::Ok();
-}
-
 std::string Hostname() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
@@ -49,6 +33,29 @@ bool NameOk(const std::string& n) {
 }
 
 }  // namespace
+
+Status MakePrivateDirs(const std::string& path) {
+  std::string partial;
+  std::stringstream ss(path);
+  std::string part;
+  if (!path.empty() && path[0] == '/') partial = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    partial += part + "/";
+    if (mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::Internal("cannot create " + partial + ": " + std::strerror(errno));
+    }
+  }
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::Internal(path + " is not a folder");
+  }
+  if ((st.st_mode & 0777) != 0700 && chmod(path.c_str(), 0700) != 0) {
+    return Status::Internal("cannot make " + path +
+                            " private (mode 0700): " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
 
 int64_t DetectCpus() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -88,7 +95,10 @@ Result<HostdConfig> ReadHostdConfig(const Env& env) {
   }
   c.state_dir = *state;
   while (c.state_dir.size() > 1 && c.state_dir.back() == '/') c.state_dir.pop_back();
-  STRATO_RETURN_IF_ERROR(MakeDirs(c.vms_dir(), "STRATO_STATE_DIR"));
+  for (const std::string& dir : {c.state_dir, c.vms_dir()}) {
+    Status made = MakePrivateDirs(dir);
+    if (!made.ok()) return Status::InvalidArgument("STRATO_STATE_DIR: " + made.message());
+  }
 
   c.host_name = env.Get("STRATO_HOST_NAME").value_or("");
   if (c.host_name.empty()) c.host_name = Hostname();

@@ -44,4 +44,9 @@ int64_t DetectCpus();
 int64_t DetectMemoryMb();
 int64_t DetectDiskGb(const std::string& path);
 
+// Creates `path` and any missing parent with mode 0700, and sets `path` itself to 0700 when it
+// existed with another mode: hostd's state folders (the state folder, vms/, each VM's folder
+// with its disk and logs) are its own only. Internal with a sentence when it cannot.
+Status MakePrivateDirs(const std::string& path);
+
 }  // namespace strato::hostd

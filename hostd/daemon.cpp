@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -38,7 +39,7 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kRpcTimeout{10000};
-constexpr size_t kReportBatch = 200;
+constexpr size_t kReportBatch = events::kMaxReportsPerMessage;
 constexpr size_t kFetchBatch = 100;
 // VMMs being prepared at once (spawned for stopped VMs; each step holds a worker thread while
 // its VMM starts). Preparing is background work: it waits while other steps run, so that it
@@ -55,8 +56,12 @@ milliseconds Backoff(int failures, milliseconds first, milliseconds cap) {
   return d < cap ? d : cap;
 }
 
+// Errors compare as reported (bounded): the log holds the bounded text.
 bool SameReport(const events::VmReport& a, const events::VmReport& b) {
-  return a.state == b.state && a.generation == b.generation && a.error == b.error;
+  if (a.state != b.state || a.generation != b.generation) return false;
+  if (a.error.has_value() != b.error.has_value()) return false;
+  return !a.error || *a.error == *b.error ||
+         events::BoundedReportError(*a.error) == events::BoundedReportError(*b.error);
 }
 
 int PidfdOpen(int pid) {
@@ -412,9 +417,15 @@ void CloseOnExecAll() {
 Status Daemon::Spawn(Vm& vm) {
   CloseOnExecAll();
   std::error_code ec;
-  std::filesystem::create_directories(vm.paths.dir, ec);
+  STRATO_RETURN_IF_ERROR(MakePrivateDirs(vm.paths.dir));
   std::filesystem::remove(vm.paths.socket, ec);
-  int fd = open(vm.paths.vmm_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // The VMM's stdout and stderr; the owner's only (an existing file keeps its mode through
+  // O_CREAT, hence the fchmod).
+  int fd = open(vm.paths.vmm_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd >= 0 && fchmod(fd, 0600) != 0) {
+    close(fd);
+    fd = -1;
+  }
   std::vector<std::string> argv = hv_.VmmCommandLine(vm.paths.socket);
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
@@ -582,6 +593,8 @@ void Daemon::OnStepDone(const std::string& vm_id, const StepResult& r) {
 }
 
 void Daemon::Report(Vm& vm, events::VmReport report) {
+  // The control plane refuses a batch with an error text it cannot take (host_protocol.md).
+  if (report.error) report.error = events::BoundedReportError(*report.error);
   if (vm.reported && SameReport(*vm.reported, report)) {
     pending_reports_.erase(vm.id);
     return;

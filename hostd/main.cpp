@@ -110,6 +110,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "strato-hostd: unknown argument \"%s\" (see --help)\n", argv[i]);
     return 2;
   }
+  // Everything hostd and its VMMs (which inherit the mask) create — state files, VMM and
+  // serial logs, sockets — is the owner's only; the folders are made 0700 explicitly too.
+  umask(0077);
   strato::ProcessEnv env;
   auto config = strato::hostd::ReadHostdConfig(env);
   if (!config.ok()) {

@@ -4,11 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "core/log.h"
+#include "hostd/config.h"
 
 namespace strato::hostd {
 namespace {
@@ -25,10 +28,18 @@ Status WaitForApi(Hypervisor& hv, const std::string& socket, std::chrono::millis
   }
 }
 
+// Creates `path` if missing and makes it the owner's only (mode 0600).
+Status MakePrivateFile(const std::string& path) {
+  int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot create " + path + ": " + std::strerror(errno));
+  int rc = fchmod(fd, 0600);
+  close(fd);
+  if (rc != 0) return Status::Internal("cannot make " + path + " private (mode 0600)");
+  return Status::Ok();
+}
+
 Status EnsureDisk(const VmPaths& p, int64_t disk_gb) {
-  std::error_code ec;
-  std::filesystem::create_directories(p.dir, ec);
-  if (ec) return Status::Internal("cannot create " + p.dir + ": " + ec.message());
+  STRATO_RETURN_IF_ERROR(MakePrivateDirs(p.dir));
   // Sparse; a resize grows it (disks never shrink: the domain refuses that).
   const off_t want = static_cast<off_t>(disk_gb) * 1024 * 1024 * 1024;
   struct stat st {};
@@ -64,6 +75,8 @@ Status EnsureCreated(Hypervisor& hv, const StepInput& in, const VmInfo& info) {
   spec.cmdline = in.kernel_cmdline;
   spec.disk_paths = {in.paths.disk};
   spec.serial_path = in.paths.serial;
+  // The VMM appends the guest's console to it: create it as the owner's only.
+  STRATO_RETURN_IF_ERROR(MakePrivateFile(in.paths.serial));
   return hv.Create(in.paths.socket, spec);
 }
 
@@ -98,8 +111,7 @@ std::optional<StopMark> ReadStopMark(const VmPaths& p) {
 }
 
 void WriteStopMark(const VmPaths& p, const StopMark& m) {
-  std::error_code ec;
-  std::filesystem::create_directories(p.dir, ec);
+  (void)MakePrivateDirs(p.dir);  // best effort, as the write itself
   const std::string tmp = p.stop_file + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -214,8 +226,7 @@ int64_t ReadAppliedGeneration(const VmPaths& p) {
 }
 
 void WriteAppliedGeneration(const VmPaths& p, int64_t generation) {
-  std::error_code ec;
-  std::filesystem::create_directories(p.dir, ec);
+  (void)MakePrivateDirs(p.dir);  // best effort, as the write itself
   const std::string tmp = p.state_file + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
