@@ -271,6 +271,7 @@ int CmdServe(const Env& env) {
   projections::ProjectionRunner* folding = runner->get();
   checks.push_back({"projections", [folding] { return ProjectionsCheck(*folding); }});
   http::HttpServer server(cfg->http_addr, std::move(checks));
+  server.SetTrustedProxies(cfg->trusted_proxies);
   Status bound = server.Bind();
   if (!bound.ok()) return Fail(bound);
   // Sign-in, the API and the pages: the route table, the permission schema and the request

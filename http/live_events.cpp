@@ -100,16 +100,30 @@ LiveBatch LiveHub::WaitAfter(int64_t after, std::chrono::milliseconds timeout) c
   return batch;
 }
 
-bool LiveHub::AddClient() {
-  size_t now = clients_.load();
-  while (now < options_.max_clients) {
-    if (clients_.compare_exchange_weak(now, now + 1)) return true;
+LiveHub::Admission LiveHub::AddClient(const std::string& user_id) {
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  auto it = per_user_.find(user_id);
+  if (it != per_user_.end() && it->second >= options_.max_clients_per_user) {
+    return Admission::kUserFull;
   }
-  return false;
+  if (clients_.load() >= options_.max_clients) return Admission::kServerFull;
+  ++per_user_[user_id];
+  ++clients_;
+  return Admission::kAdmitted;
 }
 
-void LiveHub::RemoveClient() {
-  clients_.fetch_sub(1);
+void LiveHub::RemoveClient(const std::string& user_id) {
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  auto it = per_user_.find(user_id);
+  if (it == per_user_.end()) return;  // never admitted: nothing to give back
+  if (--it->second == 0) per_user_.erase(it);
+  --clients_;
+}
+
+size_t LiveHub::clients_of(const std::string& user_id) const {
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  auto it = per_user_.find(user_id);
+  return it == per_user_.end() ? 0 : it->second;
 }
 
 }  // namespace strato::http

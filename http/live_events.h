@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -42,8 +43,9 @@ struct LiveBatch {
 class LiveHub {
  public:
   struct Options {
-    size_t ring = 8192;        // events kept for reconnecting clients
-    size_t max_clients = 128;  // live streams at once (each holds a server thread)
+    size_t ring = 8192;                // events kept for reconnecting clients
+    size_t max_clients = 128;          // live streams at once (each holds a server thread)
+    size_t max_clients_per_user = 16;  // of those, held by one user (STRATO_LIVE_STREAMS_PER_USER)
     std::chrono::milliseconds ready_timeout{5000};  // waiting for the read models per batch
   };
 
@@ -64,10 +66,15 @@ class LiveHub {
   // Events after `after`, waiting up to `timeout` when there are none yet (at most 1000).
   LiveBatch WaitAfter(int64_t after, std::chrono::milliseconds timeout) const;
 
-  // A client slot: false when `max_clients` streams are open already.
-  bool AddClient();
-  void RemoveClient();
+  // A client slot for `user_id`: kUserFull when that user holds `max_clients_per_user` streams
+  // already, kServerFull when `max_clients` are open in all. A slot taken is given back with
+  // RemoveClient(user_id).
+  enum class Admission { kAdmitted, kUserFull, kServerFull };
+  Admission AddClient(const std::string& user_id);
+  void RemoveClient(const std::string& user_id);
   size_t clients() const { return clients_.load(); }
+  size_t clients_of(const std::string& user_id) const;
+  const Options& options() const { return options_; }
   uint64_t published() const { return published_.load(); }
 
  private:
@@ -84,6 +91,8 @@ class LiveHub {
   int64_t head_ = 0;
   bool stopped_ = false;
 
+  mutable std::mutex clients_mu_;  // guards per_user_; clients_ changes only under it too
+  std::unordered_map<std::string, size_t> per_user_;
   std::atomic<size_t> clients_{0};
   std::atomic<uint64_t> published_{0};
   std::atomic<bool> stop_{false};

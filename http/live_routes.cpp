@@ -19,11 +19,12 @@ constexpr std::chrono::seconds kRecheckSession{30};
 // Releases the hub's client slot when the last copy of the stream function is gone (whether or
 // not the server ever ran it).
 struct ClientSlot {
-  explicit ClientSlot(LiveHub& h) : hub(h) {}
-  ~ClientSlot() { hub.RemoveClient(); }
+  ClientSlot(LiveHub& h, std::string user) : hub(h), user_id(std::move(user)) {}
+  ~ClientSlot() { hub.RemoveClient(user_id); }
   ClientSlot(const ClientSlot&) = delete;
   ClientSlot& operator=(const ClientSlot&) = delete;
   LiveHub& hub;
+  std::string user_id;
 };
 
 std::optional<int64_t> ParsePosition(std::string_view text) {
@@ -109,12 +110,22 @@ Response OpenStream(App& app, Request& req) {
     }
     after = *p;
   }
-  if (!app.live->AddClient()) {
-    return JsonError(503, "unavailable",
-                     "Too many live-update streams are open on this server; the pages still "
-                     "work, reload them to see changes.");
+  // Per user first: one user's tabs (or a script) cannot take every stream of the server.
+  switch (app.live->AddClient(req.principal->user_id)) {
+    case LiveHub::Admission::kAdmitted:
+      break;
+    case LiveHub::Admission::kUserFull:
+      return JsonError(429, "rate_limited",
+                       "You have " + std::to_string(app.live->options().max_clients_per_user) +
+                           " live-update streams open already (one per tab); close a tab or "
+                           "two and reload. The pages still work without live updates.")
+          .With("Retry-After", "30");
+    case LiveHub::Admission::kServerFull:
+      return JsonError(503, "unavailable",
+                       "Too many live-update streams are open on this server; the pages still "
+                       "work, reload them to see changes.");
   }
-  auto slot = std::make_shared<ClientSlot>(*app.live);
+  auto slot = std::make_shared<ClientSlot>(*app.live, req.principal->user_id);
   Response r;
   r.status = 200;
   r.content_type = "text/event-stream";

@@ -1,8 +1,45 @@
 #include "http/metrics.h"
 
+#include <sodium.h>
+
 #include <cstdio>
 
 namespace strato::http {
+
+namespace {
+
+// BLAKE2b-256 of `text`, so that two secrets of any length compare in constant time.
+std::array<unsigned char, 32> Digest(std::string_view text) {
+  std::array<unsigned char, 32> out{};
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size(), nullptr, 0);
+  return out;
+}
+
+}  // namespace
+
+Status MetricsScrapeAllowed(std::string_view authorization, const std::string& token,
+                            Environment environment) {
+  if (token.empty()) {
+    if (environment == Environment::kDevelopment) return Status::Ok();
+    return Status::PermissionDenied(
+        "/metrics is not public in production; set STRATO_METRICS_TOKEN (32 characters or more) "
+        "and have the scraper send it as Authorization: Bearer <token>");
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view presented;
+  if (authorization.substr(0, kBearer.size()) == kBearer) {
+    presented = authorization.substr(kBearer.size());
+  }
+  const auto want = Digest(token);
+  const auto got = Digest(presented);
+  if (presented.empty() || sodium_memcmp(want.data(), got.data(), want.size()) != 0) {
+    return Status::Unauthenticated(
+        "/metrics needs the metrics token (STRATO_METRICS_TOKEN) as Authorization: Bearer "
+        "<token>");
+  }
+  return Status::Ok();
+}
 
 std::string PromLabel(const std::string& value) {
   std::string out;

@@ -3,6 +3,9 @@
 // describe the system (hosts by state, VMs by state, projection lag, the log's end) are read
 // from the read models when scraped.
 //
+// Who may read it is MetricsScrapeAllowed below: a bearer token (STRATO_METRICS_TOKEN), or
+// anyone in development only.
+//
 // Thread-safe: Observe is called from every server thread (one short mutex per request).
 #pragma once
 
@@ -12,7 +15,11 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
+
+#include "core/config.h"
+#include "core/status.h"
 
 namespace strato::http {
 
@@ -41,6 +48,14 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, Histogram> latency_;
   std::map<std::pair<std::string, std::string>, uint64_t> commands_;
 };
+
+// The access rule of GET /metrics, which the pipeline treats as public (a scraper has no
+// session): with a token configured (STRATO_METRICS_TOKEN), only `Authorization: Bearer
+// <token>` may read (compared in constant time), anything else is kUnauthenticated (401);
+// without one, only a development server answers and production is kPermissionDenied (403),
+// telling the operator to set the token. `authorization` is the request's header ("" if none).
+Status MetricsScrapeAllowed(std::string_view authorization, const std::string& token,
+                            Environment environment);
 
 // Escapes a label value for the text format.
 std::string PromLabel(const std::string& value);

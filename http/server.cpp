@@ -19,18 +19,33 @@ struct HttpServer::Impl {
   std::vector<ReadinessCheck> checks;
   Pipeline* pipeline = nullptr;
   size_t max_body_bytes = 1 << 20;
+  TrustedProxies trusted_proxies;
 };
 
 namespace {
 
-Request FromHttplib(const httplib::Request& in) {
+// The client's address: the peer's, unless the peer is a trusted proxy, whose X-Forwarded-For
+// then says it (TrustedProxies::ClientAddress). Every X-Forwarded-For line counts, in the order
+// received (a proxy may append its own line rather than extend the client's).
+std::string ClientAddressOf(const httplib::Request& in, const TrustedProxies& proxies) {
+  if (proxies.empty()) return in.remote_addr;
+  std::string forwarded_for;
+  auto [from, to] = in.headers.equal_range("X-Forwarded-For");
+  for (auto it = from; it != to; ++it) {
+    if (!forwarded_for.empty()) forwarded_for += ',';
+    forwarded_for += it->second;
+  }
+  return proxies.ClientAddress(in.remote_addr, forwarded_for);
+}
+
+Request FromHttplib(const httplib::Request& in, const TrustedProxies& proxies) {
   Request r;
   r.method = in.method;
   r.path = in.path;
   for (const auto& [k, v] : in.headers) r.headers.emplace(k, v);
   for (const auto& [k, v] : in.params) r.query.emplace(k, v);
   r.body = in.body;
-  r.client_address = in.remote_addr;
+  r.client_address = ClientAddressOf(in, proxies);
   return r;
 }
 
@@ -82,6 +97,10 @@ void ToHttplib(const Response& in, httplib::Response& out, const std::atomic<boo
 
 void HttpServer::SetWorkerThreads(size_t threads) {
   impl_->threads = threads < 4 ? 4 : threads;
+}
+
+void HttpServer::SetTrustedProxies(TrustedProxies proxies) {
+  impl_->trusted_proxies = std::move(proxies);
 }
 
 void HttpServer::SetPipeline(Pipeline* pipeline, size_t max_body_bytes) {
@@ -153,7 +172,7 @@ Status HttpServer::Start() {
   if (impl_->pipeline != nullptr) {
     srv.set_payload_max_length(impl_->max_body_bytes);
     auto handle = [this](const httplib::Request& req, httplib::Response& res) {
-      Request r = FromHttplib(req);
+      Request r = FromHttplib(req, impl_->trusted_proxies);
       ToHttplib(impl_->pipeline->Handle(r), res, impl_->stopping);
     };
     srv.Get(".*", handle);

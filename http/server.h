@@ -1,8 +1,9 @@
 // HttpServer: the HTTP listener of `strato serve` (cpp-httplib underneath, kept out of this
 // header). It serves GET /healthz (the process is up) and GET /readyz (every readiness check
 // passes: PostgreSQL reachable, migrations applied, NATS reachable) itself, and hands every
-// other request to the request pipeline (http/pipeline.h) when one is set. Start() binds and
-// serves on its own threads; Stop() may be called from any thread, including a
+// other request to the request pipeline (http/pipeline.h) when one is set, with the client's
+// address taken from X-Forwarded-For only when the peer is a configured trusted proxy. Start()
+// binds and serves on its own threads; Stop() may be called from any thread, including a
 // signal-watching one. The pipeline is borrowed and must outlive the server.
 #pragma once
 
@@ -35,6 +36,12 @@ class HttpServer {
   // one between requests, a live-update stream) holds one. Before Start.
   static constexpr size_t kDefaultThreads = 192;
   void SetWorkerThreads(size_t threads);
+
+  // The reverse proxies whose X-Forwarded-For names the client (STRATO_TRUSTED_PROXIES; none by
+  // default). Each request's client_address (the rate limiter's key, a session's recorded
+  // address, log lines) is TrustedProxies::ClientAddress of the peer and that header. Before
+  // Start.
+  void SetTrustedProxies(TrustedProxies proxies);
 
   // Binds the address (port 0 picks a free one); port() is known afterwards.
   Status Bind();

@@ -113,13 +113,25 @@ Result<std::string> ScrapeGauges(App& app) {
 
 }  // namespace
 
-void AddMetricsRoute(Router& router, App& app, const Metrics& metrics) {
+void AddMetricsRoute(Router& router, App& app, const Metrics& metrics, std::string token) {
   Route r;
   r.method = "GET";
   r.pattern = "/metrics";
+  // The pipeline lets anyone through (a scraper has no session); the handler's first step,
+  // MetricsScrapeAllowed, is this route's whole access rule.
   r.access = Access::Public();
-  r.summary = "Prometheus metrics (requests, commands, log, projections, hosts, VMs)";
-  r.handler = [&app, &metrics](Request&) {
+  r.summary =
+      "Prometheus metrics (requests, commands, log, projections, hosts, VMs); needs "
+      "Authorization: Bearer <STRATO_METRICS_TOKEN>, or a development server";
+  r.handler = [&app, &metrics, token = std::move(token)](Request& req) {
+    Status allowed = MetricsScrapeAllowed(req.Header("Authorization"), token, app.environment);
+    if (!allowed.ok()) {
+      Response refused = JsonError(allowed);
+      if (allowed.code() == Code::kUnauthenticated) {
+        refused.With("WWW-Authenticate", "Bearer realm=\"strato-metrics\"");
+      }
+      return refused;
+    }
     auto gauges = ScrapeGauges(app);
     if (!gauges.ok()) return JsonError(gauges.status());
     Response res;
@@ -223,12 +235,15 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
   w->stream_organizations_ = std::make_unique<StreamOrganizations>();
   w->app_->stream_organizations = w->stream_organizations_.get();
   App* app = w->app_.get();
+  LiveHub::Options live_options;
+  live_options.max_clients_per_user = static_cast<size_t>(config.live_streams_per_user);
   w->live_ = std::make_unique<LiveHub>(
-      store, *w->feed_, [app](int64_t position) { return app->WaitForReadModels(position); });
+      store, *w->feed_, [app](int64_t position) { return app->WaitForReadModels(position); },
+      live_options);
   STRATO_RETURN_IF_ERROR(w->live_->Start());
   w->app_->live = w->live_.get();
   AddAllRoutes(w->router_, *w->app_);
-  AddMetricsRoute(w->router_, *w->app_, w->metrics_);
+  AddMetricsRoute(w->router_, *w->app_, w->metrics_, config.metrics_token);
   const authz::Schema& s = **schema;
   Status valid = w->router_.Validate([&s](std::string_view type, std::string_view permission) {
     auto t = s.FindType(type);

@@ -76,7 +76,9 @@ class WebStack {
   Metrics metrics_;
 };
 
-// GET /metrics (public, like /healthz: bind the server to an internal address).
-void AddMetricsRoute(Router& router, App& app, const Metrics& metrics);
+// GET /metrics. Public to the pipeline (a scraper has no session), and guarded inside by
+// MetricsScrapeAllowed (http/metrics.h): the bearer `token` (STRATO_METRICS_TOKEN) when set,
+// else development only.
+void AddMetricsRoute(Router& router, App& app, const Metrics& metrics, std::string token);
 
 }  // namespace strato::http

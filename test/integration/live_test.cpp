@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -174,6 +175,48 @@ TEST_CASE("metrics count the open live streams") {
     released = clients() == 0;
   }
   CHECK(released);
+}
+
+TEST_CASE("one user may hold 16 live streams at once and the next is refused with 429") {
+  WebFixture f;
+  SoftAuthenticator a("localhost", f.origin()), b("localhost", f.origin());
+  WebClient alice(f), bob(f);
+  REQUIRE(alice.RegisterWith(a, "alice").status == 201);
+  REQUIRE(bob.RegisterWith(b, "bob").status == 201);
+  const size_t cap = f.web().app().live->options().max_clients_per_user;
+  REQUIRE(cap == 16);  // STRATO_LIVE_STREAMS_PER_USER's default
+
+  // The attack: one user opens stream after stream, each holding a server thread, until the
+  // server's 128 are gone and nobody else gets live updates.
+  std::vector<std::unique_ptr<SseClient>> streams;
+  for (size_t i = 0; i < cap; ++i) {
+    streams.push_back(std::make_unique<SseClient>(f.port(), CookieOf(alice)));
+    REQUIRE(streams.back()->WaitStatus(kWait) == 200);
+  }
+  SseClient one_more(f.port(), CookieOf(alice));
+  CHECK(one_more.WaitStatus(kWait) == 429);
+  REQUIRE(one_more.WaitEnded(kWait));
+  CHECK(Has(one_more.body(), "You have 16 live-update streams open already"));
+  CHECK(f.web().app().live->clients_of(JsonField(alice.Get("/auth/session").body, "user_id")) ==
+        cap);
+
+  // Someone else is not affected.
+  SseClient bobs(f.port(), CookieOf(bob));
+  CHECK(bobs.WaitStatus(kWait) == 200);
+
+  // A stream closed gives its slot back once the server notices (on its next write): then she
+  // may open one again.
+  streams.pop_back();
+  bool reopened = false;
+  for (int i = 0; i < 20 && !reopened; ++i) {
+    CreateOrg(alice, "Acme " + std::to_string(i));
+    std::this_thread::sleep_for(milliseconds(300));
+    SseClient again(f.port(), CookieOf(alice));
+    int status = again.WaitStatus(kWait);
+    REQUIRE((status == 200 || status == 429));
+    reopened = status == 200;
+  }
+  CHECK(reopened);
 }
 
 }  // namespace strato::test

@@ -46,6 +46,31 @@ std::unique_ptr<test::ChildProcess> SpawnServe(const std::string& database_url,
                name);
 }
 
+// `strato serve` in production mode on 127.0.0.1:port with the relying party set, plus `extra`.
+std::unique_ptr<test::ChildProcess> SpawnProductionServe(const std::string& database_url,
+                                                         const std::string& nats_url, int port,
+                                                         std::map<std::string, std::string> extra,
+                                                         const std::string& name) {
+  std::map<std::string, std::string> env = {
+      {"DATABASE_URL", database_url},
+      {"NATS_URL", nats_url},
+      {"WEBAUTHN_RELYING_PARTY_ID", "cloud.example.com"},
+      {"WEBAUTHN_RELYING_PARTY_ORIGIN", "https://cloud.example.com"},
+      {"STRATO_HTTP_ADDR", "127.0.0.1:" + std::to_string(port)}};
+  for (auto& [k, v] : extra) env[k] = v;
+  return Spawn({StratoBinary(), "serve"}, std::move(env), name);
+}
+
+// POST /auth/login/options (a rate-limited ceremony start) with X-Forwarded-For `forwarded`
+// (none when empty); the status.
+int StartSignIn(httplib::Client& c, const std::string& forwarded) {
+  httplib::Headers headers;
+  if (!forwarded.empty()) headers.emplace("X-Forwarded-For", forwarded);
+  auto r = c.Post("/auth/login/options", headers, "{}", "application/json");
+  REQUIRE(r);
+  return r->status;
+}
+
 // Polls GET path until it answers with `want` or the deadline passes; returns the last answer.
 httplib::Result WaitFor(httplib::Client& c, const char* path, int want, int seconds = 30) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -285,4 +310,141 @@ TEST_CASE("strato events filters by type and actor and time") {
   auto [c4, bad] = run({"--until", "soon"});
   CHECK(c4 == 2);
   CHECK(bad.find("--until \"soon\" is not an RFC 3339 time") != std::string::npos);
+}
+
+TEST_CASE("without a trusted proxy a spoofed X-Forwarded-For does not escape the rate limit") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  int port = test::FreePort();
+  auto serve = SpawnProductionServe(db.url(), nats.url(), port, {}, "serve-spoof");
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1);
+  REQUIRE_MESSAGE(WaitFor(c, "/readyz", 200), ReadFile(serve->log_path()));
+  // The attack: a new made-up address on every request, hoping each gets its own budget (a
+  // burst of 10). Without STRATO_TRUSTED_PROXIES the header is ignored: one peer, one budget.
+  int admitted = 0;
+  int refused = 0;
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 15; ++i) {
+    int status = StartSignIn(c, "198.51.100." + std::to_string(i + 1));
+    (status == 429 ? refused : admitted)++;
+  }
+  // The burst, plus one more for every 2 s the loop took (30 a minute refill the one budget).
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CHECK(admitted <= 10 + 1 + static_cast<int>(seconds / 2));
+  CHECK(refused >= 1);
+  REQUIRE(serve->Kill(SIGTERM).ok());
+  REQUIRE(serve->Wait(std::chrono::seconds(20)).ok());
+}
+
+TEST_CASE("behind a trusted proxy each forwarded client gets its own sign-in budget") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  int port = test::FreePort();
+  auto serve = SpawnProductionServe(db.url(), nats.url(), port,
+                                    {{"STRATO_TRUSTED_PROXIES", "127.0.0.1, ::1"}}, "serve-proxy");
+  httplib::Client proxy("127.0.0.1", port);  // this test plays the proxy
+  proxy.set_connection_timeout(1);
+  REQUIRE_MESSAGE(WaitFor(proxy, "/readyz", 200), ReadFile(serve->log_path()));
+
+  // Client A spends its budget: at least the burst of 10 passes, then it is refused.
+  int admitted_a = 0;
+  bool refused_a = false;
+  for (int i = 0; i < 20 && !refused_a; ++i) {
+    if (StartSignIn(proxy, "198.51.100.1") == 429) {
+      refused_a = true;
+    } else {
+      ++admitted_a;
+    }
+  }
+  CHECK(refused_a);
+  CHECK(admitted_a >= 10);
+  // What A writes itself left of what the proxy appended changes nothing: still A.
+  // (Two tries: a token may refill between A's refusal and the first.)
+  CHECK((StartSignIn(proxy, "203.0.113.77, 198.51.100.1") == 429 ||
+         StartSignIn(proxy, "203.0.113.77, 198.51.100.1") == 429));
+  // Client B, behind the same proxy, has its whole budget.
+  for (int i = 0; i < 10; ++i) {
+    CAPTURE(i);
+    CHECK(StartSignIn(proxy, "198.51.100.2") != 429);
+  }
+  // A request from the proxy without the header is the proxy's own.
+  CHECK(StartSignIn(proxy, "") != 429);
+  REQUIRE(serve->Kill(SIGTERM).ok());
+  REQUIRE(serve->Wait(std::chrono::seconds(20)).ok());
+}
+
+TEST_CASE("metrics answer only to the metrics token and not at all in production without one") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  const std::string token = "0123456789abcdef0123456789abcdef-metrics";
+  {
+    int port = test::FreePort();
+    auto serve = SpawnProductionServe(db.url(), nats.url(), port, {{"STRATO_METRICS_TOKEN", token}},
+                                      "serve-metrics-token");
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(1);
+    REQUIRE_MESSAGE(WaitFor(c, "/readyz", 200), ReadFile(serve->log_path()));
+    auto anonymous = c.Get("/metrics");
+    REQUIRE(anonymous);
+    CHECK(anonymous->status == 401);
+    CHECK(anonymous->body.find("STRATO_METRICS_TOKEN") != std::string::npos);
+    CHECK(anonymous->body.find("strato_") == std::string::npos);
+    CHECK(anonymous->get_header_value("WWW-Authenticate").rfind("Bearer", 0) == 0);
+    for (const std::string& wrong : std::vector<std::string>{
+             std::string("Bearer ") + token.substr(0, token.size() - 1), "Bearer " + token + "x",
+             std::string("Bearer "), "Basic " + token, token}) {
+      CAPTURE(wrong);
+      auto r = c.Get("/metrics", {{"Authorization", wrong}});
+      REQUIRE(r);
+      CHECK(r->status == 401);
+    }
+    auto scraped = c.Get("/metrics", {{"Authorization", "Bearer " + token}});
+    REQUIRE(scraped);
+    CHECK(scraped->status == 200);
+    CHECK(scraped->body.find("strato_log_position ") != std::string::npos);
+    REQUIRE(serve->Kill(SIGTERM).ok());
+    REQUIRE(serve->Wait(std::chrono::seconds(20)).ok());
+  }
+  {
+    int port = test::FreePort();
+    auto serve = SpawnProductionServe(db.url(), nats.url(), port, {}, "serve-metrics-none");
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(1);
+    REQUIRE_MESSAGE(WaitFor(c, "/readyz", 200), ReadFile(serve->log_path()));
+    auto refused = c.Get("/metrics", {{"Authorization", "Bearer " + token}});
+    REQUIRE(refused);
+    CHECK(refused->status == 403);
+    CHECK_MESSAGE(refused->body.find("set STRATO_METRICS_TOKEN") != std::string::npos,
+                  refused->body);
+    REQUIRE(serve->Kill(SIGTERM).ok());
+    REQUIRE(serve->Wait(std::chrono::seconds(20)).ok());
+  }
+}
+
+TEST_CASE("serve refuses a bad trusted proxy or a short metrics token and names them") {
+  auto run = [](std::map<std::string, std::string> extra) {
+    std::map<std::string, std::string> env = {{"DATABASE_URL", "postgresql://127.0.0.1:1/x"},
+                                              {"NATS_URL", "nats://127.0.0.1:1"},
+                                              {"STRATO_ENV", "development"},
+                                              {"STRATO_HTTP_ADDR", "127.0.0.1:1"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    auto serve = Spawn({StratoBinary(), "serve"}, std::move(env), "serve-bad-proxy");
+    auto code = serve->Wait(std::chrono::seconds(20));
+    REQUIRE(code.ok());
+    CHECK(*code == 2);
+    return ReadFile(serve->log_path());
+  };
+  std::string proxy = run({{"STRATO_TRUSTED_PROXIES", "10.0.0.5, 10.0.0.0/33"}});
+  CHECK_MESSAGE(proxy.find("STRATO_TRUSTED_PROXIES holds \"10.0.0.0/33\"") != std::string::npos,
+                proxy);
+  std::string token = run({{"STRATO_METRICS_TOKEN", "short"}});
+  CHECK_MESSAGE(token.find("STRATO_METRICS_TOKEN is 5 characters long") != std::string::npos,
+                token);
+  std::string streams = run({{"STRATO_LIVE_STREAMS_PER_USER", "0"}});
+  CHECK(streams.find("STRATO_LIVE_STREAMS_PER_USER") != std::string::npos);
 }

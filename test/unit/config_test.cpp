@@ -101,7 +101,7 @@ TEST_CASE("the relying party defaults to localhost in development and is require
         "WEBAUTHN_RELYING_PARTY_ID \"Cloud Example\" is not a lowercase domain name");
 }
 
-TEST_CASE("user verification is preferred by default, required on request, and nothing else") {
+TEST_CASE("user verification is preferred by default or required on request and nothing else") {
   CHECK(*ReadRequireUserVerification(MapEnv{}) == false);
   CHECK(*ReadRequireUserVerification(MapEnv{{"STRATO_WEBAUTHN_USER_VERIFICATION", ""}}) == false);
   CHECK(*ReadRequireUserVerification(MapEnv{{"STRATO_WEBAUTHN_USER_VERIFICATION", "preferred"}}) ==
@@ -167,7 +167,8 @@ TEST_CASE("attestation trust anchors are unset by default and must name a readab
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("IP addresses parse plainly and print canonically, IPv4 also from its mapped form") {
+TEST_CASE(
+    "IP addresses parse plainly and print canonically with IPv4 also read from its mapped form") {
   CHECK(FormatIpAddress(*ParseIpAddress("10.0.0.5")) == "10.0.0.5");
   CHECK(FormatIpAddress(*ParseIpAddress("::ffff:10.0.0.5")) == "10.0.0.5");
   CHECK(*ParseIpAddress("::ffff:10.0.0.5") == *ParseIpAddress("10.0.0.5"));
@@ -180,7 +181,7 @@ TEST_CASE("IP addresses parse plainly and print canonically, IPv4 also from its 
   }
 }
 
-TEST_CASE("trusted proxies are addresses and networks, IPv4 and IPv6, and none by default") {
+TEST_CASE("trusted proxies are IPv4 and IPv6 addresses and networks and none by default") {
   auto none = ReadTrustedProxies(MapEnv{});
   REQUIRE(none.ok());
   CHECK(none->empty());
