@@ -5,6 +5,9 @@
 // last `ring` events (stream, type, position) so a client that reconnects with Last-Event-ID
 // resumes where it stopped; one that fell further behind is told to reload.
 //
+// It also counts the open streams, in all and per user, and refuses a new one beyond either
+// limit (AddClient).
+//
 // Threading: Start runs the follower; Stop joins it and wakes every waiting client. WaitAfter,
 // head() and the client count are thread-safe; many server threads wait at once.
 #pragma once

@@ -13,8 +13,10 @@
 // resumes after it; when that position is no longer kept (or lies ahead of the log), it gets
 // `event: reset` and should reload what it shows. `event: signed-out` ends the stream when the
 // session or token is no longer valid (checked every 30 s). A comment line is sent every 15 s so
-// proxies keep the connection and a gone client is noticed. Streams hold a server thread each;
-// beyond the hub's client limit the answer is 503 with a sentence.
+// proxies keep the connection and a gone client is noticed. Streams hold a server thread each:
+// a user who holds the hub's per-user limit already (STRATO_LIVE_STREAMS_PER_USER, 16 by
+// default) is refused with 429, and beyond the limit for everyone (128) the answer is 503, each
+// with a sentence.
 #pragma once
 
 #include "http/app.h"
