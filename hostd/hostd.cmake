@@ -27,6 +27,7 @@ add_executable(hostd_tests
   ${CMAKE_SOURCE_DIR}/test/hostd/stack.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/hostd_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/host_rpc_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/host_limits_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/nats_permissions_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/reconcile_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/config_test.cpp
@@ -42,3 +43,42 @@ add_test(NAME "hostd_tests: case names are selectable"
 add_executable(bench_hostd ${CMAKE_SOURCE_DIR}/test/hostd/bench_hostd.cpp)
 target_link_libraries(bench_hostd PRIVATE strato_test_tools strato_hostd)
 add_dependencies(bench_hostd strato cloud-hypervisor-simulator)
+
+# --- fuzz target for the host RPC, built with clang++ (the main build uses g++). The host
+# protocol and the handlers are compiled with libFuzzer's coverage and ASan; the rest of the
+# events library (the in-memory store, the domain, the command pipeline) is linked from the
+# g++ build.
+find_program(STRATO_HOSTD_CLANGXX clang++)
+if(STRATO_HOSTD_CLANGXX)
+  set(STRATO_FUZZ_HOST_RPC_BIN ${CMAKE_BINARY_DIR}/hostd-fuzz/fuzz_host_rpc)
+  set(STRATO_FUZZ_HOST_RPC_CORPUS ${CMAKE_BINARY_DIR}/hostd-fuzz/corpus)
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/hostd-fuzz ${STRATO_FUZZ_HOST_RPC_CORPUS})
+  set(STRATO_FUZZ_HOST_RPC_SOURCES
+    ${CMAKE_SOURCE_DIR}/test/hostd/fuzz_host_rpc.cpp
+    ${CMAKE_SOURCE_DIR}/events/host_protocol.cpp
+    ${CMAKE_SOURCE_DIR}/events/host_rpc.cpp)
+  add_custom_command(
+    OUTPUT ${STRATO_FUZZ_HOST_RPC_BIN}
+    COMMAND ${STRATO_HOSTD_CLANGXX} -g -O1 -fsanitize=fuzzer,address -std=c++20
+            -Wno-ambiguous-reversed-operator
+            -I${CMAKE_SOURCE_DIR} -I/usr/include/postgresql ${STRATO_FUZZ_HOST_RPC_SOURCES}
+            $<TARGET_FILE:strato_events> $<TARGET_FILE:strato_core>
+            -lpq -lnats -lsodium -lpthread -o ${STRATO_FUZZ_HOST_RPC_BIN}
+    DEPENDS ${STRATO_FUZZ_HOST_RPC_SOURCES}
+            ${CMAKE_SOURCE_DIR}/events/host_protocol.h
+            ${CMAKE_SOURCE_DIR}/events/host_rpc.h
+            strato_events strato_core
+    COMMENT "Building fuzz_host_rpc with clang++ (libFuzzer + ASan)"
+    VERBATIM)
+  add_custom_target(fuzz_host_rpc ALL DEPENDS ${STRATO_FUZZ_HOST_RPC_BIN})
+  # New inputs go to the build's corpus; the seeds in the tree are read only.
+  add_test(NAME "hostd: fuzz host rpc (short run)"
+           COMMAND ${STRATO_FUZZ_HOST_RPC_BIN} -max_total_time=20 -rss_limit_mb=2048
+                   -timeout=10 -max_len=65536
+                   -dict=${CMAKE_SOURCE_DIR}/test/hostd/fuzz_host_rpc.dict
+                   ${STRATO_FUZZ_HOST_RPC_CORPUS}
+                   ${CMAKE_SOURCE_DIR}/test/hostd/fuzz_host_rpc_seeds)
+  set_tests_properties("hostd: fuzz host rpc (short run)" PROPERTIES TIMEOUT 120)
+else()
+  message(STATUS "clang++ not found: the host RPC fuzz target is not built")
+endif()

@@ -135,6 +135,13 @@ Status NatsLink::Publish(const std::string& subject, const std::string& payload)
   return events::NatsError(s, "publishing to " + subject);
 }
 
+Status NatsLink::PublishRequest(const std::string& subject, const std::string& reply_to,
+                                const std::string& payload) {
+  natsStatus s = natsConnection_PublishRequest(impl_->nc, subject.c_str(), reply_to.c_str(),
+                                               payload.data(), static_cast<int>(payload.size()));
+  return events::NatsError(s, "publishing a request to " + subject);
+}
+
 Result<std::string> NatsLink::Request(const std::string& subject, const std::string& payload,
                                       std::chrono::milliseconds timeout) {
   natsMsg* reply = nullptr;

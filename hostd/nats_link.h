@@ -46,6 +46,9 @@ class NatsLink {
 
   bool connected() const;
   Status Publish(const std::string& subject, const std::string& payload);
+  // A request whose reply goes to `reply_to`, without waiting for it (tools and tests).
+  Status PublishRequest(const std::string& subject, const std::string& reply_to,
+                        const std::string& payload);
   Result<std::string> Request(const std::string& subject, const std::string& payload,
                               std::chrono::milliseconds timeout);
 

@@ -2,6 +2,7 @@
 // Cloud Hypervisor simulator.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -34,6 +35,13 @@ std::string Describe(Stack& s, const std::string& vm) {
          " error=" + v.observed_error.value_or("") + " host=" + v.host_id + " history: " + h;
 }
 
+// A file's permission bits; -1 when it does not exist.
+int ModeOf(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 0777);
+}
+
 size_t CountVmms(const std::string& state_dir, const std::string& vm) {
   auto procs = test::VmmProcesses(state_dir);
   auto it = procs.find(vm);
@@ -64,6 +72,15 @@ TEST_CASE("a VM goes from created to running and follows stop restart pause resu
   // The VMM outlives hostd: it must not hold hostd's NATS connection.
   CHECK(test::TcpSocketsOf(first) == 0);
   CHECK(test::TcpSocketsOf(s.hostd("host-a")->pid()) >= 1);
+  // hostd's folders are its own only, and so are the logs in them.
+  const std::string state = s.StateDir("host-a");
+  for (const std::string& dir : {state, state + "/vms", state + "/vms/" + vm}) {
+    CHECK_MESSAGE(ModeOf(dir) == 0700, dir);
+  }
+  for (const std::string& log :
+       {state + "/vms/" + vm + "/vmm.log", state + "/vms/" + vm + "/serial.log"}) {
+    CHECK_MESSAGE(ModeOf(log) == 0600, log);
+  }
 
   REQUIRE(s.Command(vm, domain::StopVm{}).ok());
   REQUIRE_MESSAGE(Stack::WaitUntil([&] { return Converged(s, vm, VmObs::kStopped); }),
