@@ -49,29 +49,43 @@ TEST_CASE("every permission in the command table exists in schema/strato.perm") 
   CHECK(resolved >= 15);
 }
 
-TEST_CASE("the strato schema grants vm actions as DESIGN.md describes") {
+TEST_CASE("the strato schema grants vm rights through the vm's organization only") {
+  // vm 1 was created by "creator" (still a member of o), vm 2 by "gone" (since removed from o:
+  // the owner tuple stays, the membership does not).
   auto schema = StratoSchema();
   MemoryTupleStore store(schema);
   std::vector<Tuple> rows;
-  for (const char* t : {"vm:1#owner@user:owner", "vm:1#organization@organization:o",
-                        "organization:o#owner@user:boss", "organization:o#member@user:staff"}) {
+  for (const char* t :
+       {"vm:1#owner@user:creator", "vm:1#organization@organization:o", "vm:2#owner@user:gone",
+        "vm:2#organization@organization:o", "organization:o#owner@user:boss",
+        "organization:o#member@user:staff", "organization:o#member@user:creator"}) {
     rows.push_back(*ParseTuple(t));
   }
   REQUIRE(store.Write(rows).ok());
   Engine engine(store);
-  auto can = [&](std::string_view perm, std::string_view user) {
-    CheckRequest r{"vm", "1", perm, "user", user, "", 0};
+  auto can = [&](std::string_view vm, std::string_view perm, std::string_view user) {
+    CheckRequest r{"vm", vm, perm, "user", user, "", 0};
     auto got = engine.Check(r);
     REQUIRE_MESSAGE(got.ok(), got.status().message());
     return *got;
   };
   for (const char* p : {"read", "start", "stop", "restart", "update", "delete"}) {
-    CHECK_MESSAGE(can(p, "owner"), p);
-    CHECK_MESSAGE(can(p, "boss"), p);
-    CHECK_FALSE_MESSAGE(can(p, "stranger"), p);
+    CHECK_MESSAGE(can("1", p, "creator"), p);
+    CHECK_MESSAGE(can("1", p, "boss"), p);
+    CHECK_MESSAGE(can("2", p, "boss"), p);
+    CHECK_FALSE_MESSAGE(can("1", p, "stranger"), p);
+    // Removed from the organization: nothing left on the VM they created.
+    CHECK_FALSE_MESSAGE(can("2", p, "gone"), p);
   }
-  for (const char* p : {"read", "start", "stop", "restart"}) CHECK_MESSAGE(can(p, "staff"), p);
-  for (const char* p : {"update", "delete"}) CHECK_FALSE_MESSAGE(can(p, "staff"), p);
+  for (const char* p : {"read", "start", "stop", "restart"}) {
+    CHECK_MESSAGE(can("1", p, "staff"), p);
+    CHECK_MESSAGE(can("2", p, "creator"), p);
+  }
+  // Changing or deleting someone else's VM takes an organization owner.
+  for (const char* p : {"update", "delete"}) {
+    CHECK_FALSE_MESSAGE(can("1", p, "staff"), p);
+    CHECK_FALSE_MESSAGE(can("2", p, "creator"), p);
+  }
 }
 
 TEST_CASE("the strato schema lets operators read hosts and only admins cordon them") {
@@ -103,7 +117,8 @@ TEST_CASE("the usage shown in core/authz/README.md compiles and answers") {
   auto schema = LoadSchemaFile(STRATO_PERM_FILE);
   REQUIRE(schema.ok());
   std::vector<Tuple> rows = {{"vm", "v1", "owner", "user", "u1", ""},
-                             {"vm", "v1", "organization", "organization", "o1", ""}};
+                             {"vm", "v1", "organization", "organization", "o1", ""},
+                             {"organization", "o1", "member", "user", "u1", ""}};
   auto store = MemoryTupleStore::FromRows(*schema, rows);
   REQUIRE(store.ok());
   Engine engine(**store);
@@ -116,6 +131,7 @@ TEST_CASE("the usage shown in core/authz/README.md compiles and answers") {
   CHECK(*can);
   TupleBatch batch;
   batch.inserts.push_back({"vm", "v2", "owner", "user", "u1", ""});
+  batch.inserts.push_back({"vm", "v2", "organization", "organization", "o1", ""});
   batch.delete_entities.push_back({"vm", "v1"});
   REQUIRE((*store)->Apply(batch).ok());
   can = engine.Check({.entity_type = "vm",
