@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -49,6 +50,15 @@ struct App {
   VmDirectory* vm_directory = nullptr;  // the VM list in memory (set by WebStack)
   // Which organization a stream belongs to, as learnt (http/visibility.h; set by WebStack).
   StreamOrganizations* stream_organizations = nullptr;
+
+  // Sign-in policy (STRATO_WEBAUTHN_USER_VERIFICATION, STRATO_WEBAUTHN_TRUST_ANCHORS): whether
+  // every ceremony requires user verification (PIN or biometric), and the attestation roots
+  // (DER) a new passkey must chain to; empty: any authenticator is accepted.
+  bool require_user_verification = false;
+  std::vector<std::vector<uint8_t>> attestation_trust_anchors;
+  // Ceremony starts per username (on top of the pipeline's per-address limit), so that many
+  // clients behind one address, or many addresses, cannot hammer one account. Null: no limit.
+  RateLimiter* username_limiter = nullptr;
 
   // Waits until every projection — and the authorization tuples — have applied `position` (a
   // command's last event), so the page rendered next shows it and the next permission check

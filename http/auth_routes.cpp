@@ -3,6 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cctype>
+
 #include "core/domain/user.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -20,7 +22,49 @@ constexpr auto Str = JsonStr;
 constexpr auto Done = JsonText;
 
 constexpr int64_t kCeremonyTimeoutMs = 300000;
-constexpr const char* kUserVerification = "preferred";
+// The cookie that ties a ceremony to the browser that started it (0012_ceremony_binding.sql).
+constexpr const char* kCeremonyCookie = "strato_ceremony";
+
+const char* UserVerification(const App& app) {
+  return app.require_user_verification ? "required" : "preferred";
+}
+
+// The browser's ceremony cookie when it holds a well-formed one (so that two tabs signing in
+// at once keep one cookie between them), else a fresh random value.
+std::string CeremonyBinding(const Request& req) {
+  std::string v = req.Cookie(kCeremonyCookie);
+  bool ok = v.size() == 43;
+  for (char ch : v) {
+    ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                ch == '-' || ch == '_');
+  }
+  return ok ? v : RandomToken(32);
+}
+
+Response WithCeremonyCookie(Response r, const App& app, const std::string& binding) {
+  // Strict: a page of another site can never make the browser send it along with a post.
+  std::string c = std::string(kCeremonyCookie) + "=" + binding +
+                  "; Path=/auth; HttpOnly; SameSite=Strict; Max-Age=" +
+                  std::to_string(kCeremonyTimeoutMs / 1000);
+  if (app.environment != Environment::kDevelopment) c += "; Secure";
+  return r.With("Set-Cookie", c);
+}
+
+// The per-username ceremony budget (App::username_limiter); the name is compared as typed,
+// case-folded.
+bool UsernameAllowed(App& app, std::string_view username) {
+  if (app.username_limiter == nullptr || username.empty()) return true;
+  std::string key = "user:";
+  for (char ch : username) key += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return app.username_limiter->Allow(key);
+}
+
+Response TooManyForUsername() {
+  return JsonError(429, "rate_limited",
+                   "too many sign-in attempts for this username; wait a minute and try again "
+                   "(signing in with a passkey without typing a name still works)")
+      .With("Retry-After", "60");
+}
 
 // The user handle WebAuthn stores with a passkey: the 16 bytes of the user's uuid (random, no
 // personal data in it).
@@ -94,7 +138,7 @@ Response CeremonyError(const webauthn::WebAuthnStatus& s, int http_status) {
 
 // Reads and consumes the challenge named in clientDataJSON: whatever happens next, it cannot
 // be used again.
-Result<Challenge> TakeChallenge(App& app, const std::string& client_data_json,
+Result<Challenge> TakeChallenge(App& app, const Request& req, const std::string& client_data_json,
                                 std::vector<uint8_t>& raw_out) {
   auto cd = webauthn::ParseClientData(client_data_json);
   if (!cd.ok()) return Status::InvalidArgument(cd.status().message());
@@ -103,10 +147,21 @@ Result<Challenge> TakeChallenge(App& app, const std::string& client_data_json,
     return Status::InvalidArgument("clientDataJSON.challenge is not a challenge this server made");
   }
   raw_out = *raw;
-  return app.auth.ConsumeChallenge(std::string(raw->begin(), raw->end()));
+  auto c =
+      app.auth.ConsumeChallenge(std::string(raw->begin(), raw->end()), req.Cookie(kCeremonyCookie));
+  if (!c.ok()) return c;
+  if (!c->same_browser) {
+    log::Warn("ceremony finished by another browser than the one that started it",
+              {{"client", req.client_address}, {"purpose", c->purpose}});
+    return Status::PermissionDenied(
+        "this ceremony was started in another browser (its ceremony cookie is missing or "
+        "different); start again from this page");
+  }
+  return c;
 }
 
 Response ChallengeRefused(const Status& s) {
+  if (s.code() == Code::kPermissionDenied) return JsonError(403, "other_browser", s.message());
   // Unknown, used or expired: the same answer class, a sentence saying which.
   return JsonError(400, "invalid_challenge", s.message());
 }
@@ -140,7 +195,8 @@ Response RegisterOptions(App& app, Request& req) {
   auto body = JsonBody::Parse(req.body, {"username", "display_name"}, /*empty_ok=*/true);
   if (!body.ok()) return JsonError(body.status());
   Challenge c;
-  c.user_verification = kUserVerification;
+  c.user_verification = UserVerification(app);
+  c.browser_binding = CeremonyBinding(req);
   std::vector<StoredPasskey> existing;
   if (req.principal && !body->Has("username")) {
     auto user = FindUser(app, "user_id", req.principal->user_id);
@@ -205,14 +261,16 @@ Response RegisterOptions(App& app, Request& req) {
   Str(w, "attestation", "direct");
   w.Key("authenticatorSelection");
   w.StartObject();
-  Str(w, "residentKey", "preferred");
+  // Discoverable: sign-in never lists an account's credentials (LoginOptions), so the
+  // authenticator must find them itself.
+  Str(w, "residentKey", "required");
   w.Key("requireResidentKey");
-  w.Bool(false);
-  Str(w, "userVerification", kUserVerification);
+  w.Bool(true);
+  Str(w, "userVerification", c.user_verification);
   w.EndObject();
   CredentialList(w, "excludeCredentials", existing);
   w.EndObject();
-  return Response::Json(200, Done(buf));
+  return WithCeremonyCookie(Response::Json(200, Done(buf)), app, c.browser_binding);
 }
 
 Response RegisterVerify(App& app, Request& req) {
@@ -226,7 +284,7 @@ Response RegisterVerify(App& app, Request& req) {
   if (!response.ok()) return CeremonyError(response.status(), 400);
 
   std::vector<uint8_t> raw_challenge;
-  auto c = TakeChallenge(app, response.value().client_data_json, raw_challenge);
+  auto c = TakeChallenge(app, req, response.value().client_data_json, raw_challenge);
   if (!c.ok()) return ChallengeRefused(c.status());
   if (c->purpose == "login") {
     return JsonError(400, "invalid_challenge",
@@ -240,8 +298,11 @@ Response RegisterVerify(App& app, Request& req) {
 
   webauthn::RegistrationOptions options;
   options.challenge = raw_challenge;
-  options.require_user_verification = c->user_verification == "required";
+  options.require_user_verification =
+      c->user_verification == "required" || app.require_user_verification;
   options.allowed_algorithms = {-7, -8, -257};  // what the options offered
+  options.trust_anchors = app.attestation_trust_anchors;
+  options.require_trusted_attestation = !app.attestation_trust_anchors.empty();
   options.verification_time = std::chrono::time_point_cast<std::chrono::seconds>(app.clock.Now());
   auto verified = webauthn::VerifyRegistration(app.relying_party, options, response.value());
   if (!verified.ok()) {
@@ -295,6 +356,9 @@ Response RegisterVerify(App& app, Request& req) {
   return Response::Json(201, Done(buf));
 }
 
+// The same answer for every username, known or not: a challenge and no credential ids, so the
+// answer tells nobody whether an account exists or which passkeys it has. A typed name only
+// narrows which account's passkey the verify step accepts (an unknown name: none).
 Response LoginOptions(App& app, Request& req) {
   auto body = JsonBody::Parse(req.body, {"username"}, /*empty_ok=*/true);
   if (!body.ok()) return JsonError(body.status());
@@ -302,20 +366,16 @@ Response LoginOptions(App& app, Request& req) {
   if (!username.ok()) return JsonError(username.status());
   Challenge c;
   c.purpose = "login";
-  c.user_verification = kUserVerification;
-  std::vector<StoredPasskey> allowed;
+  c.user_verification = UserVerification(app);
+  c.browser_binding = CeremonyBinding(req);
   if (*username && !(*username)->empty()) {
+    if (!UsernameAllowed(app, **username)) return TooManyForUsername();
     auto user = FindUser(app, "username", **username);
     if (!user.ok()) return JsonError(user.status());
-    if (!*user) {
-      return JsonError(Status::NotFound("there is no account named " + **username +
-                                        "; check the spelling or register"));
-    }
-    c.user_id = (*user)->user_id;
-    c.username = (*user)->username;
-    auto keys = PasskeysOf(app, c.user_id);
-    if (!keys.ok()) return JsonError(keys.status());
-    allowed = std::move(*keys);
+    c.username = **username;
+    // No account by that name: a user id no passkey belongs to, so any passkey offered is
+    // refused at the verify step as "not this account's".
+    c.user_id = *user ? (*user)->user_id : "unknown-account";
   }
   auto challenge = app.auth.CreateChallenge(c);
   if (!challenge.ok()) return JsonError(challenge.status());
@@ -326,10 +386,10 @@ Response LoginOptions(App& app, Request& req) {
   Str(w, "rpId", app.relying_party.id);
   w.Key("timeout");
   w.Int64(kCeremonyTimeoutMs);
-  Str(w, "userVerification", kUserVerification);
-  CredentialList(w, "allowCredentials", allowed);
+  Str(w, "userVerification", c.user_verification);
+  CredentialList(w, "allowCredentials", {});
   w.EndObject();
-  return Response::Json(200, Done(buf));
+  return WithCeremonyCookie(Response::Json(200, Done(buf)), app, c.browser_binding);
 }
 
 // Records a failed sign-in on the user's stream (the audit trail); the reason has no secrets.
@@ -351,7 +411,7 @@ Response LoginVerify(App& app, Request& req) {
   auto response = webauthn::ParseAssertionResponseJson(*credential);
   if (!response.ok()) return CeremonyError(response.status(), 400);
   std::vector<uint8_t> raw_challenge;
-  auto c = TakeChallenge(app, response.value().client_data_json, raw_challenge);
+  auto c = TakeChallenge(app, req, response.value().client_data_json, raw_challenge);
   if (!c.ok()) return ChallengeRefused(c.status());
   if (c->purpose != "login") {
     return JsonError(400, "invalid_challenge",
@@ -395,7 +455,8 @@ Response LoginVerify(App& app, Request& req) {
   stored.sign_count = static_cast<uint32_t>(key->sign_count);
   webauthn::AssertionOptions options;
   options.challenge = raw_challenge;
-  options.require_user_verification = c->user_verification == "required";
+  options.require_user_verification =
+      c->user_verification == "required" || app.require_user_verification;
   if (c->user_id.empty()) {
     // Discoverable sign-in: the authenticator names the account; it must be the owner.
     auto handle = webauthn::Base64UrlDecode(UserHandle(owner_id));
@@ -494,12 +555,13 @@ Response ListPasskeys(App& app, Request& req) {
 }
 
 Response RemovePasskey(App& app, Request& req) {
-  auto outcome = app.commands.User(ContextFor(req), req.principal->user_id,
-                                   domain::RemovePasskey{req.Param("credential_id")});
-  if (!outcome.ok()) return JsonError(outcome.status());
-  Status seen = app.WaitForReadModels(outcome->position);
-  if (!seen.ok()) return JsonError(seen);
-  return Response::NoContent();
+  auto removed = RemovePasskeyAndItsSessions(app, req, req.Param("credential_id"));
+  if (!removed.ok()) return JsonError(removed.status());
+  Response r = Response::NoContent();
+  if (removed->ended_current) {
+    r.With("Set-Cookie", SessionCookie("", 0, app.environment != Environment::kDevelopment));
+  }
+  return r;
 }
 
 Response ListSessions(App& app, Request& req) {
@@ -561,10 +623,7 @@ Response ListTokens(App& app, Request& req) {
 }
 
 Response CreateToken(App& app, Request& req) {
-  if (!req.principal->via_cookie) {
-    return JsonError(Status::PermissionDenied(
-        "a token cannot make tokens; create them from a signed-in browser session"));
-  }
+  // Declared for a browser session only (AddAuthRoutes): a token cannot make tokens.
   auto body = JsonBody::Parse(req.body, {"name"});
   if (!body.ok()) return JsonError(body.status());
   auto name = body->Str("name");
@@ -591,6 +650,29 @@ Response RevokeToken(App& app, Request& req) {
 
 }  // namespace
 
+Result<PasskeyRemoval> RemovePasskeyAndItsSessions(App& app, const Request& req,
+                                                   const std::string& credential_id) {
+  auto outcome = app.commands.User(ContextFor(req), req.principal->user_id,
+                                   domain::RemovePasskey{credential_id});
+  if (!outcome.ok()) return outcome.status();
+  // A passkey that is gone signs nobody in any more, including the sessions it opened: a
+  // stolen passkey's sessions end when its owner removes it.
+  auto ended = app.auth.EndSessionsSignedInWith(req.principal->user_id, credential_id,
+                                                "its passkey was removed");
+  if (!ended.ok()) return ended.status();
+  PasskeyRemoval out;
+  out.sessions_ended = static_cast<int>(ended->size());
+  for (const std::string& id : *ended) {
+    if (id == req.principal->session_id) out.ended_current = true;
+  }
+  log::Info("passkey removed", {{"user_id", req.principal->user_id},
+                                {"sessions_ended", static_cast<int64_t>(ended->size())}});
+  Status seen = app.WaitForReadModels(outcome->position);
+  if (!seen.ok())
+    log::Warn("read models lag behind a passkey removal", {{"error", seen.message()}});
+  return out;
+}
+
 std::string SessionCookie(const std::string& token, int64_t max_age_seconds, bool secure) {
   std::string c = std::string(kSessionCookie) + "=" + token +
                   "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age_seconds);
@@ -599,37 +681,39 @@ std::string SessionCookie(const std::string& token, int64_t max_age_seconds, boo
 }
 
 void AddAuthRoutes(Router& router, App& app) {
-  router.Add(AppRoute("POST", "/auth/register/options", Access::Public(),
+  router.Add(AppRoute("POST", "/auth/register/options", Access::Public().BrowserSessionOnly(),
                       "Start registering a new user, or another passkey for the signed-in user",
                       RegisterOptions, app, /*rate_limited=*/true));
-  router.Add(AppRoute("POST", "/auth/register/verify", Access::Public(),
+  router.Add(AppRoute("POST", "/auth/register/verify", Access::Public().BrowserSessionOnly(),
                       "Finish a registration with the browser's attestation", RegisterVerify, app));
-  router.Add(AppRoute("POST", "/auth/login/options", Access::Public(),
+  router.Add(AppRoute("POST", "/auth/login/options", Access::Public().BrowserSessionOnly(),
                       "Start signing in, with or without a username", LoginOptions, app,
                       /*rate_limited=*/true));
-  router.Add(AppRoute("POST", "/auth/login/verify", Access::Public(),
+  router.Add(AppRoute("POST", "/auth/login/verify", Access::Public().BrowserSessionOnly(),
                       "Finish signing in with the browser's assertion", LoginVerify, app));
-  router.Add(AppRoute("POST", "/auth/logout", Access::SignedIn(), "Sign out (ends this session)",
-                      Logout, app));
-  router.Add(AppRoute("GET", "/auth/session", Access::Public(),
+  router.Add(AppRoute("POST", "/auth/logout", Access::SignedIn().BrowserSessionOnly(),
+                      "Sign out (ends this session)", Logout, app));
+  router.Add(AppRoute("GET", "/auth/session", Access::Public().BrowserSessionOnly(),
                       "Who is signed in, and the CSRF token for scripts", CurrentSession, app));
-  router.Add(AppRoute("GET", "/api/v1/account/passkeys", Access::SignedIn(),
+  router.Add(AppRoute("GET", "/api/v1/account/passkeys", Access::SignedIn().BrowserSessionOnly(),
                       "The signed-in user's passkeys", ListPasskeys, app));
-  router.Add(AppRoute("DELETE", "/api/v1/account/passkeys/{credential_id}", Access::SignedIn(),
-                      "Remove one of the signed-in user's passkeys (never the last)", RemovePasskey,
-                      app));
-  router.Add(AppRoute("GET", "/api/v1/account/sessions", Access::SignedIn(),
+  router.Add(AppRoute(
+      "DELETE", "/api/v1/account/passkeys/{credential_id}", Access::SignedIn().BrowserSessionOnly(),
+      "Remove one of the signed-in user's passkeys (never the last)", RemovePasskey, app));
+  router.Add(AppRoute("GET", "/api/v1/account/sessions", Access::SignedIn().BrowserSessionOnly(),
                       "The signed-in user's open sessions", ListSessions, app));
-  router.Add(AppRoute("DELETE", "/api/v1/account/sessions/{session_id}", Access::SignedIn(),
+  router.Add(AppRoute("DELETE", "/api/v1/account/sessions/{session_id}",
+                      Access::SignedIn().BrowserSessionOnly(),
                       "End one of the signed-in user's sessions", EndSession, app));
-  router.Add(AppRoute("GET", "/api/v1/account/tokens", Access::SignedIn(),
+  router.Add(AppRoute("GET", "/api/v1/account/tokens", Access::SignedIn().BrowserSessionOnly(),
                       "The signed-in user's personal API tokens (never the tokens themselves)",
                       ListTokens, app));
-  router.Add(AppRoute("POST", "/api/v1/account/tokens", Access::SignedIn(),
+  router.Add(AppRoute("POST", "/api/v1/account/tokens", Access::SignedIn().BrowserSessionOnly(),
                       "Create a personal API token, shown once (from a browser session only)",
                       CreateToken, app));
-  router.Add(AppRoute("DELETE", "/api/v1/account/tokens/{token_id}", Access::SignedIn(),
-                      "Revoke a personal API token", RevokeToken, app));
+  router.Add(AppRoute("DELETE", "/api/v1/account/tokens/{token_id}",
+                      Access::SignedIn().BrowserSessionOnly(), "Revoke a personal API token",
+                      RevokeToken, app));
 }
 
 }  // namespace strato::http

@@ -51,22 +51,24 @@ Result<std::string> AuthStore::CreateChallenge(const Challenge& c) {
   (void)(*db)->Run("DELETE FROM auth_challenges WHERE expires_at < now() - interval '1 hour'");
   auto r = (*db)->Exec(
       "INSERT INTO auth_challenges (challenge_hash, purpose, user_id, username, display_name, "
-      "user_verification, expires_at) VALUES ($1::bytea, $2, $3, $4, $5, $6, "
-      "now() + $7::interval)",
+      "user_verification, expires_at, browser_binding) VALUES ($1::bytea, $2, $3, $4, $5, $6, "
+      "now() + $7::interval, $8::bytea)",
       {Sha256Bytea(raw), c.purpose, c.user_id, c.username, c.display_name, c.user_verification,
-       Seconds(options_.challenge_ttl)});
+       Seconds(options_.challenge_ttl), Sha256Bytea(c.browser_binding)});
   if (!r.ok()) return r.status().WithContext("storing a sign-in challenge");
   return raw;
 }
 
-Result<Challenge> AuthStore::ConsumeChallenge(const std::string& raw_challenge) {
+Result<Challenge> AuthStore::ConsumeChallenge(const std::string& raw_challenge,
+                                              const std::string& browser_binding) {
   auto db = pool_.Acquire();
   if (!db.ok()) return db.status();
+  // An empty binding never matches: a ceremony started without the cookie cannot finish.
   auto r = (*db)->Exec(
       "DELETE FROM auth_challenges WHERE challenge_hash = $1::bytea "
       "RETURNING purpose, user_id, username, display_name, user_verification, "
-      "expires_at > now()",
-      {Sha256Bytea(raw_challenge)});
+      "expires_at > now(), coalesce($2 <> '' AND browser_binding = $3::bytea, false)",
+      {Sha256Bytea(raw_challenge), browser_binding, Sha256Bytea(browser_binding)});
   if (!r.ok()) return r.status().WithContext("reading a sign-in challenge");
   if (r->rows() == 0) {
     return Status::NotFound(
@@ -81,6 +83,7 @@ Result<Challenge> AuthStore::ConsumeChallenge(const std::string& raw_challenge) 
   c.username = std::string(r->Get(0, 2));
   c.display_name = std::string(r->Get(0, 3));
   c.user_verification = std::string(r->Get(0, 4));
+  c.same_browser = r->Get(0, 6) == "t";
   return c;
 }
 
@@ -119,6 +122,20 @@ Status AuthStore::EndSession(const std::string& user_id, const std::string& sess
   if (!r.ok()) return r.status().WithContext("ending a session");
   if (r->rows() == 0) return Status::NotFound("there is no such open session");
   return Status::Ok();
+}
+
+Result<std::vector<std::string>> AuthStore::EndSessionsSignedInWith(
+    const std::string& user_id, const std::string& credential_id, const std::string& reason) {
+  auto db = pool_.Acquire();
+  if (!db.ok()) return db.status();
+  auto r = (*db)->Exec(
+      "UPDATE sessions SET ended_at = now(), ended_reason = $3 WHERE user_id = $1 AND "
+      "credential_id = $2 AND ended_at IS NULL RETURNING session_id::text",
+      {user_id, credential_id, reason});
+  if (!r.ok()) return r.status().WithContext("ending the sessions of a removed passkey");
+  std::vector<std::string> ended;
+  for (int i = 0; i < r->rows(); ++i) ended.emplace_back(r->Get(i, 0));
+  return ended;
 }
 
 Result<std::vector<SessionRow>> AuthStore::ListSessions(const std::string& user_id,

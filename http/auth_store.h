@@ -31,6 +31,11 @@ struct Challenge {
   std::string username;
   std::string display_name;
   std::string user_verification;  // "required", "preferred", "discouraged"
+  // The ceremony cookie's value the browser that started the ceremony holds (never stored:
+  // only its SHA-256 is). CreateChallenge stores it; ConsumeChallenge hands back whether the
+  // cookie presented at the verify step is the same (`same_browser`).
+  std::string browser_binding;
+  bool same_browser = false;
 };
 
 struct NewSession {
@@ -53,8 +58,11 @@ class AuthStore final : public Authenticator {
   // A new single-use challenge (32 random bytes) for a ceremony; returns the raw bytes.
   Result<std::string> CreateChallenge(const Challenge& c);
   // Consumes the challenge (it cannot be used again, whatever happens next). kNotFound when it
-  // is unknown or already used, kFailedPrecondition when it expired.
-  Result<Challenge> ConsumeChallenge(const std::string& raw_challenge);
+  // is unknown or already used, kFailedPrecondition when it expired. `browser_binding` is the
+  // ceremony cookie presented now; the answer's same_browser says whether it is the one the
+  // challenge was made for.
+  Result<Challenge> ConsumeChallenge(const std::string& raw_challenge,
+                                     const std::string& browser_binding);
 
   Result<NewSession> StartSession(const std::string& user_id, const std::string& credential_id,
                                   const std::string& client_address, const std::string& user_agent);
@@ -62,6 +70,11 @@ class AuthStore final : public Authenticator {
   // user has no such open session.
   Status EndSession(const std::string& user_id, const std::string& session_id,
                     const std::string& reason);
+  // Ends every open session of the user that was signed in with this passkey (after the
+  // passkey was removed); returns their ids.
+  Result<std::vector<std::string>> EndSessionsSignedInWith(const std::string& user_id,
+                                                           const std::string& credential_id,
+                                                           const std::string& reason);
   Result<std::vector<SessionRow>> ListSessions(const std::string& user_id,
                                                const std::string& current_session_id);
 

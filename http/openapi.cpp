@@ -106,12 +106,24 @@ std::string OpenApiDocument(const Router& router) {
       }
       w.EndArray();
       JsonStr(w, "x-strato-access", r->access.Describe());
+      JsonStr(w, "x-strato-credentials",
+              r->access.accepts_tokens() ? "browser session or API token" : "browser session only");
       if (r->access.kind() == Access::Kind::kPermission) {
         JsonStr(w, "x-strato-permission", r->access.spec());
       }
       if (r->access.kind() == Access::Kind::kPublic) {
         w.Key("security");
         w.StartArray();
+        w.EndArray();
+      } else if (!r->access.accepts_tokens()) {
+        // Account security: the session cookie only, never the bearer scheme.
+        w.Key("security");
+        w.StartArray();
+        w.StartObject();
+        w.Key("session");
+        w.StartArray();
+        w.EndArray();
+        w.EndObject();
         w.EndArray();
       }
       w.Key("responses");

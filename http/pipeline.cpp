@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/log.h"
 
@@ -72,7 +73,43 @@ bool SameSecret(const std::string& a, const std::string& b) {
   return !a.empty() && a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 }  // namespace
+
+Status CheckSameOrigin(const Request& request, const std::vector<std::string>& origins) {
+  const std::string site = Lower(request.Header("Sec-Fetch-Site"));
+  if (!site.empty() && site != "same-origin" && site != "none") {
+    return Status::PermissionDenied("this request came from another site (Sec-Fetch-Site: " + site +
+                                    "); Strato accepts changes only from its own pages, so "
+                                    "open Strato itself and try again there");
+  }
+  const std::string origin = request.Header("Origin");
+  if (origin.empty()) return Status::Ok();
+  if (origin == "null") {
+    return Status::PermissionDenied(
+        "this request came from a page without an origin (Origin: null); Strato accepts "
+        "changes only from its own pages");
+  }
+  if (origins.empty()) return Status::Ok();
+  for (const std::string& o : origins) {
+    if (o == origin) return Status::Ok();
+  }
+  return Status::PermissionDenied("this request came from another origin (" + origin +
+                                  "); Strato accepts changes only from its own pages");
+}
+
+bool NeedsJsonContentType(const Request& request, const Route& route) {
+  if (!request.ChangesState()) return false;
+  // The ceremonies: public routes under /auth/ (logout is a form on every page).
+  if (route.pattern.rfind("/auth/", 0) == 0 && route.access.kind() == Access::Kind::kPublic) {
+    return true;
+  }
+  return route.pattern.rfind("/api/", 0) == 0 && !request.body.empty();
+}
 
 Response Pipeline::Handle(Request& request) {
   auto start = std::chrono::steady_clock::now();
@@ -113,6 +150,27 @@ Response Pipeline::Dispatch(Request& request, const Route*& matched) {
     return r.With("Retry-After", "60");
   }
 
+  // Before any authentication work: where the browser says the request comes from, and
+  // whether a JSON body is declared as JSON (a cross-site form can send neither).
+  if (request.ChangesState()) {
+    Status same = CheckSameOrigin(request, origins_);
+    if (!same.ok()) {
+      log::Warn("cross-origin state change refused",
+                {{"route", route.pattern}, {"client", request.client_address}});
+      return Refuse(request, same);
+    }
+  }
+  if (NeedsJsonContentType(request, route)) {
+    std::string type = Lower(request.Header("Content-Type"));
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.pop_back();
+    if (type != "application/json") {
+      return JsonError(415, "unsupported_media_type",
+                       "send the body as JSON with Content-Type: application/json (got " +
+                           (type.empty() ? std::string("none") : type) + ")");
+    }
+  }
+
   auto who = authenticator_.Authenticate(request);
   if (!who.ok()) {
     log::Warn("authentication unavailable", {{"error", who.status().message()}});
@@ -120,6 +178,14 @@ Response Pipeline::Dispatch(Request& request, const Route*& matched) {
                                                "in a moment"));
   }
   request.principal = std::move(*who);
+
+  // Account security takes a browser session only: a token presented there is refused, not
+  // ignored, so a script learns at once that it cannot go there.
+  if (request.principal && !request.principal->via_cookie && !route.access.accepts_tokens()) {
+    return Refuse(request, Status::PermissionDenied(
+                               "an API token cannot reach account security (passkeys, sessions, "
+                               "tokens, sign-in); do this from a signed-in browser"));
+  }
 
   // A cookie is sent by the browser on its own; a state change made with one must prove it
   // comes from our pages by carrying the session's CSRF token.

@@ -1,9 +1,12 @@
 // The request pipeline every route goes through before its handler runs, in this order:
-// match the route (404 / 405), rate-limit ceremony starts per client address (429), find who
-// is asking (session cookie or bearer token), refuse state changes made with a session cookie
-// that lack the session's CSRF token (403), then enforce the route's declared access: not
-// signed in → 401 (API) or a redirect to the sign-in page (pages); no permission → 403 with a
-// sentence. Only then does the handler run.
+// match the route (404 / 405), rate-limit ceremony starts per client address (429), refuse
+// state changes a browser says come from another site (Sec-Fetch-Site, Origin: 403), refuse
+// ceremony and JSON API bodies that are not application/json (415), find who is asking
+// (session cookie or bearer token), refuse a bearer token on a route that takes a browser
+// session only (403), refuse state changes made with a session cookie that lack the session's
+// CSRF token (403), then enforce the route's declared access: not signed in → 401 (API) or a
+// redirect to the sign-in page (pages); no permission → 403 with a sentence. Only then does
+// the handler run.
 //
 // Thread-safe: Handle is called from the server's worker threads at once. The router,
 // authenticator, authorizer and limiter are borrowed and must outlive the pipeline.
@@ -15,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -69,17 +73,33 @@ class Pipeline {
   Response Handle(Request& request);
   // Counts every request (and every state change under /api/ as a command) when set.
   void SetMetrics(Metrics* metrics) { metrics_ = metrics; }
+  // The origins the pages are served from (the relying party's). A state change whose Origin
+  // header names another is refused. Empty (the default): only Sec-Fetch-Site is checked.
+  void SetAllowedOrigins(std::vector<std::string> origins) { origins_ = std::move(origins); }
 
  private:
   Response Dispatch(Request& request, const Route*& matched);
   Response Refuse(const Request& request, const Status& why) const;
   Metrics* metrics_ = nullptr;
+  std::vector<std::string> origins_;
 
   const Router& router_;
   Authenticator& authenticator_;
   Authorizer& authorizer_;
   RateLimiter& limiter_;
 };
+
+// Whether a state change may proceed given what the browser says of where it comes from: a
+// refusal sentence, or Ok. `Sec-Fetch-Site` other than same-origin or none is refused; else an
+// `Origin` that is "null" or not one of `origins` (when any are given) is refused. A request
+// with neither header is not from a browser that could be tricked into sending it (every
+// current browser sends one of them on a cross-site POST) and goes on to the other checks.
+Status CheckSameOrigin(const Request& request, const std::vector<std::string>& origins);
+
+// Whether the route reads a JSON body that must be declared as such: the sign-in ceremonies
+// (always) and any /api/ state change that carries a body. A form cannot post
+// application/json across sites without a CORS preflight, which Strato never grants.
+bool NeedsJsonContentType(const Request& request, const Route& route);
 
 // A page in the house style for a refusal or error: the sentence, and what to do next.
 std::string ErrorPageHtml(int status, std::string_view title, std::string_view sentence);

@@ -56,6 +56,11 @@ std::string Access::EntityId(const std::map<std::string, std::string>& params) c
 }
 
 std::string Access::Describe() const {
+  if (credentials_ == Credentials::kBrowserSession) {
+    Access plain = *this;
+    plain.credentials_ = Credentials::kSessionOrToken;
+    return plain.Describe() + " (browser session only)";
+  }
   switch (kind_) {
     case Kind::kUndeclared:
       return "undeclared";
@@ -67,6 +72,13 @@ std::string Access::Describe() const {
       return spec_;
   }
   return "undeclared";
+}
+
+bool IsAccountSecurityPath(std::string_view pattern) {
+  for (std::string_view prefix : {"/auth/", "/api/v1/account/", "/account/"}) {
+    if (pattern.substr(0, prefix.size()) == prefix) return true;
+  }
+  return false;
 }
 
 std::vector<std::string_view> PathSegments(std::string_view path) {
@@ -106,6 +118,11 @@ Status Router::Validate(
     for (std::string_view s : segs) shape += "/" + std::string(IsParam(s) ? "{}" : s);
     if (!seen.insert(shape).second) problem(r, "another route has the same method and path");
     if (!r.handler) problem(r, "it has no handler");
+    if (IsAccountSecurityPath(r.pattern) && r.access.accepts_tokens()) {
+      problem(r,
+              "it is account security, which must accept a browser session only "
+              "(declare its access .BrowserSessionOnly())");
+    }
     switch (r.access.kind()) {
       case Access::Kind::kUndeclared:
         problem(r, "it does not declare who may call it (public, signed in, or a permission)");

@@ -1,8 +1,9 @@
 // Router: the route table. Every route is declared with the access it needs — public, any
 // signed-in user, or a permission on an entity found from the path ("vm:{id}#stop") — and the
-// server refuses to start while any route is undeclared or names a permission the schema does
-// not define (Validate). The table is also what the OpenAPI document and the route-walking
-// authorization test are built from.
+// credentials it accepts (a browser session, or also a personal API token); the server refuses
+// to start while any route is undeclared, names a permission the schema does not define, or
+// lets an API token reach account security (Validate). The table is also what the OpenAPI document
+// and the route-walking authorization test are built from.
 //
 // Build the table on one thread, then Find from any number of threads (read-only).
 #pragma once
@@ -21,6 +22,14 @@ namespace strato::http {
 class Access {
  public:
   enum class Kind { kUndeclared, kPublic, kSignedIn, kPermission };
+  // The credentials a route accepts from a caller who presents one. Account security —
+  // passkeys, sessions, tokens and the sign-in ceremonies — takes a browser session (with its
+  // CSRF token) only: a leaked API token must never be able to add a passkey or mint a session
+  // and so outlive its own revocation.
+  enum class Credentials {
+    kSessionOrToken,  // a browser session cookie, or `Authorization: Bearer <personal token>`
+    kBrowserSession,  // a browser session cookie only; a bearer token is refused (403)
+  };
 
   Access() = default;  // undeclared: Router::Validate refuses it
   static Access Public() { return Access(Kind::kPublic); }
@@ -39,9 +48,19 @@ class Access {
   const std::string& spec() const { return spec_; }
   std::string Describe() const;  // "public", "signed in", "vm:{id}#stop"
 
+  // The same access, accepting a browser session only (never a bearer token).
+  Access BrowserSessionOnly() const {
+    Access a = *this;
+    a.credentials_ = Credentials::kBrowserSession;
+    return a;
+  }
+  Credentials credentials() const { return credentials_; }
+  bool accepts_tokens() const { return credentials_ == Credentials::kSessionOrToken; }
+
  private:
   explicit Access(Kind k) : kind_(k) {}
   Kind kind_ = Kind::kUndeclared;
+  Credentials credentials_ = Credentials::kSessionOrToken;
   std::string entity_type_, id_param_, literal_id_, permission_, spec_;
   std::string parse_error_;
   friend class Router;
@@ -79,6 +98,10 @@ class Router {
  private:
   std::vector<Route> routes_;
 };
+
+// True for the paths of account security (sign-in ceremonies, passkeys, sessions, tokens), which
+// Validate requires to accept a browser session only.
+bool IsAccountSecurityPath(std::string_view pattern);
 
 // Splits "/a/{b}/c" into segments; empty segments are kept so "/a//b" never matches "/a/b".
 std::vector<std::string_view> PathSegments(std::string_view path);

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "events/domain_commands.h"
+#include "http/auth_routes.h"
 #include "http/page_orgs.h"
 #include "http/page_vms.h"
 #include "http/ui_assets.h"
@@ -215,15 +216,16 @@ Response Account(App& app, Request& req) {
 // --- POST /account/passkeys/{credential_id}/remove, /account/sessions/{session_id}/end
 
 Response RemovePasskeyForm(App& app, Request& req) {
-  auto outcome = app.commands.User(ContextFor(req), req.principal->user_id,
-                                   domain::RemovePasskey{req.Param("credential_id")});
-  if (!outcome.ok()) {
-    return AccountPage(app, req, HttpStatusFor(outcome.status().code()),
-                       outcome.status().message());
+  auto removed = RemovePasskeyAndItsSessions(app, req, req.Param("credential_id"));
+  if (!removed.ok()) {
+    return AccountPage(app, req, HttpStatusFor(removed.status().code()),
+                       removed.status().message());
   }
-  Status seen = app.WaitForReadModels(outcome->position);
-  if (!seen.ok())
-    log::Warn("read models lag behind a passkey removal", {{"error", seen.message()}});
+  if (removed->ended_current) {
+    // This very session was signed in with the removed passkey: it has ended.
+    return Response::Redirect("/signin?signed_out=1")
+        .With("Set-Cookie", SessionCookie("", 0, app.environment != Environment::kDevelopment));
+  }
   return Response::Redirect("/account?notice=passkey-removed");
 }
 
@@ -268,11 +270,13 @@ void AddUiRoutes(Router& router, App& app) {
   router.Add(AppRoute("GET", "/signin", Access::Public(), "The sign-in page", SignIn, app));
   router.Add(
       AppRoute("GET", "/register", Access::Public(), "The registration page", Register, app));
-  router.Add(AppRoute("GET", "/account", Access::SignedIn(),
+  router.Add(AppRoute("GET", "/account", Access::SignedIn().BrowserSessionOnly(),
                       "The account page: passkeys and open sessions", Account, app));
-  router.Add(AppRoute("POST", "/account/passkeys/{credential_id}/remove", Access::SignedIn(),
+  router.Add(AppRoute("POST", "/account/passkeys/{credential_id}/remove",
+                      Access::SignedIn().BrowserSessionOnly(),
                       "Remove a passkey (form; never the last)", RemovePasskeyForm, app));
-  router.Add(AppRoute("POST", "/account/sessions/{session_id}/end", Access::SignedIn(),
+  router.Add(AppRoute("POST", "/account/sessions/{session_id}/end",
+                      Access::SignedIn().BrowserSessionOnly(),
                       "End one of your other sessions (form)", EndSessionForm, app));
   AddOrgPages(router, app);
   AddVmPages(router, app);

@@ -5,6 +5,7 @@
 
 #include "core/authz/schema.h"
 #include "core/log.h"
+#include "core/webauthn/webauthn.h"
 #include "http/api_events.h"
 #include "http/api_hosts.h"
 #include "http/api_routes.h"
@@ -230,6 +231,23 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
                         config.environment});
   w->app_->tuples = w->feed_.get();
   w->app_->log = &store;
+  // Sign-in policy: user verification, attestation trust anchors, per-username budgets.
+  w->app_->require_user_verification = config.require_user_verification;
+  if (!config.attestation_trust_anchors.empty()) {
+    std::ifstream pem(config.attestation_trust_anchors);
+    std::stringstream text;
+    text << pem.rdbuf();
+    auto anchors = webauthn::LoadPemCertificates(text.str());
+    if (!pem || !anchors.ok()) {
+      return Status::InvalidArgument(
+          "STRATO_WEBAUTHN_TRUST_ANCHORS names " + config.attestation_trust_anchors +
+          ", which holds no readable PEM certificate" +
+          (anchors.ok() ? std::string() : ": " + anchors.status().message()));
+    }
+    w->app_->attestation_trust_anchors = std::move(anchors.value());
+  }
+  w->username_limiter_ = std::make_unique<RateLimiter>(5, 10);
+  w->app_->username_limiter = w->username_limiter_.get();
   w->directory_ = std::make_unique<VmDirectory>(*w->pool_, runner);
   w->app_->vm_directory = w->directory_.get();
   w->stream_organizations_ = std::make_unique<StreamOrganizations>();
@@ -254,6 +272,7 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
   w->limiter_ = std::make_unique<RateLimiter>(10, 30);
   w->pipeline_ = std::make_unique<Pipeline>(w->router_, *w->auth_, *w->authorizer_, *w->limiter_);
   w->pipeline_->SetMetrics(&w->metrics_);
+  w->pipeline_->SetAllowedOrigins(rp.origins);
   log::Info("web stack ready", {{"routes", static_cast<int64_t>(w->router_.routes().size())},
                                 {"relying_party", rp.id}});
   return w;

@@ -72,6 +72,7 @@ class WebStack {
   Router router_;
   std::unique_ptr<EngineAuthorizer> authorizer_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<RateLimiter> username_limiter_;  // ceremony starts per username
   std::unique_ptr<Pipeline> pipeline_;
   Metrics metrics_;
 };

@@ -35,10 +35,11 @@ std::string Fill(const http::Route& r, const std::map<std::string, std::string>&
   return path;
 }
 
-WebResponse Call(WebClient& c, const http::Route& r, const std::string& path) {
-  if (r.method == "GET") return c.Get(path);
-  if (r.method == "DELETE") return c.Delete(path);
-  return c.Post(path, "{}");
+WebResponse Call(WebClient& c, const http::Route& r, const std::string& path,
+                 const httplib::Headers& headers = {}) {
+  if (r.method == "GET") return c.Get(path, headers);
+  if (r.method == "DELETE") return c.Delete(path, headers);
+  return c.Post(path, "{}", headers);
 }
 
 }  // namespace
@@ -67,9 +68,15 @@ TEST_CASE("every route refuses callers without its declared access and admits th
   REQUIRE_MESSAGE(granted == 0, granted_out);
   ids["host"] = host_id;
 
+  // The owner's personal API token, for the credential kinds each route declares.
+  WebResponse made = owner.Post("/api/v1/account/tokens", R"({"name":"walk"})");
+  REQUIRE_MESSAGE(made.status == 201, made.body);
+  const httplib::Headers bearer = {{"Authorization", "Bearer " + JsonField(made.body, "token")}};
+  WebClient script(f);
+
   const auto& routes = f.web().router().routes();
   REQUIRE(routes.size() > 10);
-  int permission_routes = 0;
+  int permission_routes = 0, browser_only = 0;
   // Refusals first: they change nothing.
   for (const http::Route& r : routes) {
     std::string path = Fill(r, ids, mallory_id);
@@ -92,7 +99,19 @@ TEST_CASE("every route refuses callers without its declared access and admits th
       case http::Access::Kind::kUndeclared:
         FAIL("an undeclared route was served: " << route);
     }
+    // Credentials: a route that takes a browser session only refuses even a valid token of
+    // a user who could otherwise call it; account security must be such a route.
+    if (http::IsAccountSecurityPath(r.pattern) || r.pattern == "/account") {
+      CHECK_FALSE(r.access.accepts_tokens());
+    }
+    if (!r.access.accepts_tokens()) {
+      ++browser_only;
+      WebResponse refused = Call(script, r, path, bearer);
+      CHECK(refused.status == 403);
+      CHECK(refused.body.find("an API token cannot reach account security") != std::string::npos);
+    }
   }
+  CHECK(browser_only >= 14);
   CHECK(permission_routes >= 10);
   // Then the owner, deletions last (they end the entity for the routes after them).
   std::vector<const http::Route*> ordered;
@@ -110,6 +129,13 @@ TEST_CASE("every route refuses callers without its declared access and admits th
     CHECK(allowed.status != 401);
     CHECK(allowed.status != 403);
     CHECK(allowed.status < 500);
+    // The same call with the owner's token, for routes that take tokens (GETs: they change
+    // nothing, so the entity is still there for the routes after them).
+    if (r->access.accepts_tokens() && r->method == "GET") {
+      WebResponse by_token = Call(script, *r, Fill(*r, ids, mallory_id), bearer);
+      CHECK(by_token.status != 401);
+      CHECK(by_token.status != 403);
+    }
   }
 }
 

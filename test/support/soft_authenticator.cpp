@@ -123,7 +123,7 @@ std::string SoftAuthenticator::Register(const std::string& challenge_b64,
   cose.Int(-2).Bytes(std::string(reinterpret_cast<char*>(point + 1), 32));
   cose.Int(-3).Bytes(std::string(reinterpret_cast<char*>(point + 33), 32));
 
-  uint8_t flags = (t.user_present ? 0x01 : 0) | 0x04 | 0x40;  // UP, UV, AT
+  uint8_t flags = (t.user_present ? 0x01 : 0) | (t.user_verified ? 0x04 : 0) | 0x40;  // UP, UV, AT
   std::string auth_data = Sha256(t.rp_id.empty() ? rp_id_ : t.rp_id);
   auth_data += static_cast<char>(flags);
   auth_data += Be32(counter_);
@@ -146,7 +146,7 @@ std::string SoftAuthenticator::Register(const std::string& challenge_b64,
 std::string SoftAuthenticator::SignIn(const std::string& challenge_b64, bool discoverable,
                                       const CeremonyTweaks& t, int64_t counter) {
   counter_ = counter >= 0 ? static_cast<uint32_t>(counter) : counter_ + 1;
-  uint8_t flags = (t.user_present ? 0x01 : 0) | 0x04;  // UP, UV
+  uint8_t flags = (t.user_present ? 0x01 : 0) | (t.user_verified ? 0x04 : 0);  // UP, UV
   std::string auth_data = Sha256(t.rp_id.empty() ? rp_id_ : t.rp_id);
   auth_data += static_cast<char>(flags);
   auth_data += Be32(counter_);

@@ -19,7 +19,8 @@ struct CeremonyTweaks {
   std::string type;       // empty: webauthn.create / webauthn.get
   int64_t cose_alg = -7;  // what the COSE key claims (registration)
   bool user_present = true;
-  std::string challenge;  // empty: the one from the options
+  bool user_verified = true;  // the UV flag (a PIN or biometric was checked)
+  std::string challenge;      // empty: the one from the options
 };
 
 class SoftAuthenticator {

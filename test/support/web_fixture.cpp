@@ -69,7 +69,9 @@ WebClient::WebClient(WebFixture& f) : client_("127.0.0.1", f.port()) {
 
 WebResponse WebClient::Send(const std::string& method, const std::string& path,
                             const std::string& body, httplib::Headers headers) {
-  if (!cookie.empty()) headers.emplace("Cookie", cookie);
+  std::string cookies = cookie;
+  if (!ceremony_cookie.empty()) cookies += (cookies.empty() ? "" : "; ") + ceremony_cookie;
+  if (!cookies.empty()) headers.emplace("Cookie", cookies);
   if (send_csrf && !csrf.empty() && method != "GET") headers.emplace("X-CSRF-Token", csrf);
   httplib::Result r = method == "GET" ? client_.Get(path.c_str(), headers)
                       : method == "DELETE"
@@ -80,10 +82,10 @@ WebResponse WebClient::Send(const std::string& method, const std::string& path,
   out.status = r->status;
   out.body = r->body;
   for (const auto& [k, v] : r->headers) out.headers.emplace(k, v);
-  std::string set = out.Header("Set-Cookie");
-  if (!set.empty()) {
-    std::string pair = set.substr(0, set.find(';'));
-    cookie = pair == "strato_session=" ? "" : pair;
+  for (auto [it, end] = out.headers.equal_range("Set-Cookie"); it != end; ++it) {
+    std::string pair = it->second.substr(0, it->second.find(';'));
+    if (pair.rfind("strato_session=", 0) == 0) cookie = pair == "strato_session=" ? "" : pair;
+    if (pair.rfind("strato_ceremony=", 0) == 0) ceremony_cookie = pair;
   }
   std::string token = JsonField(out.body, "csrf_token");
   if (!token.empty()) csrf = token;

@@ -63,6 +63,8 @@ class WebClient {
   WebResponse SignInWith(SoftAuthenticator& authenticator, const std::string& username);
 
   std::string cookie;  // "strato_session=..."; empty when signed out
+  // "strato_ceremony=...": ties a sign-in ceremony to this client (set by the options routes).
+  std::string ceremony_cookie;
   std::string csrf;
   bool send_csrf = true;
 
