@@ -465,7 +465,34 @@ async function main() {
       current = lookalike;
       const auth = await addAuthenticator(lookalike);
       const fakeBase = `http://localhost:${server.port === 65535 ? 65534 : server.port + 1}`;
-      // Everything this origin asks for is answered by the real server: a proxy on another port.
+      // Everything this origin asks for is answered by the real server: a proxy on another port
+      // that hides where its requests come from (it drops Origin and Sec-Fetch-Site, which the
+      // server would refuse at once: the next step), so the passkey check itself is what refuses.
+      await lookalike.page.route(fakeBase + "/**", async (route) => {
+        const url = base + route.request().url().slice(fakeBase.length);
+        const headers = Object.fromEntries(
+          Object.entries(route.request().headers()).filter(([k]) => !/^(origin|sec-fetch-)/i.test(k)),
+        );
+        const response = await route.fetch({ url, headers });
+        await route.fulfill({ response });
+      });
+      const name = `eve${String(Date.now()).slice(-6)}`;
+      await lookalike.page.goto(fakeBase + "/register");
+      await lookalike.page.getByLabel("Username").fill(name);
+      await lookalike.page.getByRole("button", { name: "Create account with a passkey" }).click();
+      const text = await alertText(lookalike.page);
+      check(/origin/i.test(text), "the alert gives the server's reason (the origin); it says: " + text);
+      expectEqual((await credentialsOf(lookalike, auth)).length, 1, "the browser made a credential (the server alone refused it)");
+      expectEqual(userIdOf(name), "", "an account was created from a look-alike origin: user id");
+      log("#   the page said: " + text);
+      toClose.push(lookalike);
+    });
+
+    await step("a look-alike origin's requests that say where they come from are refused before any ceremony", async () => {
+      const lookalike = await openPage(browser, "look-alike origin, headers kept");
+      current = lookalike;
+      const auth = await addAuthenticator(lookalike);
+      const fakeBase = `http://localhost:${server.port === 65535 ? 65534 : server.port + 1}`;
       await lookalike.page.route(fakeBase + "/**", async (route) => {
         const url = base + route.request().url().slice(fakeBase.length);
         const response = await route.fetch({ url });
@@ -476,8 +503,8 @@ async function main() {
       await lookalike.page.getByLabel("Username").fill(name);
       await lookalike.page.getByRole("button", { name: "Create account with a passkey" }).click();
       const text = await alertText(lookalike.page);
-      check(/origin/i.test(text), "the alert gives the server's reason (the origin); it says: " + text);
-      expectEqual((await credentialsOf(lookalike, auth)).length, 1, "the browser made a credential (the server alone refused it)");
+      check(/another (origin|site)/i.test(text), "the alert says the request came from elsewhere; it says: " + text);
+      expectEqual((await credentialsOf(lookalike, auth)).length, 0, "credentials made (the options were refused)");
       expectEqual(userIdOf(name), "", "an account was created from a look-alike origin: user id");
       log("#   the page said: " + text);
       toClose.push(lookalike);
