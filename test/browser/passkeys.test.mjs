@@ -444,7 +444,7 @@ async function main() {
       log("#   the page said: " + text);
     });
 
-    await step("another origin (127.0.0.1) cannot register: the browser refuses the relying party", async () => {
+    await step("another origin (127.0.0.1) cannot register: refused before any ceremony", async () => {
       const mallory = await openPage(browser, "127.0.0.1");
       current = mallory;
       await addAuthenticator(mallory);
@@ -453,7 +453,7 @@ async function main() {
       await mallory.page.getByLabel("Username").fill(name);
       await mallory.page.getByRole("button", { name: "Create account with a passkey" }).click();
       const text = await alertText(mallory.page);
-      check(/not one Strato's passkeys are for|relying party|not (a )?valid/i.test(text), "the alert explains the refusal; it says: " + text);
+      check(/another origin|not one Strato's passkeys are for|relying party|not (a )?valid/i.test(text), "the alert explains the refusal; it says: " + text);
       expectEqual(new URL(mallory.page.url()).pathname, "/register", "still on the registration page");
       expectEqual(userIdOf(name), "", "an account was created from another origin: user id");
       log("#   the page said: " + text);

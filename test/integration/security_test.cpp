@@ -128,7 +128,7 @@ TEST_CASE("a member removed from an organization loses every right on the VMs th
   CHECK(alice.Post(base + "/stop", "").status == 200);
 }
 
-TEST_CASE("sign-in CSRF: a ceremony finishes only in the browser that started it, as JSON") {
+TEST_CASE("sign-in CSRF: a ceremony finishes only as JSON in the browser that started it") {
   WebFixture f;
   SoftAuthenticator mallory_key("localhost", f.origin());
   WebClient mallory(f), victim(f);
@@ -268,7 +268,7 @@ TEST_CASE("user verification required by policy refuses ceremonies without it") 
   CHECK(Events(f, "UserSignInFailed") == "1");
 }
 
-TEST_CASE("with attestation trust anchors, an unattested authenticator cannot register") {
+TEST_CASE("with attestation trust anchors an unattested authenticator cannot register") {
   WebFixture f;
   // Any certificate will do as an anchor: the soft authenticator attests with "none".
   f.web().app().attestation_trust_anchors = {std::vector<uint8_t>{0x30, 0x03, 0x02, 0x01, 0x01}};
