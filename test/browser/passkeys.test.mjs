@@ -232,6 +232,23 @@ async function main() {
     server = await startServer(dbUrl, natsUrl, path.join(ARTIFACTS, "server.log"));
     const base = `http://localhost:${server.port}`; // the relying party's origin in development
     const otherBase = `http://127.0.0.1:${server.port}`; // the same server, another origin
+    // A look-alike origin (localhost, the next port) whose every request the real server
+    // answers, as a proxy would; with hideOrigin the proxy drops the headers that say where a
+    // request comes from. Returns the look-alike's base URL.
+    const proxyLookalike = async (tab, { hideOrigin }) => {
+      const fakeBase = `http://localhost:${server.port === 65535 ? 65534 : server.port + 1}`;
+      await tab.page.route(fakeBase + "/**", async (route) => {
+        const url = base + route.request().url().slice(fakeBase.length);
+        const headers = hideOrigin
+          ? Object.fromEntries(
+              Object.entries(route.request().headers()).filter(([k]) => !/^(origin|sec-fetch-)/i.test(k)),
+            )
+          : undefined;
+        const response = await route.fetch({ url, headers });
+        await route.fulfill({ response });
+      });
+      return fakeBase;
+    };
     log(`# strato on ${base}, database ${dbName}, artifacts in ${ARTIFACTS}`);
 
     browser = await launchChromium();
@@ -464,18 +481,10 @@ async function main() {
       const lookalike = await openPage(browser, "look-alike origin");
       current = lookalike;
       const auth = await addAuthenticator(lookalike);
-      const fakeBase = `http://localhost:${server.port === 65535 ? 65534 : server.port + 1}`;
-      // Everything this origin asks for is answered by the real server: a proxy on another port
-      // that hides where its requests come from (it drops Origin and Sec-Fetch-Site, which the
-      // server would refuse at once: the next step), so the passkey check itself is what refuses.
-      await lookalike.page.route(fakeBase + "/**", async (route) => {
-        const url = base + route.request().url().slice(fakeBase.length);
-        const headers = Object.fromEntries(
-          Object.entries(route.request().headers()).filter(([k]) => !/^(origin|sec-fetch-)/i.test(k)),
-        );
-        const response = await route.fetch({ url, headers });
-        await route.fulfill({ response });
-      });
+      // A proxy that hides where its requests come from (it drops Origin and Sec-Fetch-Site,
+      // which the server would refuse at once: the next step), so the passkey check itself is
+      // what refuses.
+      const fakeBase = await proxyLookalike(lookalike, { hideOrigin: true });
       const name = `eve${String(Date.now()).slice(-6)}`;
       await lookalike.page.goto(fakeBase + "/register");
       await lookalike.page.getByLabel("Username").fill(name);
@@ -492,12 +501,7 @@ async function main() {
       const lookalike = await openPage(browser, "look-alike origin, headers kept");
       current = lookalike;
       const auth = await addAuthenticator(lookalike);
-      const fakeBase = `http://localhost:${server.port === 65535 ? 65534 : server.port + 1}`;
-      await lookalike.page.route(fakeBase + "/**", async (route) => {
-        const url = base + route.request().url().slice(fakeBase.length);
-        const response = await route.fetch({ url });
-        await route.fulfill({ response });
-      });
+      const fakeBase = await proxyLookalike(lookalike, { hideOrigin: false });
       const name = `eve${String(Date.now()).slice(-6)}`;
       await lookalike.page.goto(fakeBase + "/register");
       await lookalike.page.getByLabel("Username").fill(name);

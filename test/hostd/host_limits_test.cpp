@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -209,20 +210,33 @@ TEST_CASE("a desired request for a position beyond the log's head is answered at
   CHECK(at_head.ok());
 }
 
-TEST_CASE("over NATS a host's malformed and oversized messages get errors and serving goes on") {
+// A real nats-server and database with the host RPC served on them, as in `strato serve`.
+struct RpcOverNats {
   test::NatsServerProcess nats;
-  REQUIRE(nats.Start().ok());
   test::TestDatabase db;
-  events::NatsOptions no;
-  no.url = nats.url();
-  auto conn = events::NatsConnection::Connect(no);
-  REQUIRE_MESSAGE(conn.ok(), conn.status().ToString());
-  events::HostControlOptions o;
-  o.database_url = db.url();
-  o.desired_wait = std::chrono::milliseconds(5000);
-  events::HostControl control(db.store(), o);
-  auto service = events::HostRpcService::Start(**conn, control);
-  REQUIRE_MESSAGE(service.ok(), service.status().ToString());
+  std::unique_ptr<events::NatsConnection> conn;
+  std::unique_ptr<events::HostControl> control;
+  std::unique_ptr<events::HostRpcService> service;
+  RpcOverNats() {
+    REQUIRE(nats.Start().ok());
+    events::NatsOptions no;
+    no.url = nats.url();
+    auto c = events::NatsConnection::Connect(no);
+    REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+    conn = std::move(*c);
+    events::HostControlOptions o;
+    o.database_url = db.url();
+    o.desired_wait = std::chrono::milliseconds(5000);
+    control = std::make_unique<events::HostControl>(db.store(), o);
+    auto started = events::HostRpcService::Start(*conn, *control);
+    REQUIRE_MESSAGE(started.ok(), started.status().ToString());
+    service = std::move(*started);
+  }
+};
+
+TEST_CASE("over NATS a host's malformed and oversized messages get errors and serving goes on") {
+  RpcOverNats rpc;
+  auto& nats = rpc.nats;
   auto a = Link(nats.url(), "host-a");
   const auto timeout = std::chrono::seconds(5);
 
@@ -257,19 +271,8 @@ TEST_CASE("over NATS a host's malformed and oversized messages get errors and se
 }
 
 TEST_CASE("one host flooding requests does not hold up another host's desired reply") {
-  test::NatsServerProcess nats;
-  REQUIRE(nats.Start().ok());
-  test::TestDatabase db;
-  events::NatsOptions no;
-  no.url = nats.url();
-  auto conn = events::NatsConnection::Connect(no);
-  REQUIRE_MESSAGE(conn.ok(), conn.status().ToString());
-  events::HostControlOptions o;
-  o.database_url = db.url();
-  o.desired_wait = std::chrono::milliseconds(5000);
-  events::HostControl control(db.store(), o);
-  auto service = events::HostRpcService::Start(**conn, control);
-  REQUIRE_MESSAGE(service.ok(), service.status().ToString());
+  RpcOverNats rpc;
+  auto& nats = rpc.nats;
   auto a = Link(nats.url(), "host-a");
   auto b = Link(nats.url(), "host-b");
   const auto timeout = std::chrono::seconds(20);
@@ -279,7 +282,7 @@ TEST_CASE("one host flooding requests does not hold up another host's desired re
   REQUIRE(events::ReplyStatus(
               *b->Request("strato.rpc.host.host-b.register", RegistrationOf("host-b"), timeout))
               .ok());
-  auto head = db.store().LastPosition();
+  auto head = rpc.db.store().LastPosition();
   REQUIRE(head.ok());
 
   // Host A floods: requests that each used to hold the one shared handler for 5 s (a

@@ -32,6 +32,15 @@ std::string MakeToken(WebClient& browser) {
   return JsonField(made.body, "token");
 }
 
+// Adds the authenticator's passkey to the signed-in client's account (status of the verify).
+int AddPasskey(WebClient& c, SoftAuthenticator& key) {
+  WebResponse options = c.Post("/auth/register/options", "{}");
+  REQUIRE_MESSAGE(options.status == 200, options.body);
+  std::string credential = key.Register(JsonField(options.body, "challenge"),
+                                        Json(options.body)["user"]["id"].GetString());
+  return c.Post("/auth/register/verify", R"({"credential":)" + credential + "}").status;
+}
+
 }  // namespace
 
 TEST_CASE("a leaked API token cannot add a passkey or touch the account's security") {
@@ -211,15 +220,9 @@ TEST_CASE("removing a passkey ends the sessions it signed in") {
   SoftAuthenticator laptop("localhost", f.origin()), phone("localhost", f.origin());
   WebClient first(f), second(f), third(f);
   REQUIRE(first.RegisterWith(laptop, "alice").status == 201);  // session 1: laptop
-  // Add the phone from the first session.
-  WebResponse options = first.Post("/auth/register/options", "{}");
-  REQUIRE(options.status == 200);
-  std::string credential = phone.Register(JsonField(options.body, "challenge"),
-                                          Json(options.body)["user"]["id"].GetString());
-  REQUIRE(first.Post("/auth/register/verify", R"({"credential":)" + credential + "}").status ==
-          201);
-  REQUIRE(second.SignInWith(phone, "alice").status == 200);  // session 2: phone
-  REQUIRE(third.SignInWith(laptop, "alice").status == 200);  // session 3: laptop
+  REQUIRE(AddPasskey(first, phone) == 201);                    // from the first session
+  REQUIRE(second.SignInWith(phone, "alice").status == 200);    // session 2: phone
+  REQUIRE(third.SignInWith(laptop, "alice").status == 200);    // session 3: laptop
 
   WebResponse removed = second.Delete("/api/v1/account/passkeys/" + laptop.credential_id());
   CHECK(removed.status == 204);
@@ -231,11 +234,7 @@ TEST_CASE("removing a passkey ends the sessions it signed in") {
 
   // Removing the passkey a session was signed in with ends that very session too.
   SoftAuthenticator tablet("localhost", f.origin());
-  options = second.Post("/auth/register/options", "{}");
-  credential = tablet.Register(JsonField(options.body, "challenge"),
-                               Json(options.body)["user"]["id"].GetString());
-  REQUIRE(second.Post("/auth/register/verify", R"({"credential":)" + credential + "}").status ==
-          201);
+  REQUIRE(AddPasskey(second, tablet) == 201);
   WebResponse own = second.Delete("/api/v1/account/passkeys/" + phone.credential_id());
   CHECK(own.status == 204);
   CHECK(second.cookie.empty());  // the answer removed the cookie
