@@ -86,10 +86,19 @@ Result<std::string> ReadDatabaseUrl(const Env& env) {
 Result<std::string> ReadNatsUrl(const Env& env) {
   auto v = Required(env, "NATS_URL", "a NATS URL such as nats://127.0.0.1:4222");
   if (!v.ok()) return v;
+  // Every comma-separated entry, spaces around it trimmed, must be a nats:// URL; an empty
+  // entry (",," or a trailing comma) is a mistake worth saying rather than skipping.
   std::string_view rest = *v;
-  while (!rest.empty()) {
+  for (;;) {
     auto comma = rest.find(',');
     std::string_view one = rest.substr(0, comma);
+    while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
+    while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
+    if (one.empty()) {
+      return Status::InvalidArgument(
+          "NATS_URL has an empty entry (two commas together, or one at either end); it must "
+          "be nats://host:port or a comma-separated list of them");
+    }
     if (!StartsWith(one, "nats://") || one.size() <= 7) {
       return Status::InvalidArgument("NATS_URL has \"" + std::string(one) +
                                      "\"; each URL must look like nats://host:port");

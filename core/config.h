@@ -48,7 +48,8 @@ Result<HostPort> ParseHostPort(const std::string& name, const std::string& value
 
 // A PostgreSQL connection URL: postgres:// or postgresql:// URI, or a key=value conninfo.
 Result<std::string> ReadDatabaseUrl(const Env& env);
-// A NATS URL: nats://host:port (comma-separated list allowed).
+// A NATS URL: nats://host:port, or a comma-separated list of them (spaces around each allowed;
+// empty entries refused).
 Result<std::string> ReadNatsUrl(const Env& env);
 // STRATO_ENV: development or production; unset means production (the safe default).
 Result<Environment> ReadEnvironment(const Env& env);

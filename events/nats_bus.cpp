@@ -47,24 +47,19 @@ int64_t Millis(std::chrono::milliseconds d) {
 }
 
 std::string RedactUrl(std::string_view url) {
-  // nats://user:pass@host:port -> nats://host:port (several comma-separated URLs allowed).
+  // nats://user:pass@host:port -> nats://host:port, for each URL of a list.
   std::string out;
-  size_t start = 0;
-  while (start <= url.size()) {
-    size_t end = url.find(',', start);
-    if (end == std::string_view::npos) end = url.size();
-    std::string_view one = url.substr(start, end - start);
+  for (const std::string& one : SplitNatsUrls(url)) {
     size_t scheme = one.find("://");
-    size_t host_start = scheme == std::string_view::npos ? 0 : scheme + 3;
+    size_t host_start = scheme == std::string::npos ? 0 : scheme + 3;
     size_t at = one.find('@', host_start);
     if (!out.empty()) out += ',';
-    if (at != std::string_view::npos) {
-      out += std::string(one.substr(0, host_start));
-      out += std::string(one.substr(at + 1));
+    if (at != std::string::npos) {
+      out += one.substr(0, host_start);
+      out += one.substr(at + 1);
     } else {
-      out += std::string(one);
+      out += one;
     }
-    start = end + 1;
   }
   return out;
 }
@@ -174,6 +169,34 @@ std::string VmEventsSubjectForHost(std::string_view host_id) {
   return "strato.events.vm." + std::string(host_id) + ".>";
 }
 
+std::vector<std::string> SplitNatsUrls(std::string_view urls) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= urls.size()) {
+    size_t end = urls.find(',', start);
+    if (end == std::string_view::npos) end = urls.size();
+    std::string_view one = urls.substr(start, end - start);
+    while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
+    while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
+    if (!one.empty()) out.emplace_back(one);
+    start = end + 1;
+  }
+  return out;
+}
+
+Status SetNatsServers(natsOptions* opts, std::string_view urls) {
+  std::vector<std::string> servers = SplitNatsUrls(urls);
+  if (servers.empty()) return Status::InvalidArgument("no NATS server URL given");
+  if (servers.size() == 1) {
+    return NatsError(natsOptions_SetURL(opts, servers[0].c_str()), "setting the NATS URL");
+  }
+  std::vector<const char*> list;
+  list.reserve(servers.size());
+  for (const std::string& one : servers) list.push_back(one.c_str());
+  return NatsError(natsOptions_SetServers(opts, list.data(), static_cast<int>(list.size())),
+                   "setting the NATS server list");
+}
+
 Status NatsError(int nats_status, std::string_view context, int js_error_code) {
   natsStatus s = static_cast<natsStatus>(nats_status);
   if (s == NATS_OK) return Status::Ok();
@@ -257,7 +280,9 @@ Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsOption
   impl->options = options;
   impl->redacted_url = RedactUrl(options.url);
   const std::string context = "connecting to NATS at " + impl->redacted_url;
-  if (options.url.empty()) return Status::InvalidArgument(context + ": no URL given");
+  if (SplitNatsUrls(options.url).empty()) {
+    return Status::InvalidArgument(context + ": no URL given");
+  }
 
   {
     std::lock_guard<std::mutex> lock(g_registry_mu);
@@ -273,8 +298,9 @@ Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsOption
   natsStatus s = natsOptions_Create(&raw_opts);
   if (s != NATS_OK) return NatsError(s, context + ": creating options");
   OptionsPtr opts(raw_opts);
-  s = natsOptions_SetURL(opts.get(), options.url.c_str());
-  if (s == NATS_OK) s = natsOptions_SetName(opts.get(), options.name.c_str());
+  Status servers = SetNatsServers(opts.get(), options.url);
+  if (!servers.ok()) return servers.WithContext(context);
+  s = natsOptions_SetName(opts.get(), options.name.c_str());
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts.get(), Millis(options.connect_timeout));
   if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts.get(), true);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), options.max_reconnect);

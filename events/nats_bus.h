@@ -27,6 +27,7 @@
 
 // nats.c's opaque handles (the same typedefs as in <nats/nats.h>).
 typedef struct __natsConnection natsConnection;
+typedef struct __natsOptions natsOptions;
 typedef struct __jsCtx jsCtx;
 
 namespace strato::events {
@@ -39,7 +40,9 @@ inline constexpr const char* kEventSubjects = "strato.events.>";
 std::string VmEventsSubjectForHost(std::string_view host_id);
 
 struct NatsOptions {
-  std::string url;              // nats://host:port; may carry credentials (never logged)
+  // nats://host:port, or a comma-separated list of them (a cluster); may carry credentials
+  // (never logged).
+  std::string url;
   std::string name = "strato";  // the connection name the server shows
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds reconnect_wait{250};    // between reconnect attempts
@@ -84,6 +87,18 @@ class NatsConnection {
 // with `context`; connection problems become Code::kUnavailable. Typed as int so that this
 // header need not include nats.h. NATS_OK yields Status::Ok().
 Status NatsError(int nats_status, std::string_view context, int js_error_code = 0);
+
+// The servers of a NATS URL list: "nats://a:4222, nats://b:4222" split on commas, spaces
+// around each entry trimmed, empty entries dropped. Whether each entry is a nats:// URL is
+// the configuration check's business (ReadNatsUrl in core/config.h); this only splits.
+std::vector<std::string> SplitNatsUrls(std::string_view urls);
+
+// Gives nats.c the servers of a URL list (SplitNatsUrls): one entry through
+// natsOptions_SetURL, several through natsOptions_SetServers (natsOptions_SetURL would take the
+// whole list for one URL). nats.c tries the servers in random order when connecting and
+// reconnecting. kInvalidArgument when the list is empty. For the wrappers that include
+// nats.h (nats_bus.cpp, hostd/nats_link.cpp); `opts` is borrowed.
+Status SetNatsServers(natsOptions* opts, std::string_view urls);
 
 // Creates the stream with these subjects and file storage if it does not exist. An existing
 // stream must cover the first subject, or this fails with kFailedPrecondition.

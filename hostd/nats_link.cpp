@@ -83,8 +83,9 @@ Result<std::unique_ptr<NatsLink>> NatsLink::Connect(uv_loop_t* loop,
   natsStatus s = natsOptions_Create(&opts);
   if (s != NATS_OK) return events::NatsError(s, "creating NATS options");
   std::unique_ptr<natsOptions, void (*)(natsOptions*)> own(opts, natsOptions_Destroy);
-  s = natsOptions_SetURL(opts, options.url.c_str());
-  if (s == NATS_OK) s = natsOptions_SetName(opts, options.name.c_str());
+  Status servers = events::SetNatsServers(opts, options.url);
+  if (!servers.ok()) return servers.WithContext("setting NATS options");
+  s = natsOptions_SetName(opts, options.name.c_str());
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 2000);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
@@ -105,9 +106,9 @@ Result<std::unique_ptr<NatsLink>> NatsLink::Connect(uv_loop_t* loop,
   s = natsConnection_Connect(&impl->nc, opts);
   if (s != NATS_OK) return events::NatsError(s, "connecting to NATS");
   jsOptions jo;
-  jsOptions_Init(&jo);
+  s = jsOptions_Init(&jo);
   jo.Wait = 5000;
-  s = natsConnection_JetStream(&impl->js, impl->nc, &jo);
+  if (s == NATS_OK) s = natsConnection_JetStream(&impl->js, impl->nc, &jo);
   if (s != NATS_OK) {
     natsConnection_Destroy(impl->nc);
     return events::NatsError(s, "opening JetStream");

@@ -23,7 +23,7 @@ typedef struct uv_loop_s uv_loop_t;
 namespace strato::hostd {
 
 struct NatsLinkOptions {
-  std::string url;
+  std::string url;  // nats://host:port, or a comma-separated list (events::SplitNatsUrls)
   std::string name = "strato-hostd";
   std::string user;  // empty: none (or in the URL)
   std::string password;

@@ -103,17 +103,25 @@ Result<Versioned> VmJson(App& app, const std::string& vm_id) {
   return Versioned{Done(buf), r->GetInt64(0, 20)};
 }
 
-// After a command: wait until the read models show it, then answer with the VM as it is now.
-Response AfterVmCommand(App& app, const Result<events::CommandOutcome>& outcome,
-                        const std::string& vm_id, int status) {
+// After a command: wait until the read models show it, then answer with what `read` gives (the
+// aggregate as it is now). A retry with the same Idempotency-Key of a command that already
+// landed gets that answer marked Idempotent-Replayed: true, whichever command it was.
+Response AfterCommand(App& app, const Result<events::CommandOutcome>& outcome, int status,
+                      const std::function<Result<Versioned>()>& read) {
   if (!outcome.ok()) return JsonError(outcome.status());
   Status seen = app.WaitForReadModels(outcome->position);
   if (!seen.ok()) return JsonError(seen);
-  auto vm = VmJson(app, vm_id);
-  if (!vm.ok()) return JsonError(vm.status());
-  Response r = VersionedJson(status, *vm);
+  auto now = read();
+  if (!now.ok()) return JsonError(now.status());
+  Response r = VersionedJson(status, *now);
   if (outcome->duplicate) r.With("Idempotent-Replayed", "true");
   return r;
+}
+
+// AfterCommand answering with the VM.
+Response AfterVmCommand(App& app, const Result<events::CommandOutcome>& outcome,
+                        const std::string& vm_id, int status) {
+  return AfterCommand(app, outcome, status, [&] { return VmJson(app, vm_id); });
 }
 
 // ---- If-Match ------------------------------------------------------------------------------
@@ -499,14 +507,10 @@ Result<Versioned> OrgJson(App& app, const std::string& org_id) {
   return Versioned{Done(buf), org->GetInt64(0, 2)};
 }
 
+// AfterCommand answering with the organization.
 Response AfterOrgCommand(App& app, const Result<events::CommandOutcome>& outcome,
                          const std::string& org_id, int status) {
-  if (!outcome.ok()) return JsonError(outcome.status());
-  Status seen = app.WaitForReadModels(outcome->position);
-  if (!seen.ok()) return JsonError(seen);
-  auto org = OrgJson(app, org_id);
-  if (!org.ok()) return JsonError(org.status());
-  return VersionedJson(status, *org);
+  return AfterCommand(app, outcome, status, [&] { return OrgJson(app, org_id); });
 }
 
 Response CreateOrg(App& app, Request& req) {

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "core/domain/host.h"
+#include "core/domain/organization.h"
 #include "core/domain/platform.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
@@ -1117,7 +1118,7 @@ TEST_CASE("a token's last use is written at most once a minute") {
 
 TEST_CASE(
     "a retried organization create with the same Idempotency-Key answers the first "
-    "result") {
+    "result marked Idempotent-Replayed") {
   WebFixture f;
   SoftAuthenticator key("localhost", f.origin());
   WebClient c(f);
@@ -1125,11 +1126,53 @@ TEST_CASE(
   std::string idem = Uuid::NewV4().ToString();
   WebResponse first = c.Post("/api/v1/orgs", R"({"name":"Acme"})", {{"Idempotency-Key", idem}});
   REQUIRE(first.status == 201);
+  CHECK(first.Header("Idempotent-Replayed").empty());
   std::string head = f.Query("SELECT max(global_position) FROM events");
   WebResponse again = c.Post("/api/v1/orgs", R"({"name":"Acme"})", {{"Idempotency-Key", idem}});
   CHECK(again.status == 201);
+  CHECK(again.Header("Idempotent-Replayed") == "true");
   CHECK(JsonField(again.body, "id") == JsonField(first.body, "id"));
   CHECK(f.Query("SELECT max(global_position) FROM events") == head);
+  CHECK(f.Query("SELECT count(*) FROM events WHERE type = 'OrganizationCreated' AND stream_id = $1",
+                {domain::OrganizationStreamId(JsonField(first.body, "id"))}) == "1");
+}
+
+TEST_CASE("retried member changes with the same Idempotency-Key are marked Idempotent-Replayed") {
+  WebFixture f;
+  SoftAuthenticator alice_key("localhost", f.origin());
+  SoftAuthenticator bob_key("localhost", f.origin());
+  WebClient alice(f);
+  WebClient bob(f);
+  REQUIRE(alice.RegisterWith(alice_key, "alice").status == 201);
+  REQUIRE(bob.RegisterWith(bob_key, "bob").status == 201);
+  WebResponse org = alice.Post("/api/v1/orgs", R"({"name":"Acme"})");
+  REQUIRE(org.status == 201);
+  const std::string org_id = JsonField(org.body, "id");
+  const std::string stream = domain::OrganizationStreamId(org_id);
+  auto count = [&](const char* type) {
+    return f.Query("SELECT count(*) FROM events WHERE type = $1 AND stream_id = $2",
+                   {type, stream});
+  };
+
+  const httplib::Headers add_key = {{"Idempotency-Key", Uuid::NewV4().ToString()}};
+  const std::string members = "/api/v1/orgs/" + org_id + "/members";
+  WebResponse added = alice.Post(members, R"({"username":"bob"})", add_key);
+  REQUIRE_MESSAGE(added.status == 200, added.body);
+  CHECK(added.Header("Idempotent-Replayed").empty());
+  WebResponse added_again = alice.Post(members, R"({"username":"bob"})", add_key);
+  CHECK(added_again.status == 200);
+  CHECK(added_again.Header("Idempotent-Replayed") == "true");
+  CHECK(count("MemberAdded") == "1");
+
+  const std::string bob_id = f.Query("SELECT user_id FROM users WHERE username = 'bob'");
+  const httplib::Headers remove_key = {{"Idempotency-Key", Uuid::NewV4().ToString()}};
+  WebResponse removed = alice.Delete(members + "/" + bob_id, remove_key);
+  REQUIRE_MESSAGE(removed.status == 200, removed.body);
+  CHECK(removed.Header("Idempotent-Replayed").empty());
+  WebResponse removed_again = alice.Delete(members + "/" + bob_id, remove_key);
+  CHECK(removed_again.status == 200);
+  CHECK(removed_again.Header("Idempotent-Replayed") == "true");
+  CHECK(count("MemberRemoved") == "1");
 }
 
 TEST_CASE("the OpenAPI document names If-Match and ETag and the paging parameters") {

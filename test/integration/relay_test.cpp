@@ -544,3 +544,47 @@ TEST_CASE("relay refuses a stream that belongs to another log") {
   REQUIRE(state.ok());
   CHECK(state->messages == 100);
 }
+
+TEST_CASE(
+    "a comma-separated NATS URL whose first server is down connects to the next: the relay "
+    "publishes and a subscription receives") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE_MESSAGE(nats.Start().ok(), "see " << nats.log_path());
+  const std::string dead = "nats://127.0.0.1:" + std::to_string(test::FreePort());
+  const std::string list = dead + ", " + nats.url();
+
+  // The first entry alone is refused: nothing listens there.
+  NatsOptions alone;
+  alone.url = dead;
+  alone.name = "relay-test";
+  auto refused = NatsConnection::Connect(alone);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == Code::kUnavailable);
+
+  // nats.c tries a list in random order; several connections make sure that some of them
+  // tried the dead server first and went on to the next.
+  for (int i = 0; i < 6; ++i) {
+    NatsOptions options;
+    options.url = list;
+    options.name = "relay-test";
+    auto conn = NatsConnection::Connect(options);
+    REQUIRE_MESSAGE(conn.ok(), conn.status().ToString());
+    CHECK((*conn)->redacted_url() == dead + "," + nats.url());
+    CHECK((*conn)->Ping(5s).ok());
+  }
+
+  AppendMany(db.store(), 60, 6);
+  RelayOptions options = OptionsFor(nats);
+  options.nats_url = list;
+  RelayThread relay(db.store(), db.NewWaiter(), options);
+  REQUIRE_MESSAGE(relay.WaitPublished(60), "published " << relay.relay().published_position());
+  CHECK(relay.relay().connected());
+
+  NatsOptions reader;
+  reader.url = list;
+  reader.name = "relay-test";
+  auto conn = NatsConnection::Connect(reader);
+  REQUIRE_MESSAGE(conn.ok(), conn.status().ToString());
+  CheckStreamIsTheLog(**conn, db.store());
+}

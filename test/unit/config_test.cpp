@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/config.h"
+#include "events/nats_bus.h"
 
 using namespace strato;
 
@@ -43,6 +44,32 @@ TEST_CASE("a missing or bad variable is refused with a sentence naming it") {
 
   auto bad_db = ReadDatabaseUrl(MapEnv{{"DATABASE_URL", "mysql://x"}});
   CHECK_FALSE(bad_db.ok());
+}
+
+TEST_CASE("a NATS_URL list is accepted only when every entry is a nats:// URL") {
+  auto list = ReadNatsUrl(MapEnv{{"NATS_URL", "nats://a:4222, nats://b:4222 ,nats://c:4222"}});
+  REQUIRE_MESSAGE(list.ok(), list.status().ToString());
+
+  for (const char* bad :
+       {"nats://a:4222,,nats://b:4222", "nats://a:4222,", ",nats://a:4222", "nats://a:4222, ",
+        "nats://a:4222,http://b:4222", "nats://a:4222,b:4222", "nats://a:4222,nats://", " , "}) {
+    INFO(bad);
+    auto r = ReadNatsUrl(MapEnv{{"NATS_URL", bad}});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kInvalidArgument);
+    CHECK(r.status().message().find("NATS_URL") == 0);
+  }
+}
+
+TEST_CASE("a NATS_URL list splits into the servers given to nats.c with spaces trimmed") {
+  using events::SplitNatsUrls;
+  CHECK(SplitNatsUrls("nats://a:4222") == std::vector<std::string>{"nats://a:4222"});
+  CHECK(SplitNatsUrls(" nats://a:4222, nats://u:p@b:4222 ,\tnats://c:4222\t") ==
+        std::vector<std::string>{"nats://a:4222", "nats://u:p@b:4222", "nats://c:4222"});
+  CHECK(SplitNatsUrls("nats://a:4222,,nats://b:4222,") ==
+        std::vector<std::string>{"nats://a:4222", "nats://b:4222"});
+  CHECK(SplitNatsUrls("").empty());
+  CHECK(SplitNatsUrls(" , ").empty());
 }
 
 TEST_CASE("defaults are production and 127.0.0.1:8080 and IPv6 addresses parse") {
