@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 
@@ -38,7 +39,24 @@ PgConnection::~PgConnection() {
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& url) {
-  PGconn* c = PQconnectdb(url.c_str());
+  return Adopt(PQconnectdb(url.c_str()));
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
+    const std::string& url, const std::vector<std::pair<std::string, std::string>>& overrides) {
+  // The URL goes in as an expandable dbname first; the keywords after it override its values.
+  std::vector<const char*> keywords{"dbname"};
+  std::vector<const char*> values{url.c_str()};
+  for (const auto& [k, v] : overrides) {
+    keywords.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  return Adopt(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Adopt(pg_conn* c) {
   if (c == nullptr) return Status::Unavailable("cannot allocate a PostgreSQL connection");
   if (PQstatus(c) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(c);
@@ -266,6 +284,45 @@ Status PgConnection::CopyOut(std::string_view copy_sql,
   }
   if (result.ok()) last_sqlstate_.clear();
   return result;
+}
+
+Status PgConnection::CheckAlive(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto lost = [this](const std::string& what) {
+    std::string msg = PQerrorMessage(conn_);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return Status::Unavailable("PostgreSQL session lost (" + what + ")" +
+                               (msg.empty() ? "" : ": " + msg));
+  };
+  if (PQstatus(conn_) != CONNECTION_OK) return lost("before the check");
+  if (PQsendQuery(conn_, "SELECT 1") != 1) return lost("sending the check");
+  bool answered = false;
+  for (;;) {
+    if (PQconsumeInput(conn_) == 0) return lost("reading the check's answer");
+    while (PQisBusy(conn_) == 0) {
+      PGresult* r = PQgetResult(conn_);
+      if (r == nullptr) {
+        if (answered) return Status::Ok();
+        return lost("the check had no answer");
+      }
+      if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        Status s = ErrorFrom(r, "SELECT 1");
+        return Status::Unavailable("PostgreSQL session check failed: " + s.message());
+      }
+      PQclear(r);
+      answered = true;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return Status::Unavailable("PostgreSQL session did not answer a check within " +
+                                 std::to_string(timeout.count()) + " ms");
+    }
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+      return lost("waiting for the check's answer");
+    }
+  }
 }
 
 bool PgConnection::Healthy() const {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -46,6 +47,10 @@ class PgConnection {
  public:
   ~PgConnection();
   static Result<std::unique_ptr<PgConnection>> Connect(const std::string& url);
+  // Connect with libpq connection parameters that override the URL's, e.g. {"keepalives_idle",
+  // "2"} or {"connect_timeout", "5"} (libpq's keywords; later ones win).
+  static Result<std::unique_ptr<PgConnection>> Connect(
+      const std::string& url, const std::vector<std::pair<std::string, std::string>>& overrides);
 
   // Runs one statement with text parameters ($1, $2, ...).
   Result<PgResult> Exec(std::string_view sql, const std::vector<std::string>& params = {});
@@ -70,6 +75,12 @@ class PgConnection {
   // server's verdict. When `data` fails, the COPY is cancelled and that failure returned.
   Status CopyOut(std::string_view copy_sql, const std::function<Status(std::string_view)>& data);
 
+  // Runs SELECT 1 and waits at most `timeout` for the answer, measured here, so it fails in
+  // time also when the server or the network is silent (a server-side statement_timeout
+  // cannot). Unavailable when the session is gone or the answer is late; after any failure the
+  // session is unusable and should be dropped. For watching a session (the leader's lock).
+  Status CheckAlive(std::chrono::milliseconds timeout);
+
   // True when the session is still usable (false after the server went away).
   bool Healthy() const;
   // Healthy and outside any transaction (nothing left open by the last user).
@@ -83,6 +94,8 @@ class PgConnection {
 
  private:
   explicit PgConnection(pg_conn* c) : conn_(c) {}
+  // Takes a connection attempt's result (PQfinish on failure) and prepares the session.
+  static Result<std::unique_ptr<PgConnection>> Adopt(pg_conn* c);
   Status ErrorFrom(pg_result* r, std::string_view sql);
   // After a COPY's data: reads the server's results; the first one's error, if any.
   Status CopyVerdict(std::string_view copy_sql);

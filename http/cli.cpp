@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -156,7 +158,57 @@ class NatsProbe {
   std::unique_ptr<events::NatsConnection> conn_;
 };
 
-// Runs the relay whenever this process holds the leader lock, until `stop`.
+// Fencing the leader (events/README.md, "Leader fencing"): the lock lives on one PostgreSQL
+// session, so the leader watches that very session and stops its work when the session is lost
+// (PostgreSQL restarted, the backend was terminated, the network went silent): the server has
+// then released the lock, or will once it notices, and another instance may take it.
+// A check every kLeaderCheckEvery, each failing after kLeaderCheckTimeout measured here, finds a
+// loss within about a second; the relay then stops publishing within its stop-check slice, the
+// host control plane and the scheduler within their waits. A new leader waits kLeaderTakeover
+// after taking the lock, watching its own session, before it acts: longer than a former leader
+// needs to notice and stop, so the two do not overlap (a timing bound, not a term).
+constexpr std::chrono::milliseconds kLeaderCheckEvery{500};
+constexpr std::chrono::milliseconds kLeaderCheckTimeout{500};
+constexpr std::chrono::milliseconds kLeaderTakeover{2000};
+
+// A fresh session for the leader lock. TCP keepalives (ignored on Unix sockets) make the kernel
+// give up on a silent peer in seconds, so a statement on the session never waits for hours.
+Result<std::unique_ptr<events::PgConnection>> ConnectLeaderSession(const std::string& db_url) {
+  auto conn = events::PgConnection::Connect(db_url, {{"connect_timeout", "5"},
+                                                     {"keepalives", "1"},
+                                                     {"keepalives_idle", "2"},
+                                                     {"keepalives_interval", "1"},
+                                                     {"keepalives_count", "2"},
+                                                     {"tcp_user_timeout", "3000"}});
+  if (!conn.ok()) return conn.status();
+  // Only pg_try_advisory_lock and the checks run here; none should take a second.
+  STRATO_RETURN_IF_ERROR((*conn)->Run("SET statement_timeout = '1s'"));
+  return conn;
+}
+
+// Checks the lock's session every kLeaderCheckEvery until `until` passes, `stop` or `also_stop`
+// (when given) is set, or a check fails (its failure returned).
+Status WatchLeaderSession(events::PgConnection& conn, std::chrono::steady_clock::time_point until,
+                          const std::atomic<bool>& stop,
+                          const std::atomic<bool>* also_stop = nullptr) {
+  auto next = std::chrono::steady_clock::now() + kLeaderCheckEvery;
+  while (!stop && (also_stop == nullptr || !*also_stop)) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= until) return Status::Ok();
+    if (now >= next) {
+      STRATO_RETURN_IF_ERROR(conn.CheckAlive(kLeaderCheckTimeout));
+      next = std::chrono::steady_clock::now() + kLeaderCheckEvery;
+      continue;
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(50), std::min(next, until) - now));
+  }
+  return Status::Ok();
+}
+
+// Runs the relay, the scheduler and the host control plane while this process holds the leader
+// lock, until `stop`; stops them all when the lock's session is lost, and leads again only after
+// taking the lock anew on a fresh session.
 // `observer` counts the scheduler's and the host RPC's commands in /metrics.
 void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
                 const std::atomic<bool>& stop, RelayState& state,
@@ -167,7 +219,7 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
     }
   };
   while (!stop) {
-    auto conn = events::PgConnection::Connect(db_url);
+    auto conn = ConnectLeaderSession(db_url);
     bool leader = false;
     if (conn.ok()) {
       auto r = (*conn)->Exec("SELECT pg_try_advisory_lock($1::bigint)",
@@ -178,43 +230,75 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
       pause(20);
       continue;
     }
-    log::Info("this instance leads: running the relay");
+    log::Info("this instance holds the leader lock; waiting for a former leader to stop",
+              {{"wait_ms", static_cast<int64_t>(kLeaderTakeover.count())}});
+    Status held =
+        WatchLeaderSession(**conn, std::chrono::steady_clock::now() + kLeaderTakeover, stop);
+    if (!held.ok()) {
+      log::Warn("lost the leader lock's PostgreSQL session before leading",
+                {{"error", held.message()}});
+      continue;
+    }
+    if (stop) break;
     auto waiter = store.NewWaiter();
     if (!waiter.ok()) {
       log::Warn("relay waiter unavailable", {{"error", waiter.status().message()}});
       pause(10);
       continue;
     }
+    log::Info("this instance leads: running the relay");
+    // Everything the leader runs stops on `leader_stop`: set by the watcher when the lock's
+    // session is lost or the process stops (within a 50 ms slice), and here when the relay
+    // returns by itself.
+    std::atomic<bool> leader_stop{false};
+    Status lost;
+    std::chrono::steady_clock::time_point lost_at;
+    std::thread watcher([&] {
+      Status s = WatchLeaderSession(**conn, std::chrono::steady_clock::time_point::max(), stop,
+                                    &leader_stop);
+      if (!s.ok()) {
+        lost = s;
+        lost_at = std::chrono::steady_clock::now();
+      }
+      leader_stop = true;
+    });
     // The scheduler places pending VMs while this instance leads, beside the relay.
-    // It stops when the relay returns (shutdown, or an error that ends this leadership).
-    std::atomic<bool> scheduler_stop{false};
-    std::thread scheduler([&store, &scheduler_stop, &observer] {
+    std::thread scheduler([&store, &leader_stop, &observer] {
       auto scheduler_waiter = store.NewWaiter();
       events::DomainCommands commands(store);
       commands.SetObserver(observer);
       events::SchedulerService service(
           store, scheduler_waiter.ok() ? scheduler_waiter->get() : nullptr, commands);
-      (void)service.Run(scheduler_stop);
+      (void)service.Run(leader_stop);
     });
     // The host control plane (register, desired, report, heartbeats) and the host liveness
     // monitor run here too, so that exactly one instance marks hosts unreachable.
-    std::thread hosts([&store, &scheduler_stop, &db_url, &nats_url, &observer] {
+    std::thread hosts([&store, &leader_stop, &db_url, &nats_url, &observer] {
       events::HostControlPlaneOptions host_options;
       host_options.nats_url = nats_url;
       host_options.control.database_url = db_url;
       host_options.control.observer = observer;
-      Status hs = events::RunHostControlPlane(store, host_options, scheduler_stop);
+      Status hs = events::RunHostControlPlane(store, host_options, leader_stop);
       if (!hs.ok()) log::Error("host control plane stopped", {{"error", hs.message()}});
     });
     events::RelayOptions opts;
     opts.nats_url = nats_url;
     events::Relay relay(store, **waiter, opts);
     state.Set(&relay);
-    Status s = relay.Run(stop);
-    scheduler_stop = true;
+    Status s = relay.Run(leader_stop);
+    leader_stop = true;
+    watcher.join();
     scheduler.join();
     hosts.join();
     state.Set(nullptr);
+    if (!lost.ok()) {
+      auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - lost_at);
+      log::Error(
+          "lost the leader lock's PostgreSQL session; leader work stopped",
+          {{"error", lost.message()}, {"stopped_in_ms", static_cast<int64_t>(took.count())}});
+      continue;  // a fresh session, and the lock again, before leading again
+    }
     if (!s.ok()) {
       log::Error("relay stopped", {{"error", s.message()}});
       state.SetProblem(s.message());

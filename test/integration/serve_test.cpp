@@ -1,8 +1,13 @@
 // `strato serve` as a process: health, readiness, and configuration errors.
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <nats/nats.h>
 
+#include <atomic>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -11,6 +16,7 @@
 #include "core/domain/vm.h"
 #include "core/ids.h"
 #include "events/domain_commands.h"
+#include "events/nats_bus.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 
@@ -447,4 +453,179 @@ TEST_CASE("serve refuses a bad trusted proxy or a short metrics token and names 
                 token);
   std::string streams = run({{"STRATO_LIVE_STREAMS_PER_USER", "0"}});
   CHECK(streams.find("STRATO_LIVE_STREAMS_PER_USER") != std::string::npos);
+}
+
+namespace {
+
+// The leader lock's key (kLeaderLockKey in http/cli.cpp); pg_locks shows a bigint advisory key
+// as classid (its high 32 bits) and objid (its low 32 bits), objsubid 1.
+constexpr int64_t kLeaderLockKey = 0x5354524154'4f0003;
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A plain (core NATS, not JetStream) subscriber on the event subjects, as the issue's were: it
+// sees every message any relay publishes, also those the stream then refuses as out of order.
+// It uses nats.c directly because the wrappers only offer stream consumers, which would hide a
+// second relay's copies.
+class PlainEventCounter {
+ public:
+  explicit PlainEventCounter(events::NatsConnection& conn) {
+    natsStatus s =
+        natsConnection_Subscribe(&sub_, conn.native(), events::kEventSubjects, &OnMsg, this);
+    REQUIRE(s == NATS_OK);
+    REQUIRE(natsConnection_Flush(conn.native()) == NATS_OK);
+  }
+  ~PlainEventCounter() {
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+  }
+  // Copies received per Nats-Msg-Id (the event id).
+  std::map<std::string, int> copies() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return copies_;
+  }
+
+ private:
+  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
+    auto* counter = static_cast<PlainEventCounter*>(self);
+    const char* id = nullptr;
+    std::string key = natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK ? id : "(no id)";
+    {
+      std::lock_guard<std::mutex> lock(counter->mu_);
+      ++counter->copies_[key];
+    }
+    natsMsg_Destroy(msg);
+  }
+  natsSubscription* sub_ = nullptr;
+  std::mutex mu_;
+  std::map<std::string, int> copies_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "serve stops its leader work when the leader lock's session is lost and never leads beside "
+    "the next leader") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  events::NatsOptions nats_options;
+  nats_options.url = nats.url();
+  nats_options.name = "serve-test-plain";
+  auto bus = events::NatsConnection::Connect(nats_options);
+  REQUIRE_MESSAGE(bus.ok(), bus.status().ToString());
+  PlainEventCounter counter(**bus);
+
+  // Events keep coming in the background, through the takeover.
+  std::atomic<bool> stop_appending{false};
+  std::atomic<int> appended{0};
+  std::thread appender([&] {
+    while (!stop_appending) {
+      events::AppendRequest r;
+      r.streams.push_back(
+          {"test-fence", events::ExpectedVersion::Any(), {{"SomethingHappened", "{}", "{}"}}});
+      if (db.store().Append(r).ok()) ++appended;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  struct JoinAppender {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~JoinAppender() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } join_appender{stop_appending, appender};
+
+  int port_a = test::FreePort(), port_b = test::FreePort();
+  auto a = SpawnServe(db.url(), nats.url(), port_a, "serve-fence-a");
+  auto b = SpawnServe(db.url(), nats.url(), port_b, "serve-fence-b");
+  const std::string leads = "this instance leads";
+  const std::string stopped = "lost the leader lock's PostgreSQL session; leader work stopped";
+  auto leads_in_all = [&] {
+    return Count(ReadFile(a->log_path()), leads) + Count(ReadFile(b->log_path()), leads);
+  };
+  auto wait_until = [](const std::function<bool()>& done, int seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  };
+  REQUIRE_MESSAGE(wait_until([&] { return leads_in_all() == 1; }, 15),
+                  ReadFile(a->log_path()) << ReadFile(b->log_path()));
+  test::ChildProcess* old_leader = Count(ReadFile(a->log_path()), leads) == 1 ? a.get() : b.get();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the leader publishes a while
+
+  // Cut the leader's lock session, as a PostgreSQL restart or a network fault would.
+  auto admin = db.Connect();
+  auto killed = admin->Exec(
+      "SELECT pid, pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND "
+      "database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+      "classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 1 AND granted",
+      {std::to_string(static_cast<uint64_t>(kLeaderLockKey) >> 32),
+       std::to_string(static_cast<uint64_t>(kLeaderLockKey) & 0xffffffffu)});
+  REQUIRE_MESSAGE(killed.ok(), killed.status().ToString());
+  REQUIRE(killed->rows() == 1);
+  CHECK(killed->Get(0, 1) == "t");
+  auto cut_at = std::chrono::steady_clock::now();
+
+  // The old leader notices and stops its relay, scheduler and host control plane promptly.
+  REQUIRE_MESSAGE(
+      wait_until(
+          [&] { return ReadFile(old_leader->log_path()).find(stopped) != std::string::npos; }, 10),
+      ReadFile(old_leader->log_path()));
+  auto noticed_in = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - cut_at);
+  MESSAGE("leader work stopped " << noticed_in.count() << " ms after the session was cut");
+  CHECK(noticed_in < std::chrono::milliseconds(3000));
+
+  // An instance (either) takes the lock on a fresh session and leads.
+  REQUIRE_MESSAGE(wait_until([&] { return leads_in_all() == 2; }, 15),
+                  ReadFile(a->log_path()) << ReadFile(b->log_path()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  stop_appending = true;
+  appender.join();
+  REQUIRE(appended > 20);
+
+  // Every event reached the plain subscriber exactly once: no two relays ever ran together.
+  auto log = db.store().ReadAll(0, 100000);
+  REQUIRE(log.ok());
+  const auto total = static_cast<int64_t>(log->size());
+  REQUIRE(total == appended);
+  REQUIRE_MESSAGE(wait_until(
+                      [&] {
+                        auto last = events::StreamLastSequence(**bus, events::kEventStreamName);
+                        return last.ok() && *last == total;
+                      },
+                      15),
+                  ReadFile(a->log_path()) << ReadFile(b->log_path()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a late copy would arrive now
+  std::map<std::string, int> copies = counter.copies();
+  int twice = 0;
+  for (const events::RecordedEvent& e : *log) {
+    auto it = copies.find(e.event_id.ToString());
+    int n = it == copies.end() ? 0 : it->second;
+    if (n != 1 && ++twice <= 5) CHECK_MESSAGE(n == 1, "event " << e.position << " came " << n);
+  }
+  CHECK(twice == 0);
+  CHECK(copies.size() == log->size());
+  auto state = events::GetStreamState(**bus, events::kEventStreamName);
+  REQUIRE(state.ok());
+  CHECK(state->messages == total);
+  CHECK(state->last_sequence == total);
+
+  REQUIRE(a->Kill(SIGTERM).ok());
+  REQUIRE(b->Kill(SIGTERM).ok());
+  auto code_a = a->Wait(std::chrono::seconds(20));
+  auto code_b = b->Wait(std::chrono::seconds(20));
+  REQUIRE(code_a.ok());
+  REQUIRE(code_b.ok());
+  CHECK(*code_a == 0);
+  CHECK(*code_b == 0);
 }
