@@ -1,7 +1,5 @@
 #include "events/host_rpc.h"
 
-#include <nats/nats.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -379,27 +377,18 @@ struct HostRpcService::Impl {
   };
 
   HostControl* control = nullptr;
-  natsConnection* nc = nullptr;
+  NatsConnection* conn = nullptr;
   HostRpcLimits limits;
-  std::vector<natsSubscription*> subs;
+  std::vector<std::unique_ptr<MessageSubscription>> subs;
   std::vector<std::thread> workers;
 
   std::mutex mu;                    // guards everything below
-  std::condition_variable cv;       // subscriptions completed (live drops)
   std::condition_variable work_cv;  // ready gained a host, or stopping
-  int live = 0;                     // subscriptions whose completion callback has not run
   bool stopping = false;
   std::map<std::string, HostQueue> hosts;  // hosts with queued or running jobs
   std::deque<std::string> ready;           // hosts with queued jobs and none running, in turn
   size_t queued = 0;
   size_t queued_bytes = 0;
-
-  static void OnComplete(void* closure) {
-    auto* impl = static_cast<Impl*>(closure);
-    std::lock_guard<std::mutex> lock(impl->mu);
-    --impl->live;
-    impl->cv.notify_all();
-  }
 
   // strato.rpc.host.<id>.<verb> or strato.host.<id>.heartbeat: the host id and the verb
   // (the subscriptions' wildcards make the id exactly one token).
@@ -419,11 +408,10 @@ struct HostRpcService::Impl {
 
   void Answer(const std::string& to, const std::string& reply, std::string_view subject) {
     if (to.empty()) return;
-    natsStatus s =
-        natsConnection_Publish(nc, to.c_str(), reply.data(), static_cast<int>(reply.size()));
-    if (s != NATS_OK) {
-      log::Warn("could not answer a host request", {{"subject", subject.substr(0, 200)},
-                                                    {"error", NatsError(s, "replying").message()}});
+    Status s = conn->Publish(to, reply);
+    if (!s.ok()) {
+      log::Warn("could not answer a host request",
+                {{"subject", subject.substr(0, 200)}, {"error", s.message()}});
     }
   }
 
@@ -433,20 +421,12 @@ struct HostRpcService::Impl {
     Answer(to, EncodeErrorReply(why), subject);
   }
 
-  // On a nats.c delivery thread: checks what can be checked without parsing and queues.
-  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-    std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owned(msg, &natsMsg_Destroy);
-    static_cast<Impl*>(closure)->Accept(msg);
-  }
-
-  void Accept(natsMsg* msg) {
-    const char* subject_c = natsMsg_GetSubject(msg);
-    std::string_view subject = subject_c != nullptr ? subject_c : "";
-    const char* to_c = natsMsg_GetReply(msg);
-    std::string to = to_c != nullptr ? to_c : "";
+  // On a bus delivery thread: checks what can be checked without parsing and queues.
+  void Accept(const BusMessage& msg) {
+    std::string_view subject = msg.subject;
+    std::string to(msg.reply_to);
     auto [host_id, verb] = Parts(subject);
-    const int length = natsMsg_GetDataLength(msg);
-    const size_t size = length > 0 ? static_cast<size_t>(length) : 0;
+    const size_t size = msg.data.size();
 
     Status valid = ValidateHostId(host_id);
     if (!valid.ok()) return Refuse(host_id, verb, to, valid, subject);
@@ -479,9 +459,7 @@ struct HostRpcService::Impl {
             "retry later");
       } else {
         HostQueue& q = it == hosts.end() ? hosts[host_id] : it->second;
-        const char* data = natsMsg_GetData(msg);
-        q.jobs.push_back(
-            Job{verb, data != nullptr ? std::string(data, size) : std::string(), std::move(to)});
+        q.jobs.push_back(Job{verb, std::string(msg.data), std::move(to)});
         ++queued;
         queued_bytes += size;
         if (!q.busy && q.jobs.size() == 1) {
@@ -555,64 +533,37 @@ Result<std::unique_ptr<HostRpcService>> HostRpcService::Start(NatsConnection& co
                                                               HostRpcLimits limits) {
   auto impl = std::make_unique<Impl>();
   impl->control = &control;
-  impl->nc = conn.native();
+  impl->conn = &conn;
   limits.workers = std::max(limits.workers, 1);
   limits.host_queue = std::max<size_t>(limits.host_queue, 1);
   impl->limits = limits;
   for (int i = 0; i < limits.workers; ++i) {
     impl->workers.emplace_back([p = impl.get()] { p->Work(); });
   }
-  const char* const subjects[] = {"strato.rpc.host.*.register", "strato.rpc.host.*.desired",
-                                  "strato.rpc.host.*.report", "strato.host.*.heartbeat"};
-  Status failed;
-  for (const char* subject : subjects) {
-    natsSubscription* sub = nullptr;
-    natsStatus s = natsConnection_QueueSubscribe(&sub, impl->nc, subject, kQueueGroup, &Impl::OnMsg,
-                                                 impl.get());
-    if (s == NATS_OK) {
-      {
-        std::lock_guard<std::mutex> lock(impl->mu);
-        ++impl->live;
-      }
-      s = natsSubscription_SetOnCompleteCB(sub, &Impl::OnComplete, impl.get());
-      if (s == NATS_OK) {
-        s = natsSubscription_SetPendingLimits(sub, limits.nats_pending_msgs,
-                                              limits.nats_pending_bytes);
-      }
-      impl->subs.push_back(sub);
-    }
-    if (s != NATS_OK) {
-      failed = NatsError(s, std::string("subscribing to ") + subject);
-      break;
-    }
-  }
   std::unique_ptr<HostRpcService> service(new HostRpcService(std::move(impl)));
-  if (!failed.ok()) return failed;  // the destructor unsubscribes what was subscribed
-  natsStatus flushed = natsConnection_Flush(service->impl_->nc);
-  if (flushed != NATS_OK) return NatsError(flushed, "flushing the host subscriptions");
+  Impl* p = service->impl_.get();
+  for (const char* subject : {"strato.rpc.host.*.register", "strato.rpc.host.*.desired",
+                              "strato.rpc.host.*.report", "strato.host.*.heartbeat"}) {
+    MessageSubscription::Options o;
+    o.subject = subject;
+    o.queue = kQueueGroup;
+    o.pending_messages = limits.nats_pending_msgs;
+    o.pending_bytes = limits.nats_pending_bytes;
+    auto sub = MessageSubscription::Start(conn, o, [p](const BusMessage& m) { p->Accept(m); });
+    if (!sub.ok()) return sub.status();  // the destructor unsubscribes what was subscribed
+    p->subs.push_back(std::move(*sub));
+  }
+  STRATO_RETURN_IF_ERROR(
+      conn.Flush(std::chrono::seconds(5)).WithContext("flushing the host subscriptions"));
   return service;
 }
 
 HostRpcService::~HostRpcService() {
-  for (natsSubscription* sub : impl_->subs) {
-    natsStatus s = natsSubscription_Unsubscribe(sub);
-    if (s != NATS_OK && s != NATS_INVALID_SUBSCRIPTION && s != NATS_CONNECTION_CLOSED) {
-      log::Warn("could not unsubscribe from host messages",
-                {{"error", NatsError(s, "unsubscribing").message()}});
-    }
-    natsSubscription_Destroy(sub);
-  }
-  {
-    std::unique_lock<std::mutex> lock(impl_->mu);
-    if (!impl_->cv.wait_for(lock, std::chrono::seconds(10), [&] { return impl_->live <= 0; })) {
-      lock.unlock();
-      log::Error("host message subscriptions did not stop within 10 s; leaking their state");
-      (void)impl_.release();
-      return;
-    }
-  }
-  // A worker ends after its current message (bounded by desired_wait); queued ones are
-  // dropped: their hosts time out and ask again.
+  if (!impl_) return;
+  // Each subscription's destructor waits until its deliveries have ended; then a worker ends
+  // after its current message (bounded by desired_wait); queued ones are dropped: their hosts
+  // time out and ask again.
+  impl_->subs.clear();
   impl_->StopWorkers();
 }
 

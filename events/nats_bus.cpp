@@ -343,6 +343,19 @@ Status NatsConnection::Ping(std::chrono::milliseconds timeout) {
   return NatsError(s, "pinging NATS at " + impl_->redacted_url);
 }
 
+Status NatsConnection::Publish(std::string_view subject, std::string_view data) {
+  const std::string subj(subject);
+  natsStatus s = natsConnection_Publish(impl_->conn.get(), subj.c_str(), data.data(),
+                                        static_cast<int>(data.size()));
+  return NatsError(s, "publishing on " + subj.substr(0, 200));
+}
+
+Status NatsConnection::Flush(std::chrono::milliseconds timeout) {
+  natsStatus s =
+      natsConnection_FlushTimeout(impl_->conn.get(), std::max<int64_t>(1, Millis(timeout)));
+  return NatsError(s, "flushing to NATS at " + impl_->redacted_url);
+}
+
 Status NatsConnection::WaitConnected(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!connected()) {
@@ -688,6 +701,98 @@ EventSubscription::~EventSubscription() {
 
 int64_t EventSubscription::last_sequence() const {
   return impl_->last_sequence.load();
+}
+
+// --- MessageSubscription
+
+std::string BusMessage::Header(const char* name) const {
+  const char* value = nullptr;
+  auto* msg = static_cast<natsMsg*>(const_cast<void*>(native));
+  if (msg == nullptr || natsMsgHeader_Get(msg, name, &value) != NATS_OK || value == nullptr) {
+    return "";
+  }
+  return value;
+}
+
+struct MessageSubscription::Impl {
+  Callback callback;
+  natsSubscription* sub = nullptr;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool complete = false;  // nats.c's completion callback ran: no delivery after it
+
+  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owned(msg, &natsMsg_Destroy);
+    const char* subject = natsMsg_GetSubject(msg);
+    const char* reply = natsMsg_GetReply(msg);
+    const char* data = natsMsg_GetData(msg);
+    const int length = natsMsg_GetDataLength(msg);
+    BusMessage m;
+    m.subject = subject != nullptr ? subject : "";
+    m.reply_to = reply != nullptr ? reply : "";
+    m.data = data != nullptr && length > 0 ? std::string_view(data, static_cast<size_t>(length))
+                                           : std::string_view();
+    m.native = msg;
+    static_cast<Impl*>(closure)->callback(m);
+  }
+
+  static void OnComplete(void* closure) {
+    auto* impl = static_cast<Impl*>(closure);
+    std::lock_guard<std::mutex> lock(impl->mu);
+    impl->complete = true;
+    impl->cv.notify_all();
+  }
+};
+
+MessageSubscription::MessageSubscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<MessageSubscription>> MessageSubscription::Start(NatsConnection& conn,
+                                                                        Options options,
+                                                                        Callback callback) {
+  auto impl = std::make_unique<Impl>();
+  impl->callback = std::move(callback);
+  natsSubscription* sub = nullptr;
+  natsStatus s =
+      options.queue.empty()
+          ? natsConnection_Subscribe(&sub, conn.native(), options.subject.c_str(), &Impl::OnMsg,
+                                     impl.get())
+          : natsConnection_QueueSubscribe(&sub, conn.native(), options.subject.c_str(),
+                                          options.queue.c_str(), &Impl::OnMsg, impl.get());
+  if (s != NATS_OK) return NatsError(s, "subscribing to " + options.subject);
+  impl->sub = sub;
+  std::unique_ptr<MessageSubscription> out(new MessageSubscription(std::move(impl)));
+  // From here the destructor unsubscribes, whatever fails next.
+  s = natsSubscription_SetOnCompleteCB(sub, &Impl::OnComplete, out->impl_.get());
+  if (s == NATS_OK && (options.pending_messages > 0 || options.pending_bytes > 0)) {
+    s = natsSubscription_SetPendingLimits(
+        sub, options.pending_messages > 0 ? options.pending_messages : -1,
+        options.pending_bytes > 0 ? options.pending_bytes : -1);
+  }
+  if (s != NATS_OK) {
+    Status status = NatsError(s, "setting up the subscription to " + options.subject);
+    (void)natsSubscription_Unsubscribe(sub);  // its status adds nothing to `status`
+    natsSubscription_Destroy(sub);
+    // Without the completion callback nobody can know when a delivery already under way ends:
+    // leak the state rather than let a callback run on freed memory.
+    (void)out->impl_.release();
+    return status;
+  }
+  return out;
+}
+
+MessageSubscription::~MessageSubscription() {
+  if (!impl_) return;
+  natsStatus s = natsSubscription_Unsubscribe(impl_->sub);
+  if (s != NATS_OK && s != NATS_INVALID_SUBSCRIPTION && s != NATS_CONNECTION_CLOSED) {
+    log::Warn("could not unsubscribe", {{"error", NatsError(s, "unsubscribing").message()}});
+  }
+  natsSubscription_Destroy(impl_->sub);
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  if (!impl_->cv.wait_for(lock, std::chrono::seconds(10), [&] { return impl_->complete; })) {
+    lock.unlock();
+    log::Error("a subscription's deliveries did not end within 10 s; leaking its state");
+    (void)impl_.release();
+  }
 }
 
 }  // namespace strato::events

@@ -71,7 +71,13 @@ class NatsConnection {
   // The URL with any user:password removed, for logs.
   std::string redacted_url() const;
 
-  // For the wrappers in nats_bus.cpp and relay.cpp only. Owned by this object.
+  // Publishes a core NATS message (not JetStream): a request's answer, a notice.
+  Status Publish(std::string_view subject, std::string_view data);
+  // Sends what is buffered and waits for the server's answer (PING/PONG).
+  Status Flush(std::chrono::milliseconds timeout);
+
+  // For the bus library's own files (nats_bus.cpp, relay.cpp) only: nothing outside
+  // events/bus/ calls nats.c (a test checks the libraries' symbols). Owned by this object.
   natsConnection* native() const;
   jsCtx* jetstream() const;
 
@@ -80,6 +86,45 @@ class NatsConnection {
  private:
   friend class EventSubscription;
   explicit NatsConnection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A core NATS message as a MessageSubscription hands it over: views valid during the callback.
+struct BusMessage {
+  std::string_view subject;
+  std::string_view reply_to;  // empty: no answer is expected
+  std::string_view data;
+  // A header's value ("" when absent), e.g. "Nats-Msg-Id" of what the relay publishes.
+  std::string Header(const char* name) const;
+  const void* native = nullptr;  // the bus's own message (nats_bus.cpp), for Header
+};
+
+// A core NATS subscription (optionally in a queue group, so that one member of the group gets
+// each message) whose callback runs on nats.c's delivery thread for the subscription: it must
+// return quickly (hand work to threads of its own). Destroying it unsubscribes and waits until
+// the callback can no longer run.
+class MessageSubscription {
+ public:
+  struct Options {
+    std::string subject;  // may hold wildcards
+    std::string queue;    // empty: a plain subscription
+    // What nats.c may hold for this subscription before it drops messages (slow consumer);
+    // <= 0: nats.c's defaults.
+    int pending_messages = 0;
+    int pending_bytes = 0;
+  };
+  using Callback = std::function<void(const BusMessage&)>;
+
+  static Result<std::unique_ptr<MessageSubscription>> Start(NatsConnection& conn, Options options,
+                                                            Callback callback);
+  ~MessageSubscription();
+  MessageSubscription(const MessageSubscription&) = delete;
+  MessageSubscription& operator=(const MessageSubscription&) = delete;
+
+  struct Impl;
+
+ private:
+  explicit MessageSubscription(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

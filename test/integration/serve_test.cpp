@@ -1,7 +1,6 @@
 // `strato serve` as a process: health, readiness, and configuration errors.
 #include <doctest/doctest.h>
 #include <httplib.h>
-#include <nats/nats.h>
 
 #include <atomic>
 #include <fstream>
@@ -468,20 +467,21 @@ size_t Count(const std::string& text, const std::string& what) {
 }
 
 // A plain (core NATS, not JetStream) subscriber on the event subjects, as the were: it
-// sees every message any relay publishes, also those the stream then refuses as out of order.
-// It uses nats.c directly because the wrappers only offer stream consumers, which would hide a
-// second relay's copies.
+// sees every message any relay publishes, also those the stream then refuses as out of order
+// (a stream consumer would hide a second relay's copies).
 class PlainEventCounter {
  public:
   explicit PlainEventCounter(events::NatsConnection& conn) {
-    natsStatus s =
-        natsConnection_Subscribe(&sub_, conn.native(), events::kEventSubjects, &OnMsg, this);
-    REQUIRE(s == NATS_OK);
-    REQUIRE(natsConnection_Flush(conn.native()) == NATS_OK);
-  }
-  ~PlainEventCounter() {
-    natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
+    events::MessageSubscription::Options o;
+    o.subject = events::kEventSubjects;
+    auto sub = events::MessageSubscription::Start(conn, o, [this](const events::BusMessage& m) {
+      std::string id = m.Header("Nats-Msg-Id");
+      std::lock_guard<std::mutex> lock(mu_);
+      ++copies_[id.empty() ? "(no id)" : id];
+    });
+    REQUIRE_MESSAGE(sub.ok(), sub.status().ToString());
+    sub_ = std::move(*sub);
+    REQUIRE(conn.Flush(std::chrono::seconds(5)).ok());
   }
   // Copies received per Nats-Msg-Id (the event id).
   std::map<std::string, int> copies() {
@@ -490,19 +490,9 @@ class PlainEventCounter {
   }
 
  private:
-  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
-    auto* counter = static_cast<PlainEventCounter*>(self);
-    const char* id = nullptr;
-    std::string key = natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK ? id : "(no id)";
-    {
-      std::lock_guard<std::mutex> lock(counter->mu_);
-      ++counter->copies_[key];
-    }
-    natsMsg_Destroy(msg);
-  }
-  natsSubscription* sub_ = nullptr;
   std::mutex mu_;
   std::map<std::string, int> copies_;
+  std::unique_ptr<events::MessageSubscription> sub_;  // last: it ends before the map does
 };
 
 }  // namespace
