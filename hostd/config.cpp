@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "core/ids.h"
-#include "events/host_protocol.h"
+#include "events/hosts/host_protocol.h"
 
 namespace strato::hostd {
 namespace {

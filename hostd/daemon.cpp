@@ -25,10 +25,10 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "events/event.h"
-#include "events/host_protocol.h"
-#include "events/nats_bus.h"
-#include "hostd/nats_link.h"
+#include "events/bus/nats_bus.h"
+#include "events/hosts/host_protocol.h"
+#include "events/log/event.h"
+#include "events/bus/nats_link.h"
 #include "hostd/nats_permissions.h"
 #include "hostd/reconcile.h"
 
@@ -153,8 +153,8 @@ class Daemon {
   uv_timer_t tick_{}, heartbeat_{}, resync_{};
   uv_signal_t sigterm_{}, sigint_{};
   uv_async_t inbox_async_{};
-  std::unique_ptr<NatsLink> nats_;
-  std::unique_ptr<NatsFollow> follow_;
+  std::unique_ptr<events::NatsLink> nats_;
+  std::unique_ptr<events::NatsFollow> follow_;
 
   std::mutex inbox_mu_;  // the only state shared with other threads
   std::deque<std::pair<int64_t, std::string>> inbox_;
@@ -613,7 +613,7 @@ void Daemon::FlushReports() {
   }
   report_in_flight_ = true;
   auto reply = std::make_shared<Result<std::string>>(Status::Internal("not sent"));
-  NatsLink* nats = nats_.get();
+  events::NatsLink* nats = nats_.get();
   std::string subject = events::HostRpcSubject(config_.host_id, "report");
   OffLoop(
       [nats, subject, batch, reply] {
@@ -693,7 +693,7 @@ void Daemon::FlushFetches() {
   }
   fetch_in_flight_ = true;
   auto reply = std::make_shared<Result<std::string>>(Status::Internal("not sent"));
-  NatsLink* nats = nats_.get();
+  events::NatsLink* nats = nats_.get();
   std::string subject = events::HostRpcSubject(config_.host_id, "desired");
   std::string body = events::EncodeDesiredRequest(req);
   OffLoop(
@@ -820,7 +820,7 @@ void Daemon::StartRegister() {
   reg.hypervisor_version = space == std::string::npos ? "unknown" : kind.substr(space + 1);
   reg.heartbeat_interval_ms = config_.heartbeat_interval.count();
   auto reply = std::make_shared<Result<std::string>>(Status::Internal("not sent"));
-  NatsLink* nats = nats_.get();
+  events::NatsLink* nats = nats_.get();
   std::string subject = events::HostRpcSubject(config_.host_id, "register");
   std::string body = events::EncodeRegistration(reg);
   OffLoop(
@@ -848,7 +848,7 @@ void Daemon::StartFullFetch(bool first) {
   if (full_fetch_in_flight_ || stopping_ || !registered_) return;
   full_fetch_in_flight_ = true;
   auto reply = std::make_shared<Result<std::string>>(Status::Internal("not sent"));
-  NatsLink* nats = nats_.get();
+  events::NatsLink* nats = nats_.get();
   std::string subject = events::HostRpcSubject(config_.host_id, "desired");
   OffLoop([nats, subject, reply] { *reply = nats->Request(subject, "{}", kRpcTimeout); },
           [this, reply, first] {
@@ -887,8 +887,8 @@ void Daemon::StartFollow() {
   if (follow_in_flight_ || follow_ || stopping_ || !have_snapshot_) return;
   if (Now() < retry_follow_at_) return;
   follow_in_flight_ = true;
-  auto out = std::make_shared<Result<std::unique_ptr<NatsFollow>>>(Status::Internal("not run"));
-  NatsLink* nats = nats_.get();
+  auto out = std::make_shared<Result<std::unique_ptr<events::NatsFollow>>>(Status::Internal("not run"));
+  events::NatsLink* nats = nats_.get();
   int64_t after = position_;
   std::string filter = events::VmEventsSubjectForHost(config_.host_id);
   Daemon* self = this;
@@ -988,7 +988,7 @@ void Daemon::OnSignal() {
   }
   if (follow_) {
     // Unsubscribing waits for the delivery thread: off the loop.
-    auto f = std::make_shared<std::unique_ptr<NatsFollow>>(std::move(follow_));
+    auto f = std::make_shared<std::unique_ptr<events::NatsFollow>>(std::move(follow_));
     OffLoop([f] { f->reset(); }, [] {});
     return;
   }
@@ -1025,14 +1025,14 @@ Status Daemon::Run() {
   if (uv_loop_init(&loop_) != 0) return Status::Internal("cannot start the libuv loop");
   loop_.data = this;
   Adopt();
-  NatsLinkOptions no;
+  events::NatsLinkOptions no;
   no.url = config_.nats_url;
   no.name = "strato-hostd " + config_.host_id;
   no.user = config_.nats_user;
   no.password = config_.nats_password;
   no.inbox_prefix = HostInboxPrefix(config_.host_id);
   for (int attempt = 0;; ++attempt) {
-    auto link = NatsLink::Connect(&loop_, no);
+    auto link = events::NatsLink::Connect(&loop_, no);
     if (link.ok()) {
       nats_ = std::move(*link);
       break;

@@ -1,21 +1,15 @@
-# hostd: the host daemon (strato-hostd) and the control plane's side of the host protocol.
+# hostd: the host daemon (strato-hostd). The control plane's side of the host protocol is
+# events/hosts/ (events/events.cmake); hostd's NATS connection on its loop is events/bus/.
 
-# Control plane: the host protocol codec and the host request handlers live with the events
-# library, beside the relay and the scheduler.
-target_sources(strato_events PRIVATE
-  ${CMAKE_SOURCE_DIR}/events/host_protocol.cpp
-  ${CMAKE_SOURCE_DIR}/events/host_rpc.cpp)
-
-# --- the daemon library: configuration, reconcile, NATS on libuv, the loop.
-pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv)
+# --- the daemon library: configuration, reconcile, the loop.
 add_library(strato_hostd STATIC
   ${CMAKE_SOURCE_DIR}/hostd/config.cpp
   ${CMAKE_SOURCE_DIR}/hostd/reconcile.cpp
-  ${CMAKE_SOURCE_DIR}/hostd/nats_link.cpp
   ${CMAKE_SOURCE_DIR}/hostd/daemon.cpp
   ${CMAKE_SOURCE_DIR}/hostd/nats_permissions.cpp
 )
-target_link_libraries(strato_hostd PUBLIC strato_events strato_hypervisor PkgConfig::UV)
+target_link_libraries(strato_hostd PUBLIC strato_host_control strato_bus_uv strato_hypervisor
+                                          PkgConfig::UV)
 
 add_executable(strato-hostd ${CMAKE_SOURCE_DIR}/hostd/main.cpp)
 target_link_libraries(strato-hostd PRIVATE strato_hostd)
@@ -45,9 +39,9 @@ target_link_libraries(bench_hostd PRIVATE strato_test_tools strato_hostd)
 add_dependencies(bench_hostd strato cloud-hypervisor-simulator)
 
 # --- fuzz target for the host RPC, built with clang++ (the main build uses g++). The host
-# protocol and the handlers are compiled with libFuzzer's coverage and ASan; the rest of the
-# events library (the in-memory store, the domain, the command pipeline) is linked from the
-# g++ build.
+# protocol and the handlers are compiled with libFuzzer's coverage and ASan; the libraries
+# they use (the in-memory store, the domain, the command pipeline) are linked from the g++
+# build.
 find_program(STRATO_HOSTD_CLANGXX clang++)
 if(STRATO_HOSTD_CLANGXX)
   set(STRATO_FUZZ_HOST_RPC_BIN ${CMAKE_BINARY_DIR}/hostd-fuzz/fuzz_host_rpc)
@@ -55,19 +49,20 @@ if(STRATO_HOSTD_CLANGXX)
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/hostd-fuzz ${STRATO_FUZZ_HOST_RPC_CORPUS})
   set(STRATO_FUZZ_HOST_RPC_SOURCES
     ${CMAKE_SOURCE_DIR}/test/hostd/fuzz_host_rpc.cpp
-    ${CMAKE_SOURCE_DIR}/events/host_protocol.cpp
-    ${CMAKE_SOURCE_DIR}/events/host_rpc.cpp)
+    ${CMAKE_SOURCE_DIR}/events/hosts/host_protocol.cpp
+    ${CMAKE_SOURCE_DIR}/events/hosts/host_rpc.cpp)
   add_custom_command(
     OUTPUT ${STRATO_FUZZ_HOST_RPC_BIN}
     COMMAND ${STRATO_HOSTD_CLANGXX} -g -O1 -fsanitize=fuzzer,address -std=c++20
             -Wno-ambiguous-reversed-operator
             -I${CMAKE_SOURCE_DIR} -I/usr/include/postgresql ${STRATO_FUZZ_HOST_RPC_SOURCES}
-            $<TARGET_FILE:strato_events> $<TARGET_FILE:strato_core>
+            $<TARGET_FILE:strato_commands> $<TARGET_FILE:strato_pg> $<TARGET_FILE:strato_bus>
+            $<TARGET_FILE:strato_log> $<TARGET_FILE:strato_core>
             -lpq -lnats -lsodium -lpthread -o ${STRATO_FUZZ_HOST_RPC_BIN}
     DEPENDS ${STRATO_FUZZ_HOST_RPC_SOURCES}
-            ${CMAKE_SOURCE_DIR}/events/host_protocol.h
-            ${CMAKE_SOURCE_DIR}/events/host_rpc.h
-            strato_events strato_core
+            ${CMAKE_SOURCE_DIR}/events/hosts/host_protocol.h
+            ${CMAKE_SOURCE_DIR}/events/hosts/host_rpc.h
+            strato_commands strato_pg strato_bus strato_log strato_core
     COMMENT "Building fuzz_host_rpc with clang++ (libFuzzer + ASan)"
     VERBATIM)
   add_custom_target(fuzz_host_rpc ALL DEPENDS ${STRATO_FUZZ_HOST_RPC_BIN})

@@ -1,6 +1,6 @@
 #include "hostd/nats_permissions.h"
 
-#include "events/host_protocol.h"
+#include "events/hosts/host_protocol.h"
 
 namespace strato::hostd {
 namespace {

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "events/host_protocol.h"
+#include "events/hosts/host_protocol.h"
 #include "hostd/hypervisor/hypervisor.h"
 
 namespace strato::hostd {

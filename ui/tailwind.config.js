@@ -1,5 +1,5 @@
 // Tailwind (v3) for Strato's pages: ui/ui.cmake runs the CLI on styles/app.css with this file.
-// The pages are C++ (http/*.cpp) whose class names live in string literals; passkeys.js and
+// The pages are C++ (http/**/*.cpp) whose class names live in string literals; passkeys.js and
 // any other script in static/ may add classes too.
 const path = require("node:path");
 
@@ -19,11 +19,11 @@ function extractCpp(source) {
 /** @type {import('tailwindcss').Config} */
 module.exports = {
   content: {
-    files: [path.join(__dirname, "../http/*.cpp"), path.join(__dirname, "static/*.js")],
+    files: [path.join(__dirname, "../http/**/*.cpp"), path.join(__dirname, "static/*.js")],
     extract: { cpp: extractCpp },
   },
   // Classes whose names are put together at run time, so no source holds them whole:
-  // http/page_vms.cpp writes "state-" + the observed state.
+  // http/pages/page_vms.cpp writes "state-" + the observed state.
   safelist: ["state-running", "state-crashed", "state-failed", "state-unknown"],
   theme: {
     extend: {

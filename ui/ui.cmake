@@ -1,5 +1,5 @@
-# ui/: the pages' static assets, embedded into the binary, and the page routes (http/ui_*.cpp)
-# added to strato_http. Included from the root CMakeLists.txt (its list of areas).
+# ui/: the pages' static assets, embedded into the binary and
+# added to strato_http_pages. Included from the root CMakeLists.txt (its list of areas).
 #
 # Assets: every file of ui/static/ as it is, plus two built from npm packages (ui/package.json,
 # installed into ui/node_modules by `npm ci --prefix ui`, which ops/setup runs):
@@ -61,23 +61,11 @@ add_custom_command(
   COMMENT "Embedding the UI's static assets"
   VERBATIM)
 
-target_sources(strato_http PRIVATE
-  http/ui_assets.cpp
-  http/ui_html.cpp
-  http/ui_routes.cpp
-  http/ui_support.cpp
-  http/page_orgs.cpp
-  http/page_vms.cpp
-  http/page_dashboard.cpp
-  http/page_hosts.cpp
-  http/page_audit.cpp
-  http/live_routes.cpp
-  ${STRATO_UI_ASSETS_CPP}
-)
+target_sources(strato_http_pages PRIVATE ${STRATO_UI_ASSETS_CPP})
 
 # Unit tests of the layout, escaping and assets (no database).
 add_executable(ui_tests ui/tests/ui_html_test.cpp)
-target_link_libraries(ui_tests PRIVATE strato_http doctest::doctest)
+target_link_libraries(ui_tests PRIVATE strato_http_pages doctest::doctest)
 doctest_discover_tests(ui_tests TEST_PREFIX "ui: ")
 add_test(NAME "ui_tests: case names are selectable"
          COMMAND ${CMAKE_COMMAND} -DBINARY=$<TARGET_FILE:ui_tests>

@@ -27,8 +27,8 @@ add_executable(authz_tests
   test/authz/strato_schema_test.cpp
   test/authz/cel_test.cpp
 )
-# strato_events for CommandTable(); it needs no database.
-target_link_libraries(authz_tests PRIVATE strato_authz strato_events doctest::doctest)
+# strato_commands for CommandTable(); it needs no database.
+target_link_libraries(authz_tests PRIVATE strato_authz strato_commands doctest::doctest)
 target_compile_definitions(authz_tests PRIVATE
   STRATO_PERM_FILE="${CMAKE_SOURCE_DIR}/schema/strato.perm")
 doctest_discover_tests(authz_tests TEST_PREFIX "authz: ")

@@ -179,6 +179,9 @@ TEST_CASE("readers check concurrently while a writer applies batches") {
       }
     });
   }
+  // On a loaded machine the writer could finish before a reader ran at all: start writing only
+  // once the readers are checking.
+  while (checks.load() == 0) std::this_thread::yield();
   for (int i = 0; i < 2000; ++i) {
     TupleBatch b;
     const bool to_y = i % 2 == 0;

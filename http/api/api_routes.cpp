@@ -1,0 +1,639 @@
+#include "http/api/api_routes.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <tuple>
+#include <utility>
+
+#include "core/domain/audit_line.h"
+#include "core/domain/organization.h"
+#include "core/domain/vm.h"
+#include "core/ids.h"
+#include "core/webauthn/base64url.h"
+#include "http/app/ui_support.h"
+#include "http/app/vm_directory.h"
+#include "http/server/json_body.h"
+#include "http/server/json_out.h"
+
+namespace strato::http {
+
+namespace {
+
+using Writer = JsonWriter;
+constexpr auto Str = JsonStr;
+constexpr auto Done = JsonText;
+
+constexpr const char* kTime = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+
+void WriteVm(Writer& w, const VmRecord& v) {
+  auto number = [&](const char* key, int64_t n) {
+    w.Key(key);
+    w.Int64(n);
+  };
+  w.StartObject();
+  Str(w, "id", v.id);
+  Str(w, "org_id", v.org_id);
+  Str(w, "owner_id", v.owner_id);
+  Str(w, "name", v.name);
+  Str(w, "description", v.description);
+  Str(w, "image", v.image);
+  number("cpu_count", v.cpu_count);
+  number("memory_mb", v.memory_mb);
+  number("disk_gb", v.disk_gb);
+  Str(w, "desired", v.desired);
+  number("generation", v.generation);
+  w.Key("host_id");
+  if (v.host_id.empty()) {
+    w.Null();
+  } else {
+    w.String(v.host_id.data(), static_cast<rapidjson::SizeType>(v.host_id.size()));
+  }
+  Str(w, "placement_failure", v.placement_failure);
+  Str(w, "observed", v.observed);
+  number("observed_generation", v.observed_generation);
+  Str(w, "observed_error", v.observed_error);
+  Str(w, "created_at", v.created_at);
+  Str(w, "updated_at", v.updated_at);
+  number("position", v.position);
+  w.Key("deleted");
+  w.Bool(v.deleted);
+  w.EndObject();
+}
+
+// A representation and the version of its aggregate's stream it shows (the ETag).
+struct Versioned {
+  std::string json;
+  int64_t version = 0;
+};
+
+Response VersionedJson(int status, const Versioned& v) {
+  return Response::Json(status, v.json).With("ETag", "\"" + std::to_string(v.version) + "\"");
+}
+
+// The stream version a read model shows is the last event of that stream at or before the
+// projection's checkpoint. Rows and checkpoint commit together and are read by one statement
+// (one snapshot), so the version is exactly the one the row was folded from.
+std::string VersionAsOf(const char* projection, const char* stream_param) {
+  return std::string(
+             "(SELECT coalesce(max(e.stream_version), 0) FROM events e WHERE e.stream_id "
+             "= ") +
+         stream_param +
+         " AND e.global_position <= coalesce((SELECT c.position FROM projection_checkpoints c "
+         "WHERE c.name = '" +
+         projection + "'), 0))";
+}
+
+Result<Versioned> VmJson(App& app, const std::string& vm_id) {
+  auto db = app.db.Acquire();
+  if (!db.ok()) return db.status();
+  auto r = (*db)->Exec("SELECT " + VmRecordColumns() + ", " + VersionAsOf("vms", "$2") +
+                           " FROM vms WHERE vm_id = $1",
+                       {vm_id, domain::VmStreamId(vm_id)});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::NotFound("there is no VM " + vm_id);
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  WriteVm(w, VmRecordAt(*r, 0));
+  return Versioned{Done(buf), r->GetInt64(0, 20)};
+}
+
+// After a command: wait until the read models show it, then answer with what `read` gives (the
+// aggregate as it is now). A retry with the same Idempotency-Key of a command that already
+// landed gets that answer marked Idempotent-Replayed: true, whichever command it was.
+Response AfterCommand(App& app, const Result<events::CommandOutcome>& outcome, int status,
+                      const std::function<Result<Versioned>()>& read) {
+  if (!outcome.ok()) return JsonError(outcome.status());
+  Status seen = app.WaitForReadModels(outcome->position);
+  if (!seen.ok()) return JsonError(seen);
+  auto now = read();
+  if (!now.ok()) return JsonError(now.status());
+  Response r = VersionedJson(status, *now);
+  if (outcome->duplicate) r.With("Idempotent-Replayed", "true");
+  return r;
+}
+
+// AfterCommand answering with the VM.
+Response AfterVmCommand(App& app, const Result<events::CommandOutcome>& outcome,
+                        const std::string& vm_id, int status) {
+  return AfterCommand(app, outcome, status, [&] { return VmJson(app, vm_id); });
+}
+
+// ---- If-Match ------------------------------------------------------------------------------
+
+// The version an If-Match header asks for: nullopt when absent or "*" (any version).
+Result<std::optional<int64_t>> IfMatchVersion(const Request& req) {
+  if (req.headers.count("If-Match") > 1) {
+    return Status::InvalidArgument("send one If-Match header, with the ETag you read");
+  }
+  std::string h = req.Header("If-Match");
+  if (h.empty() && req.headers.count("If-Match") == 0) return std::optional<int64_t>();
+  if (h == "*") return std::optional<int64_t>();
+  bool digits = h.size() >= 3 && h.size() <= 20 && h.front() == '"' && h.back() == '"';
+  for (size_t i = 1; digits && i + 1 < h.size(); ++i) digits = h[i] >= '0' && h[i] <= '9';
+  if (!digits) {
+    return Status::InvalidArgument(
+        "the If-Match header must be one version in double quotes, as the ETag header gave it "
+        "(for example \"4\"); got " +
+        (h.size() > 40 ? h.substr(0, 40) + "..." : h));
+  }
+  return std::optional<int64_t>(std::stoll(h.substr(1, h.size() - 2)));
+}
+
+// The context for a command guarded by If-Match: ContextFor(req) with the version the header
+// names as the pipeline's expected version (none for "*" or no header). A malformed header is
+// an InvalidArgument (400). The pipeline compares the version inside its retry loop, on the
+// history it decides on, so a write landing between the caller's read and this command's append
+// is caught; a retry (same Idempotency-Key) of a command that landed gets its first result.
+Result<events::CommandContext> IfMatchContext(const Request& req) {
+  auto expected = IfMatchVersion(req);
+  if (!expected.ok()) return expected.status();
+  events::CommandContext ctx = ContextFor(req);
+  ctx.expected_version = *expected;
+  return ctx;
+}
+
+// The pipeline's refusal of a stale If-Match on `stream_id`, reworded for people: 409 "VM web-1
+// changed since you read it (version N, now M); reload it and try again" with both versions in
+// the details. nullopt for any other outcome. `what` names the thing ("VM web-1", "organization
+// Acme") and is called only for a refusal.
+std::optional<Response> RefuseIfStale(const Result<events::CommandOutcome>& outcome,
+                                      const std::string& stream_id,
+                                      const std::function<std::string()>& what) {
+  if (outcome.ok()) return std::nullopt;
+  auto stale = events::ParseStaleVersion(outcome.status());
+  if (!stale || stale->stream_id != stream_id) return std::nullopt;
+  return JsonError(409, "conflict",
+                   what() + " changed since you read it (version " +
+                       std::to_string(stale->expected) + ", now " + std::to_string(stale->actual) +
+                       "); reload it and try again",
+                   "{\"expected_version\":" + std::to_string(stale->expected) +
+                       ",\"current_version\":" + std::to_string(stale->actual) + "}");
+}
+
+// "VM web-1" from the read model (the id when the row is not there).
+std::string VmNamed(App& app, const std::string& vm_id) {
+  auto db = app.db.Acquire();
+  if (db.ok()) {
+    auto r = (*db)->Exec("SELECT name FROM vms WHERE vm_id = $1", {vm_id});
+    if (r.ok() && r->rows() == 1) return "VM " + std::string(r->Get(0, 0));
+  }
+  return "VM " + vm_id;
+}
+
+std::string OrgNamed(App& app, const std::string& org_id) {
+  auto db = app.db.Acquire();
+  if (db.ok()) {
+    auto r = (*db)->Exec("SELECT name FROM organizations WHERE org_id = $1", {org_id});
+    if (r.ok() && r->rows() == 1) return "organization " + std::string(r->Get(0, 0));
+  }
+  return "organization " + org_id;
+}
+
+// ---- Paging --------------------------------------------------------------------------------
+
+constexpr int64_t kDefaultLimit = 100;
+constexpr int64_t kMaxLimit = 1000;
+
+// A page request: at most `limit` items after the sort key (name, id) in `after`.
+struct PageRequest {
+  int64_t limit = kDefaultLimit;
+  std::optional<std::pair<std::string, std::string>> after;
+};
+
+// The cursor is the last item's sort key, ["name","id"] as JSON, in base64url: opaque to
+// clients, stable across inserts and deletes (it names a position, not an offset).
+std::string EncodeCursor(std::string_view name, std::string_view id) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartArray();
+  w.String(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+  w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+  w.EndArray();
+  return webauthn::Base64UrlEncode(std::string_view(buf.GetString(), buf.GetSize()));
+}
+
+Result<PageRequest> ParsePage(const Request& req) {
+  PageRequest page;
+  if (req.query.count("limit") > 0) {
+    std::string text = req.Query("limit");
+    bool digits = !text.empty() && text.size() <= 7;
+    for (char c : text) digits = digits && c >= '0' && c <= '9';
+    int64_t n = digits ? std::stoll(text) : 0;
+    if (!digits || n < 1 || n > kMaxLimit) {
+      // Echo the value only when it is short printable ASCII (never bytes that are not UTF-8).
+      bool echo = text.size() <= 20;
+      for (char c : text) echo = echo && c >= 0x20 && c < 0x7f;
+      return Status::InvalidArgument("the parameter limit must be a whole number from 1 to " +
+                                     std::to_string(kMaxLimit) +
+                                     (echo ? "; got \"" + text + "\"" : std::string()));
+    }
+    page.limit = n;
+  }
+  if (req.query.count("cursor") > 0) {
+    const Status bad = Status::InvalidArgument(
+        "the parameter cursor is not one this API gave out; pass the next_cursor of the previous "
+        "page, or leave it out to start from the beginning");
+    std::string text = req.Query("cursor");
+    if (text.size() > 2000) return bad;
+    auto bytes = webauthn::Base64UrlDecode(text);
+    if (!bytes.ok() || bytes->empty()) return bad;
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(reinterpret_cast<const char*>(bytes->data()),
+                                                   bytes->size());
+    if (d.HasParseError() || !d.IsArray() || d.Size() != 2 || !d[0].IsString() ||
+        !d[1].IsString()) {
+      return bad;
+    }
+    page.after = std::make_pair(std::string(d[0].GetString(), d[0].GetStringLength()),
+                                std::string(d[1].GetString(), d[1].GetStringLength()));
+  }
+  return page;
+}
+
+// The query asks for limit + 1 rows: the extra one only says that another page follows.
+int RowsOnPage(const events::PgResult& r, const PageRequest& page) {
+  return std::min<int>(r.rows(), static_cast<int>(page.limit));
+}
+
+// "next_cursor": the sort key (name, id) of the last item shown when more follow, else null.
+void WriteNextCursor(Writer& w, std::optional<std::pair<std::string_view, std::string_view>> last) {
+  w.Key("next_cursor");
+  if (!last) {
+    w.Null();
+    return;
+  }
+  std::string cursor = EncodeCursor(last->first, last->second);
+  w.String(cursor.data(), static_cast<rapidjson::SizeType>(cursor.size()));
+}
+
+// The same for a query that asked for limit + 1 rows (the name and id in columns given).
+void WriteNextCursor(Writer& w, const events::PgResult& r, const PageRequest& page, int name_col,
+                     int id_col) {
+  if (r.rows() <= page.limit) return WriteNextCursor(w, std::nullopt);
+  int last = static_cast<int>(page.limit) - 1;
+  WriteNextCursor(w, std::make_pair(r.Get(last, name_col), r.Get(last, id_col)));
+}
+
+Response ListVms(App& app, Request& req) {
+  auto page = ParsePage(req);
+  if (!page.ok()) return JsonError(page.status());
+  auto ids = UserEntities(app, *req.principal, "vm", "read");
+  if (!ids.ok()) return JsonError(ids.status());
+  std::string state = req.Query("state"), org = req.Query("org"), q = req.Query("q");
+  if (!state.empty() && !domain::ParseVmObservedState(state).ok()) {
+    return JsonError(Status::InvalidArgument("state \"" + state +
+                                             "\" is not a VM state (pending, running, ...)"));
+  }
+  // Keyset paging on (name, id): unique, so every VM is on exactly one page. The VM directory
+  // is filtered, sorted and paged in memory; limit + 1 rows say whether another page follows.
+  const VmFilter filter{state, org, "", q};
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
+    // By (name, organization name, id); the page follows (name, id), which names are unique
+    // within an organization only, so sort the matches by it.
+    std::vector<const VmRecord*> matches;
+    for (const VmDirectory::Listed& l : *d.Resolve(*ids)) {
+      const VmRecord* v = l.vm;
+      if (filter.Matches(*v) &&
+          (!page->after ||
+           std::tie(v->name, v->id) > std::tie(page->after->first, page->after->second))) {
+        matches.push_back(v);
+      }
+    }
+    const size_t n = std::min(matches.size(), static_cast<size_t>(page->limit + 1));
+    std::partial_sort(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(n),
+                      matches.end(), [](const VmRecord* a, const VmRecord* b) {
+                        return std::tie(a->name, a->id) < std::tie(b->name, b->id);
+                      });
+    const bool more = static_cast<int64_t>(n) > page->limit;
+    const size_t shown = more ? n - 1 : n;
+    w.StartObject();
+    w.Key("vms");
+    w.StartArray();
+    for (size_t i = 0; i < shown; ++i) WriteVm(w, *matches[i]);
+    w.EndArray();
+    if (more) {
+      WriteNextCursor(w, std::make_pair(std::string_view(matches[shown - 1]->name),
+                                        std::string_view(matches[shown - 1]->id)));
+    } else {
+      WriteNextCursor(w, std::nullopt);
+    }
+    w.EndObject();
+  });
+  if (!read.ok()) return JsonError(read.WithContext("reading your VMs"));
+  return Response::Json(200, Done(buf));
+}
+
+Response GetVm(App& app, Request& req) {
+  auto vm = VmJson(app, req.Param("id"));
+  if (!vm.ok()) return JsonError(vm.status());
+  return VersionedJson(200, *vm);
+}
+
+Response VmHistory(App& app, Request& req) {
+  auto db = app.db.Acquire();
+  if (!db.ok()) return JsonError(db.status());
+  auto r = (*db)->Exec(
+      "SELECT global_position, to_char(recorded_at AT TIME ZONE 'UTC', " + std::string(kTime) +
+          "), strato_event_actor(metadata), type, data::text FROM events WHERE stream_id = $1 "
+          "ORDER BY global_position",
+      {domain::VmStreamId(req.Param("id"))});
+  if (!r.ok()) return JsonError(r.status());
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("events");
+  w.StartArray();
+  domain::JsonParser parser;
+  for (int i = 0; i < r->rows(); ++i) {
+    w.StartObject();
+    w.Key("position");
+    w.Int64(r->GetInt64(i, 0));
+    Str(w, "recorded_at", r->Get(i, 1));
+    Str(w, "actor", r->Get(i, 2));
+    Str(w, "type", r->Get(i, 3));
+    Str(w, "summary", domain::AuditSummary(r->Get(i, 3), parser.Parse(std::string(r->Get(i, 4)))));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Response::Json(200, Done(buf));
+}
+
+Response CreateVm(App& app, Request& req) {
+  auto body = JsonBody::Parse(
+      req.body, {"name", "description", "image", "cpu_count", "memory_mb", "disk_gb", "start"});
+  if (!body.ok()) return JsonError(body.status());
+  domain::CreateVm c;
+  c.vm_id = Uuid::NewV4().ToString();
+  c.org_id = req.Param("id");
+  c.owner_id = req.principal->user_id;
+  auto name = body->Str("name");
+  if (!name.ok()) return JsonError(name.status());
+  c.name = *name;
+  auto description = body->OptStr("description");
+  auto image = body->Str("image");
+  auto cpu = body->OptInt("cpu_count", 1, 64);
+  auto memory = body->OptInt("memory_mb", 128, 262144);
+  auto disk = body->OptInt("disk_gb", 1, 16384);
+  auto start = body->OptBool("start");
+  for (const Status* s : {&description.status(), &image.status(), &cpu.status(), &memory.status(),
+                          &disk.status(), &start.status()}) {
+    if (!s->ok()) return JsonError(*s);
+  }
+  c.description = description->value_or("");
+  c.image = *image;
+  c.cpu_count = cpu->value_or(c.cpu_count);
+  c.memory_mb = memory->value_or(c.memory_mb);
+  c.disk_gb = disk->value_or(c.disk_gb);
+  c.start = start->value_or(true);
+  events::CommandContext ctx = ContextFor(req);
+  // A retried create (same Idempotency-Key) must name the same VM.
+  if (!req.Header("Idempotency-Key").empty()) c.vm_id = ctx.command_id.ToString();
+  auto outcome = app.commands.Vm(ctx, c.vm_id, c);
+  return AfterVmCommand(app, outcome, c.vm_id, 201);
+}
+
+Response VmAction(App& app, Request& req, const domain::VmCommand& command) {
+  std::string id = req.Param("id");
+  auto ctx = IfMatchContext(req);
+  if (!ctx.ok()) return JsonError(ctx.status());
+  auto outcome = app.commands.Vm(*ctx, id, command);
+  if (auto stale =
+          RefuseIfStale(outcome, domain::VmStreamId(id), [&] { return VmNamed(app, id); })) {
+    return *stale;
+  }
+  return AfterVmCommand(app, outcome, id, 200);
+}
+
+Response StopVm(App& app, Request& req) {
+  if (auto m = IfMatchVersion(req); !m.ok()) return JsonError(m.status());
+  auto body = JsonBody::Parse(req.body, {"force"}, /*empty_ok=*/true);
+  if (!body.ok()) return JsonError(body.status());
+  auto force = body->OptBool("force");
+  if (!force.ok()) return JsonError(force.status());
+  return VmAction(app, req, domain::StopVm{force->value_or(false)});
+}
+
+// An action without fields still reads its body: anything but nothing or {} is a mistake to
+// report, not to ignore.
+Response PlainVmAction(App& app, Request& req, const domain::VmCommand& command) {
+  auto body = JsonBody::Parse(req.body, {}, /*empty_ok=*/true);
+  if (!body.ok()) return JsonError(body.status());
+  return VmAction(app, req, command);
+}
+
+Response DeleteVm(App& app, Request& req) {
+  return PlainVmAction(app, req, domain::DeleteVm{});
+}
+
+void WriteOrg(Writer& w, const events::PgResult& r, int i) {
+  w.StartObject();
+  Str(w, "id", r.Get(i, 0));
+  Str(w, "name", r.Get(i, 1));
+  Str(w, "role", r.Get(i, 2));
+  w.EndObject();
+}
+
+Response ListOrgs(App& app, Request& req) {
+  auto page = ParsePage(req);
+  if (!page.ok()) return JsonError(page.status());
+  auto ids = UserEntities(app, *req.principal, "organization", "view");
+  if (!ids.ok()) return JsonError(ids.status());
+  events::PgArray array;
+  for (const std::string& id : **ids) array.Add(id);
+  auto db = app.db.Acquire();
+  if (!db.ok()) return JsonError(db.status());
+  // Keyset paging on (name, org_id), like the VM list.
+  auto r = (*db)->Exec(
+      "SELECT o.org_id, o.name, coalesce(m.role, '') FROM organizations o LEFT JOIN "
+      "organization_members m ON m.org_id = o.org_id AND m.user_id = $2 WHERE o.org_id = "
+      "ANY($1::text[]) AND (NOT $3::boolean OR (o.name, o.org_id) > ($4::text, $5::text)) ORDER "
+      "BY o.name, o.org_id LIMIT $6::bigint",
+      {array.Literal(), req.principal->user_id, page->after ? "true" : "false",
+       page->after ? page->after->first : "", page->after ? page->after->second : "",
+       std::to_string(page->limit + 1)});
+  if (!r.ok()) return JsonError(r.status());
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("organizations");
+  w.StartArray();
+  for (int i = 0; i < RowsOnPage(*r, *page); ++i) WriteOrg(w, *r, i);
+  w.EndArray();
+  WriteNextCursor(w, *r, *page, 1, 0);
+  w.EndObject();
+  return Response::Json(200, Done(buf));
+}
+
+// The version is read with the organization, before its members: members read later can only
+// be newer, so the ETag is never ahead of the body (at worst a needless 409, never a lost one).
+Result<Versioned> OrgJson(App& app, const std::string& org_id) {
+  auto db = app.db.Acquire();
+  if (!db.ok()) return db.status();
+  auto org = (*db)->Exec("SELECT org_id, name, " + VersionAsOf("organizations", "$2") +
+                             " FROM organizations WHERE org_id = $1",
+                         {org_id, domain::OrganizationStreamId(org_id)});
+  if (!org.ok()) return org.status();
+  if (org->rows() == 0) return Status::NotFound("there is no organization " + org_id);
+  auto members = (*db)->Exec(
+      "SELECT m.user_id, coalesce(u.username, ''), m.role FROM organization_members m LEFT JOIN "
+      "users u ON u.user_id = m.user_id WHERE m.org_id = $1 ORDER BY m.role DESC, u.username",
+      {org_id});
+  if (!members.ok()) return members.status();
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Str(w, "id", org->Get(0, 0));
+  Str(w, "name", org->Get(0, 1));
+  w.Key("members");
+  w.StartArray();
+  for (int i = 0; i < members->rows(); ++i) {
+    w.StartObject();
+    Str(w, "user_id", members->Get(i, 0));
+    Str(w, "username", members->Get(i, 1));
+    Str(w, "role", members->Get(i, 2));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Versioned{Done(buf), org->GetInt64(0, 2)};
+}
+
+// AfterCommand answering with the organization.
+Response AfterOrgCommand(App& app, const Result<events::CommandOutcome>& outcome,
+                         const std::string& org_id, int status) {
+  return AfterCommand(app, outcome, status, [&] { return OrgJson(app, org_id); });
+}
+
+Response CreateOrg(App& app, Request& req) {
+  auto body = JsonBody::Parse(req.body, {"name"});
+  if (!body.ok()) return JsonError(body.status());
+  auto name = body->Str("name");
+  if (!name.ok()) return JsonError(name.status());
+  events::CommandContext ctx = ContextFor(req);
+  std::string id =
+      req.Header("Idempotency-Key").empty() ? Uuid::NewV4().ToString() : ctx.command_id.ToString();
+  auto outcome = app.commands.Organization(ctx, id, domain::CreateOrganization{id, *name});
+  return AfterOrgCommand(app, outcome, id, 201);
+}
+
+Response GetOrg(App& app, Request& req) {
+  auto org = OrgJson(app, req.Param("id"));
+  if (!org.ok()) return JsonError(org.status());
+  return VersionedJson(200, *org);
+}
+
+Response AddMember(App& app, Request& req) {
+  auto ctx = IfMatchContext(req);
+  if (!ctx.ok()) return JsonError(ctx.status());
+  auto body = JsonBody::Parse(req.body, {"username", "role"});
+  if (!body.ok()) return JsonError(body.status());
+  auto username = body->Str("username");
+  if (!username.ok()) return JsonError(username.status());
+  auto role_text = body->OptStr("role");
+  if (!role_text.ok()) return JsonError(role_text.status());
+  auto role = domain::ParseOrgRole(role_text->value_or("member"));
+  if (!role.ok()) return JsonError(role.status());
+  std::string user_id;
+  {
+    auto db = app.db.Acquire();
+    if (!db.ok()) return JsonError(db.status());
+    auto r = (*db)->Exec("SELECT user_id FROM users WHERE username = $1", {*username});
+    if (!r.ok()) return JsonError(r.status());
+    if (r->rows() == 0) {
+      return JsonError(
+          Status::NotFound("there is no user named " + *username + "; they must register first"));
+    }
+    user_id = std::string(r->Get(0, 0));
+  }
+  std::string org_id = req.Param("id");
+  auto outcome = app.commands.Organization(*ctx, org_id, domain::AddMember{user_id, *role});
+  if (auto stale = RefuseIfStale(outcome, domain::OrganizationStreamId(org_id),
+                                 [&] { return OrgNamed(app, org_id); })) {
+    return *stale;
+  }
+  return AfterOrgCommand(app, outcome, org_id, 200);
+}
+
+Response RemoveMember(App& app, Request& req) {
+  std::string org_id = req.Param("id");
+  auto ctx = IfMatchContext(req);
+  if (!ctx.ok()) return JsonError(ctx.status());
+  auto outcome =
+      app.commands.Organization(*ctx, org_id, domain::RemoveMember{req.Param("user_id")});
+  if (auto stale = RefuseIfStale(outcome, domain::OrganizationStreamId(org_id),
+                                 [&] { return OrgNamed(app, org_id); })) {
+    return *stale;
+  }
+  return AfterOrgCommand(app, outcome, org_id, 200);
+}
+
+}  // namespace
+
+ApiRouteTraits TraitsOf(std::string_view method, std::string_view pattern) {
+  ApiRouteTraits t;
+  const bool one_vm =
+      pattern == "/api/v1/vms/{id}" ||
+      (pattern.rfind("/api/v1/vms/{id}/", 0) == 0 && pattern != "/api/v1/vms/{id}/events");
+  const bool members =
+      pattern == "/api/v1/orgs/{id}/members" || pattern == "/api/v1/orgs/{id}/members/{user_id}";
+  if (method == "GET") {
+    t.etag = pattern == "/api/v1/vms/{id}" || pattern == "/api/v1/orgs/{id}";
+    t.paged = pattern == "/api/v1/vms" || pattern == "/api/v1/orgs";
+  } else {
+    t.if_match = one_vm || members;
+    t.etag = t.if_match || pattern == "/api/v1/orgs" || pattern == "/api/v1/orgs/{id}/vms";
+  }
+  return t;
+}
+
+void AddApiRoutes(Router& router, App& app) {
+  router.Add(AppRoute("GET", "/api/v1/orgs", Access::SignedIn(),
+                      "Organizations the signed-in user belongs to", ListOrgs, app));
+  router.Add(AppRoute("POST", "/api/v1/orgs", Access::SignedIn(),
+                      "Create an organization (the creator owns it)", CreateOrg, app));
+  router.Add(AppRoute("GET", "/api/v1/orgs/{id}", Access::Permission("organization:{id}#view"),
+                      "An organization and its members", GetOrg, app));
+  router.Add(AppRoute("POST", "/api/v1/orgs/{id}/members",
+                      Access::Permission("organization:{id}#manage"), "Add a member by username",
+                      AddMember, app));
+  router.Add(AppRoute("DELETE", "/api/v1/orgs/{id}/members/{user_id}",
+                      Access::Permission("organization:{id}#manage"),
+                      "Remove a member (never the last owner)", RemoveMember, app));
+  router.Add(AppRoute("POST", "/api/v1/orgs/{id}/vms",
+                      Access::Permission("organization:{id}#create_vm"),
+                      "Create a VM in the organization", CreateVm, app));
+  router.Add(AppRoute("GET", "/api/v1/vms", Access::SignedIn(),
+                      "VMs the signed-in user may read (filters: org, state, q)", ListVms, app));
+  router.Add(AppRoute("GET", "/api/v1/vms/{id}", Access::Permission("vm:{id}#read"), "One VM",
+                      GetVm, app));
+  router.Add(AppRoute("GET", "/api/v1/vms/{id}/events", Access::Permission("vm:{id}#read"),
+                      "The VM's history: who did what, when", VmHistory, app));
+  router.Add(AppRoute(
+      "POST", "/api/v1/vms/{id}/start", Access::Permission("vm:{id}#start"), "Start the VM",
+      [](App& a, Request& r) { return PlainVmAction(a, r, domain::StartVm{}); }, app));
+  router.Add(AppRoute("POST", "/api/v1/vms/{id}/stop", Access::Permission("vm:{id}#stop"),
+                      "Stop the VM (\"force\": true to power it off)", StopVm, app));
+  router.Add(AppRoute(
+      "POST", "/api/v1/vms/{id}/restart", Access::Permission("vm:{id}#restart"), "Restart the VM",
+      [](App& a, Request& r) { return PlainVmAction(a, r, domain::RestartVm{}); }, app));
+  router.Add(AppRoute(
+      "POST", "/api/v1/vms/{id}/pause", Access::Permission("vm:{id}#stop"), "Pause the VM",
+      [](App& a, Request& r) { return PlainVmAction(a, r, domain::PauseVm{}); }, app));
+  router.Add(AppRoute(
+      "POST", "/api/v1/vms/{id}/resume", Access::Permission("vm:{id}#start"),
+      "Resume the paused VM",
+      [](App& a, Request& r) { return PlainVmAction(a, r, domain::ResumeVm{}); }, app));
+  router.Add(AppRoute("DELETE", "/api/v1/vms/{id}", Access::Permission("vm:{id}#delete"),
+                      "Delete the VM", DeleteVm, app));
+}
+
+}  // namespace strato::http

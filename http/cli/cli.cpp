@@ -1,0 +1,751 @@
+#include "http/cli/cli.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config.h"
+#include "core/domain/platform.h"
+#include "core/log.h"
+#include "events/bus/nats_bus.h"
+#include "events/bus/relay.h"
+#include "events/commands/scheduler_service.h"
+#include "events/hosts/host_rpc.h"
+#include "events/log/as_of.h"
+#include "events/log/audit.h"
+#include "events/log/event_filter.h"
+#include "events/pg/migrator.h"
+#include "events/pg/pg_event_store.h"
+#include "http/cli/web.h"
+#include "http/server/server.h"
+#include "projections/models/registry.h"
+#include "projections/runner/rebuild.h"
+#include "projections/runner/runner.h"
+
+namespace strato::cli {
+namespace {
+
+constexpr const char* kUsage = R"(strato — the Strato control plane
+
+usage:
+  strato serve                 HTTP API and UI, relay, background work
+  strato migrate               apply database migrations
+  strato relay                 publish the log to NATS JetStream (only the relay)
+  strato events [--stream S] [--from N] [--type T] [--actor A] [--since TIME]
+                [--until TIME] [--limit N] [--follow]
+                               print events as JSON lines (--from: position, or the
+                               stream version with --stream; TIME in RFC 3339)
+  strato replay                rebuild every read model from the log into fresh tables,
+                               swap them in, and say whether they equal the live ones
+  strato replay --as-of <position|time> (--stream S | --all)
+                               print aggregates' state as it was then, as JSON
+  strato audit verify          recompute the hash chain; print OK or the first bad position
+  strato platform grant --username NAME --role admin|operator
+  strato platform revoke --username NAME --role admin|operator
+                               give or take a platform role (operators see hosts,
+                               admins also cordon them); run as the installation's
+                               operator, recorded with the actor "system"
+
+environment: DATABASE_URL, NATS_URL, STRATO_ENV, STRATO_HTTP_ADDR
+)";
+
+// Leader election: the instance holding this session lock runs once-only work (the relay).
+constexpr int64_t kLeaderLockKey = 0x5354524154'4f0003;
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "strato: %s\n", s.message().c_str());
+  return s.code() == Code::kInvalidArgument ? 2 : 1;
+}
+
+// Blocks SIGINT and SIGTERM in this and every later thread so one thread can sigwait for them.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+Result<std::unique_ptr<events::PgEventStore>> OpenStore(const std::string& url, bool migrate) {
+  if (migrate) {
+    auto conn = events::PgConnection::Connect(url);
+    if (!conn.ok()) return conn.status().WithContext("DATABASE_URL");
+    auto report = events::Migrate(**conn);
+    if (!report.ok()) return report.status();
+  }
+  return events::PgEventStore::Open(url);
+}
+
+int CmdMigrate(const Env& env) {
+  auto url = ReadDatabaseUrl(env);
+  if (!url.ok()) return Fail(url.status());
+  auto conn = events::PgConnection::Connect(*url);
+  if (!conn.ok()) return Fail(conn.status());
+  auto report = events::Migrate(**conn);
+  if (!report.ok()) return Fail(report.status());
+  std::printf("migrations: %d applied, schema at version %d\n", report->applied,
+              report->current_version);
+  return 0;
+}
+
+// What readiness knows of the relay; shared by the leader thread and HTTP threads.
+class RelayState {
+ public:
+  void Set(events::Relay* relay) {
+    std::lock_guard<std::mutex> lock(mu_);
+    relay_ = relay;
+    if (relay != nullptr) problem_.clear();
+  }
+  void SetProblem(std::string problem) {
+    std::lock_guard<std::mutex> lock(mu_);
+    problem_ = std::move(problem);
+  }
+  Status Check() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!problem_.empty()) return Status::Unavailable("the relay stopped: " + problem_);
+    if (relay_ != nullptr && !relay_->connected()) {
+      return Status::Unavailable("the relay cannot reach NATS");
+    }
+    return Status::Ok();  // running, or another instance leads
+  }
+  // The last position the relay has in the stream; nullopt while this process does not lead.
+  std::optional<int64_t> Published() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (relay_ == nullptr) return std::nullopt;
+    return relay_->published_position();
+  }
+
+ private:
+  std::mutex mu_;
+  events::Relay* relay_ = nullptr;
+  std::string problem_;
+};
+
+// A NATS connection for readiness, made on first use and remade after failures.
+class NatsProbe {
+ public:
+  explicit NatsProbe(std::string url) : url_(std::move(url)) {}
+  Status Check() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!conn_) {
+      events::NatsOptions o;
+      o.url = url_;
+      o.name = "strato-readiness";
+      o.connect_timeout = std::chrono::milliseconds(1000);
+      o.log_connection_events = false;
+      auto c = events::NatsConnection::Connect(o);
+      if (!c.ok()) return c.status();
+      conn_ = std::move(*c);
+    }
+    return conn_->Ping(std::chrono::milliseconds(1000));
+  }
+
+ private:
+  std::mutex mu_;
+  std::string url_;
+  std::unique_ptr<events::NatsConnection> conn_;
+};
+
+// Fencing the leader (events/README.md, "Leader fencing"): the lock lives on one PostgreSQL
+// session, so the leader watches that very session and stops its work when the session is lost
+// (PostgreSQL restarted, the backend was terminated, the network went silent): the server has
+// then released the lock, or will once it notices, and another instance may take it.
+// A check every kLeaderCheckEvery, each failing after kLeaderCheckTimeout measured here, finds a
+// loss within about a second; the relay then stops publishing within its stop-check slice, the
+// host control plane and the scheduler within their waits. A new leader waits kLeaderTakeover
+// after taking the lock, watching its own session, before it acts: longer than a former leader
+// needs to notice and stop, so the two do not overlap (a timing bound, not a term).
+constexpr std::chrono::milliseconds kLeaderCheckEvery{500};
+constexpr std::chrono::milliseconds kLeaderCheckTimeout{500};
+constexpr std::chrono::milliseconds kLeaderTakeover{2000};
+
+// A fresh session for the leader lock. TCP keepalives (ignored on Unix sockets) make the kernel
+// give up on a silent peer in seconds, so a statement on the session never waits for hours.
+Result<std::unique_ptr<events::PgConnection>> ConnectLeaderSession(const std::string& db_url) {
+  auto conn = events::PgConnection::Connect(db_url, {{"connect_timeout", "5"},
+                                                     {"keepalives", "1"},
+                                                     {"keepalives_idle", "2"},
+                                                     {"keepalives_interval", "1"},
+                                                     {"keepalives_count", "2"},
+                                                     {"tcp_user_timeout", "3000"}});
+  if (!conn.ok()) return conn.status();
+  // Only pg_try_advisory_lock and the checks run here; none should take a second.
+  STRATO_RETURN_IF_ERROR((*conn)->Run("SET statement_timeout = '1s'"));
+  return conn;
+}
+
+// Checks the lock's session every kLeaderCheckEvery until `until` passes, `stop` or `also_stop`
+// (when given) is set, or a check fails (its failure returned).
+Status WatchLeaderSession(events::PgConnection& conn, std::chrono::steady_clock::time_point until,
+                          const std::atomic<bool>& stop,
+                          const std::atomic<bool>* also_stop = nullptr) {
+  auto next = std::chrono::steady_clock::now() + kLeaderCheckEvery;
+  while (!stop && (also_stop == nullptr || !*also_stop)) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= until) return Status::Ok();
+    if (now >= next) {
+      STRATO_RETURN_IF_ERROR(conn.CheckAlive(kLeaderCheckTimeout));
+      next = std::chrono::steady_clock::now() + kLeaderCheckEvery;
+      continue;
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(50), std::min(next, until) - now));
+  }
+  return Status::Ok();
+}
+
+// Runs the relay, the scheduler and the host control plane while this process holds the leader
+// lock, until `stop`; stops them all when the lock's session is lost, and leads again only after
+// taking the lock anew on a fresh session.
+// `observer` counts the scheduler's and the host RPC's commands in /metrics.
+void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
+                const std::atomic<bool>& stop, RelayState& state,
+                const events::DomainCommands::Observer& observer) {
+  auto pause = [&stop](int tenths) {
+    for (int i = 0; i < tenths && !stop; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  while (!stop) {
+    auto conn = ConnectLeaderSession(db_url);
+    bool leader = false;
+    if (conn.ok()) {
+      auto r = (*conn)->Exec("SELECT pg_try_advisory_lock($1::bigint)",
+                             {std::to_string(kLeaderLockKey)});
+      leader = r.ok() && r->Get(0, 0) == "t";
+    }
+    if (!leader) {
+      pause(20);
+      continue;
+    }
+    log::Info("this instance holds the leader lock; waiting for a former leader to stop",
+              {{"wait_ms", static_cast<int64_t>(kLeaderTakeover.count())}});
+    Status held =
+        WatchLeaderSession(**conn, std::chrono::steady_clock::now() + kLeaderTakeover, stop);
+    if (!held.ok()) {
+      log::Warn("lost the leader lock's PostgreSQL session before leading",
+                {{"error", held.message()}});
+      continue;
+    }
+    if (stop) break;
+    auto waiter = store.NewWaiter();
+    if (!waiter.ok()) {
+      log::Warn("relay waiter unavailable", {{"error", waiter.status().message()}});
+      pause(10);
+      continue;
+    }
+    log::Info("this instance leads: running the relay");
+    // Everything the leader runs stops on `leader_stop`: set by the watcher when the lock's
+    // session is lost or the process stops (within a 50 ms slice), and here when the relay
+    // returns by itself.
+    std::atomic<bool> leader_stop{false};
+    Status lost;
+    std::chrono::steady_clock::time_point lost_at;
+    std::thread watcher([&] {
+      Status s = WatchLeaderSession(**conn, std::chrono::steady_clock::time_point::max(), stop,
+                                    &leader_stop);
+      if (!s.ok()) {
+        lost = s;
+        lost_at = std::chrono::steady_clock::now();
+      }
+      leader_stop = true;
+    });
+    // The scheduler places pending VMs while this instance leads, beside the relay.
+    std::thread scheduler([&store, &leader_stop, &observer] {
+      auto scheduler_waiter = store.NewWaiter();
+      events::DomainCommands commands(store);
+      commands.SetObserver(observer);
+      events::SchedulerService service(
+          store, scheduler_waiter.ok() ? scheduler_waiter->get() : nullptr, commands);
+      (void)service.Run(leader_stop);
+    });
+    // The host control plane (register, desired, report, heartbeats) and the host liveness
+    // monitor run here too, so that exactly one instance marks hosts unreachable.
+    std::thread hosts([&store, &leader_stop, &db_url, &nats_url, &observer] {
+      events::HostControlPlaneOptions host_options;
+      host_options.nats_url = nats_url;
+      host_options.control.database_url = db_url;
+      host_options.control.observer = observer;
+      Status hs = events::RunHostControlPlane(store, host_options, leader_stop);
+      if (!hs.ok()) log::Error("host control plane stopped", {{"error", hs.message()}});
+    });
+    events::RelayOptions opts;
+    opts.nats_url = nats_url;
+    events::Relay relay(store, **waiter, opts);
+    state.Set(&relay);
+    Status s = relay.Run(leader_stop);
+    leader_stop = true;
+    watcher.join();
+    scheduler.join();
+    hosts.join();
+    state.Set(nullptr);
+    if (!lost.ok()) {
+      auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - lost_at);
+      log::Error(
+          "lost the leader lock's PostgreSQL session; leader work stopped",
+          {{"error", lost.message()}, {"stopped_in_ms", static_cast<int64_t>(took.count())}});
+      continue;  // a fresh session, and the lock again, before leading again
+    }
+    if (!s.ok()) {
+      log::Error("relay stopped", {{"error", s.message()}});
+      state.SetProblem(s.message());
+      pause(50);
+    }
+  }
+}
+
+// Readiness of the read models: not ready while a projection is stopped on an event.
+Status ProjectionsCheck(const projections::ProjectionRunner& runner) {
+  std::string problems;
+  for (const projections::ProjectionState& p : runner.States()) {
+    if (!p.stopped) continue;
+    if (!problems.empty()) problems += "; ";
+    problems += "projection " + p.name + " stopped at position " +
+                std::to_string(p.error_position) + ": " + p.error;
+  }
+  if (!problems.empty()) return Status::Unavailable(problems);
+  if (!runner.running()) return Status::Unavailable("the projection runner is not running");
+  return Status::Ok();
+}
+
+int CmdServe(const Env& env) {
+  auto cfg = ReadServeConfig(env);
+  if (!cfg.ok()) return Fail(cfg.status());
+  sigset_t signals = BlockStopSignals();
+  auto store = OpenStore(cfg->database_url, /*migrate=*/true);
+  if (!store.ok()) return Fail(store.status());
+
+  // Every instance folds the read models: the runner's checkpoint row locks make several
+  // runners safe (projections/runner/runner.h), and each instance's reads stay current.
+  projections::RunnerOptions runner_options;
+  runner_options.database_url = cfg->database_url;
+  auto waiter = (*store)->NewWaiter();
+  if (!waiter.ok()) return Fail(waiter.status());
+  auto runner = projections::ProjectionRunner::Create(
+      **store, std::move(*waiter), projections::AllProjections(), std::move(runner_options));
+  if (!runner.ok()) return Fail(runner.status());
+  Status started = (*runner)->Start();
+  if (!started.ok()) return Fail(started);
+
+  std::atomic<bool> stop{false};
+  RelayState relay_state;
+  NatsProbe nats_probe(cfg->nats_url);
+  std::string db_url = cfg->database_url;
+  std::vector<http::ReadinessCheck> checks;
+  checks.push_back({"postgresql", [db_url] {
+                      auto c = events::PgConnection::Connect(db_url);
+                      if (!c.ok()) return c.status();
+                      return events::CheckMigrated(**c);
+                    }});
+  checks.push_back({"nats", [&nats_probe] { return nats_probe.Check(); }});
+  checks.push_back({"relay", [&relay_state] { return relay_state.Check(); }});
+  projections::ProjectionRunner* folding = runner->get();
+  checks.push_back({"projections", [folding] { return ProjectionsCheck(*folding); }});
+  http::HttpServer server(cfg->http_addr, std::move(checks));
+  server.SetTrustedProxies(cfg->trusted_proxies);
+  Status bound = server.Bind();
+  if (!bound.ok()) return Fail(bound);
+  // Sign-in, the API and the pages: the route table, the permission schema and the request
+  // pipeline (http/cli/web.h). A route without a declared access rule, or a permission schema
+  // that does not parse, stops the server here.
+  auto web_waiter = (*store)->NewWaiter();
+  if (!web_waiter.ok()) return Fail(web_waiter.status());
+  auto web =
+      http::WebStack::Create(*cfg, server.port(), **store, **runner, std::move(*web_waiter), env);
+  if (!web.ok()) return Fail(web.status());
+  (*web)->app().relay_published = [&relay_state] { return relay_state.Published(); };
+  server.SetPipeline(&(*web)->pipeline());
+  Status s = server.Start();
+  if (!s.ok()) return Fail(s);
+  const events::DomainCommands::Observer observer = (*web)->CommandObserver();
+  std::thread leader(
+      [&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state, observer); });
+  std::printf("strato serving on http://%s:%d\n", cfg->http_addr.host.c_str(), server.port());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::Info("stopping", {{"signal", sig}});
+  stop = true;
+  server.Stop();
+  (*runner)->Stop();
+  leader.join();
+  return 0;
+}
+
+int CmdRelay(const Env& env) {
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto nats = ReadNatsUrl(env);
+  if (!nats.ok()) return Fail(nats.status());
+  sigset_t signals = BlockStopSignals();
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  auto waiter = (*store)->NewWaiter();
+  if (!waiter.ok()) return Fail(waiter.status());
+  std::atomic<bool> stop{false};
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    stop = true;
+  });
+  events::RelayOptions opts;
+  opts.nats_url = *nats;
+  events::Relay relay(**store, **waiter, opts);
+  Status s = relay.Run(stop);
+  if (!stop) {
+    pthread_kill(watcher.native_handle(), SIGTERM);
+  }
+  watcher.join();
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
+Result<int64_t> ParseCount(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno == ERANGE || n < 0) {
+    return Status::InvalidArgument(flag + " needs a whole number of 0 or more, not \"" + v + "\"");
+  }
+  return static_cast<int64_t>(n);
+}
+
+int CmdEvents(const Env& env, const std::vector<std::string>& args) {
+  std::string stream;
+  int64_t from = 0;
+  int64_t limit = -1;
+  bool follow = false;
+  events::EventFilter filter;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> Result<std::string> {
+      if (i + 1 >= args.size()) return Status::InvalidArgument(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--stream") {
+      auto v = value();
+      if (!v.ok()) return Fail(v.status());
+      stream = *v;
+      Status s = events::ValidateStreamId(stream);
+      if (!s.ok()) return Fail(s);
+    } else if (a == "--from" || a == "--limit") {
+      auto v = value();
+      if (!v.ok()) return Fail(v.status());
+      auto n = ParseCount(a, *v);
+      if (!n.ok()) return Fail(n.status());
+      (a == "--from" ? from : limit) = *n;
+    } else if (a == "--follow" || a == "-f") {
+      follow = true;
+    } else if (a == "--type" || a == "--actor") {
+      auto v = value();
+      if (!v.ok()) return Fail(v.status());
+      if (a == "--type") {
+        Status s = events::ValidateEventType(*v);
+        if (!s.ok()) return Fail(s.WithContext("--type"));
+        filter.type = *v;
+      } else {
+        filter.actor = *v;
+      }
+    } else if (a == "--since" || a == "--until") {
+      auto v = value();
+      if (!v.ok()) return Fail(v.status());
+      auto t = ParseRfc3339(*v, a);
+      if (!t.ok()) return Fail(t.status());
+      (a == "--since" ? filter.since : filter.until) = *t;
+    } else {
+      return Fail(Status::InvalidArgument("unknown option \"" + a + "\" for strato events"));
+    }
+  }
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  std::unique_ptr<events::AppendWaiter> waiter;
+  if (follow) {
+    auto w = (*store)->NewWaiter();
+    if (!w.ok()) return Fail(w.status());
+    waiter = std::move(*w);
+  }
+  // `cursor` is the last position (or stream version) printed.
+  int64_t cursor = from > 0 ? from - 1 : 0;
+  int64_t printed = 0;
+  constexpr size_t kBatch = 1000;
+  for (;;) {
+    auto batch = stream.empty() ? (*store)->ReadAll(cursor, kBatch)
+                                : (*store)->ReadStream(stream, cursor + 1, kBatch);
+    if (!batch.ok()) return Fail(batch.status());
+    for (const auto& e : *batch) {
+      if (limit >= 0 && printed >= limit) return 0;
+      cursor = stream.empty() ? e.position : e.stream_version;
+      if (!follow && filter.PastTheEnd(e)) return 0;
+      if (!filter.Matches(e)) continue;
+      std::string line = events::ToJsonLine(e);
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      ++printed;
+    }
+    std::fflush(stdout);
+    if (batch->size() == kBatch) continue;
+    if (!follow) return 0;
+    (void)waiter->Wait(cursor, std::chrono::milliseconds(1000));
+  }
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%.1f s", s);
+  } else {
+    std::snprintf(buf, sizeof buf, "%d min %02d s", static_cast<int>(s) / 60,
+                  static_cast<int>(s) % 60);
+  }
+  return buf;
+}
+
+// Progress of a rebuild on stderr: a bar redrawn in place on a terminal, else a line every
+// few seconds (for logs).
+class ProgressPrinter {
+ public:
+  ProgressPrinter() : tty_(isatty(STDERR_FILENO) == 1) {}
+  void Update(const projections::RebuildProgress& p) {
+    auto now = std::chrono::steady_clock::now();
+    auto gap = tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
+    const bool new_stage = p.stage != stage_;
+    if (!new_stage && now - last_ < gap && p.done < p.total) return;
+    last_ = now;
+    stage_ = p.stage;
+    double fraction = p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total) : 1;
+    char line[200];
+    if (p.stage.empty()) {
+      std::snprintf(line, sizeof line, "%lld/%lld events, %.0f events/s, ETA %s",
+                    static_cast<long long>(p.done), static_cast<long long>(p.total),
+                    p.events_per_second, Seconds(p.eta_seconds).c_str());
+    } else {
+      std::snprintf(line, sizeof line, "%lld events folded; %s", static_cast<long long>(p.done),
+                    p.stage.c_str());
+    }
+    if (tty_) {
+      constexpr int kWidth = 30;
+      int filled = static_cast<int>(fraction * kWidth);
+      std::string bar(static_cast<size_t>(filled), '#');
+      bar.append(static_cast<size_t>(kWidth - filled), '.');
+      std::fprintf(stderr, "\r[%s] %3.0f%% %s\x1b[K", bar.c_str(), fraction * 100, line);
+      drawn_ = true;
+    } else {
+      std::fprintf(stderr, "replay: %s\n", line);
+    }
+    std::fflush(stderr);
+  }
+  void Finish() {
+    if (drawn_) std::fputs("\n", stderr);
+    drawn_ = false;
+  }
+
+ private:
+  bool tty_;
+  bool drawn_ = false;
+  std::string stage_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+int CmdRebuild(const Env& env) {
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  ProgressPrinter progress;
+  projections::RebuildOptions options;
+  options.database_url = *db;
+  options.on_progress = [&progress](const projections::RebuildProgress& p) { progress.Update(p); };
+  auto report = projections::Rebuild(**store, projections::AllProjections(), options);
+  progress.Finish();
+  if (!report.ok()) return Fail(report.status());
+  double secs = report->elapsed.count();
+  double rate = secs > 0 ? static_cast<double>(report->events) / secs : 0;
+  std::printf("rebuilt %zu read model%s (%zu table%s) from %lld events in %.1f s (%.0f events/s); ",
+              report->projections, report->projections == 1 ? "" : "s", report->tables.size(),
+              report->tables.size() == 1 ? "" : "s", static_cast<long long>(report->events), secs,
+              rate);
+  if (report->identical()) {
+    std::printf("identical to the live tables\n");
+  } else {
+    std::printf("the live tables differed and were replaced:");
+    for (const auto& d : report->differences) {
+      std::printf(" %s (%lld rows only in the live table, %lld only in the rebuild)",
+                  d.table.c_str(), static_cast<long long>(d.only_live),
+                  static_cast<long long>(d.only_rebuilt));
+    }
+    std::printf("\n");
+  }
+  for (const std::string& why : report->not_compared) {
+    std::printf("not compared: %s\n", why.c_str());
+  }
+  std::string phases;
+  for (const projections::RebuildPhase& ph : report->phases) {
+    char part[80];
+    std::snprintf(part, sizeof part, "%s%s %.1f s", phases.empty() ? "" : ", ", ph.name.c_str(),
+                  ph.elapsed.count());
+    phases += part;
+  }
+  std::printf("time: %s\n", phases.c_str());
+  return report->identical() ? 0 : 1;
+}
+
+int CmdReplay(const Env& env, const std::vector<std::string>& args) {
+  std::string as_of, stream;
+  bool all = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "--as-of" || a == "--stream") && i + 1 < args.size()) {
+      (a == "--as-of" ? as_of : stream) = args[++i];
+    } else if (a == "--all") {
+      all = true;
+    } else {
+      return Fail(
+          Status::InvalidArgument("unknown or incomplete option \"" + a + "\" for strato replay"));
+    }
+  }
+  if (args.empty()) return CmdRebuild(env);
+  if (as_of.empty() || (stream.empty() == !all)) {
+    return Fail(Status::InvalidArgument(
+        "usage: strato replay (rebuilds every read model), or strato replay --as-of "
+        "<position|RFC 3339 time> (--stream <vm-id|org-id|...> | --all)"));
+  }
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  auto position = events::ResolveAsOf(**store, as_of);
+  if (!position.ok()) return Fail(position.status());
+  if (!stream.empty()) {
+    auto json = events::StateAsOf(**store, stream, *position);
+    if (!json.ok()) return Fail(json.status());
+    std::printf("%s\n", json->c_str());
+    return 0;
+  }
+  Status s = events::AllStatesAsOf(
+      **store, *position, [](const std::string& json) { std::printf("%s\n", json.c_str()); });
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
+int CmdAuditVerify(const Env& env) {
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  auto report = events::VerifyLog(**store);
+  if (!report.ok()) return Fail(report.status());
+  if (report->ok) {
+    std::printf("OK: %lld events verified\n", static_cast<long long>(report->verified));
+    return 0;
+  }
+  std::printf("FAILED at position %lld: %s (%lld events before it verified)\n",
+              static_cast<long long>(report->first_bad_position), report->problem.c_str(),
+              static_cast<long long>(report->verified));
+  return 1;
+}
+
+// strato platform grant|revoke --username NAME --role admin|operator: the Platform aggregate's
+// commands (core/domain/platform.h) through the command pipeline, as the system actor.
+int CmdPlatform(const Env& env, const std::vector<std::string>& args) {
+  constexpr const char* kPlatformUsage =
+      "usage: strato platform grant|revoke --username NAME --role admin|operator";
+  if (args.empty() || (args[0] != "grant" && args[0] != "revoke")) {
+    return Fail(Status::InvalidArgument(kPlatformUsage));
+  }
+  const bool grant = args[0] == "grant";
+  std::string username, role_text;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if ((a == "--username" || a == "--role") && i + 1 < args.size()) {
+      (a == "--username" ? username : role_text) = args[++i];
+    } else {
+      return Fail(Status::InvalidArgument("unknown or incomplete option \"" + a +
+                                          "\" for strato platform " + args[0] + "; " +
+                                          kPlatformUsage));
+    }
+  }
+  if (username.empty() || role_text.empty()) {
+    return Fail(Status::InvalidArgument(std::string("--username and --role are both needed; ") +
+                                        kPlatformUsage));
+  }
+  auto role = domain::ParsePlatformRole(role_text);
+  if (!role.ok()) return Fail(role.status());
+  auto db = ReadDatabaseUrl(env);
+  if (!db.ok()) return Fail(db.status());
+  auto store = OpenStore(*db, /*migrate=*/false);
+  if (!store.ok()) return Fail(store.status());
+  std::string user_id;
+  {
+    auto conn = events::PgConnection::Connect(*db);
+    if (!conn.ok()) return Fail(conn.status());
+    auto r = (*conn)->Exec("SELECT user_id FROM users WHERE username = $1", {username});
+    if (!r.ok()) return Fail(r.status().WithContext("looking up user " + username));
+    if (r->rows() == 0) {
+      return Fail(Status::NotFound("there is no user named " + username +
+                                   "; they register in the web UI first"));
+    }
+    user_id = std::string(r->Get(0, 0));
+  }
+  domain::PlatformCommand command =
+      grant ? domain::PlatformCommand(domain::GrantPlatformRole{user_id, *role})
+            : domain::PlatformCommand(domain::RevokePlatformRole{user_id, *role});
+  events::CommandContext ctx;
+  ctx.actor = "system";
+  ctx.command_id = Uuid::NewV4();
+  events::DomainCommands commands(**store);
+  auto outcome = commands.Platform(ctx, command);
+  if (!outcome.ok()) return Fail(outcome.status());
+  const std::string role_name(domain::PlatformRoleName(*role));
+  if (outcome->events.empty()) {
+    std::printf("%s %s the platform role %s; nothing changed\n", username.c_str(),
+                grant ? "already holds" : "does not hold", role_name.c_str());
+  } else {
+    std::printf("%s the platform role %s %s %s (user %s) at position %lld\n",
+                grant ? "granted" : "revoked", role_name.c_str(), grant ? "to" : "from",
+                username.c_str(), user_id.c_str(), static_cast<long long>(outcome->position));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  ProcessEnv env;
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cmd == "serve") return CmdServe(env);
+  if (cmd == "migrate") return CmdMigrate(env);
+  if (cmd == "relay") return CmdRelay(env);
+  if (cmd == "events") return CmdEvents(env, rest);
+  if (cmd == "replay") return CmdReplay(env, rest);
+  if (cmd == "audit") {
+    if (rest.size() == 1 && rest[0] == "verify") return CmdAuditVerify(env);
+    return Fail(Status::InvalidArgument("usage: strato audit verify"));
+  }
+  if (cmd == "platform") return CmdPlatform(env, rest);
+  std::fprintf(stderr, "strato: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace strato::cli

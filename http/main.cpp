@@ -1,5 +1,0 @@
-#include "http/cli.h"
-
-int main(int argc, char** argv) {
-  return strato::cli::RunCli(argc, argv);
-}
