@@ -26,9 +26,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "events/bus/nats_bus.h"
+#include "events/bus/nats_link.h"
 #include "events/hosts/host_protocol.h"
 #include "events/log/event.h"
-#include "events/bus/nats_link.h"
 #include "hostd/nats_permissions.h"
 #include "hostd/reconcile.h"
 
@@ -177,6 +177,16 @@ class Daemon {
   int prepares_ = 0;  // of which preparing a VMM for a stopped VM
 };
 
+namespace {
+
+// A libuv return code as a Status naming what failed (0: Ok).
+Status UvStatus(int rc, std::string_view what) {
+  if (rc == 0) return Status::Ok();
+  return Status::Internal(std::string(what) + ": " + uv_strerror(rc));
+}
+
+}  // namespace
+
 void Daemon::OffLoop(std::function<void()> work, std::function<void()> after) {
   struct Job {
     uv_work_t req;
@@ -186,7 +196,7 @@ void Daemon::OffLoop(std::function<void()> work, std::function<void()> after) {
   auto* job = new Job{{}, std::move(work), std::move(after), this};
   job->req.data = job;
   ++works_;
-  uv_queue_work(
+  int rc = uv_queue_work(
       &loop_, &job->req, [](uv_work_t* r) { static_cast<Job*>(r->data)->work(); },
       [](uv_work_t* r, int) {
         auto* j = static_cast<Job*>(r->data);
@@ -196,6 +206,15 @@ void Daemon::OffLoop(std::function<void()> work, std::function<void()> after) {
         delete j;
         if (d->stopping_) d->OnSignal();
       });
+  if (rc != 0) {
+    // Never seen (libuv refuses only a bad request): do the work here rather than lose it.
+    log::Error("cannot queue work off the loop; doing it on the loop",
+               {{"error", UvStatus(rc, "uv_queue_work").message()}});
+    --works_;
+    job->work();
+    job->after();
+    delete job;
+  }
 }
 
 Vm& Daemon::GetVm(const std::string& id) {
@@ -297,10 +316,17 @@ void Daemon::Watch(Vm& vm) {
   }
   poll->data = new ExitContext{this, vm.id};
   vm.pidfd_poll = poll;
-  uv_poll_start(poll, UV_READABLE, [](uv_poll_t* p, int, int) {
-    auto* ctx = static_cast<ExitContext*>(p->data);
-    ctx->daemon->OnPidfd(ctx->vm_id);
-  });
+  Status started = UvStatus(uv_poll_start(poll, UV_READABLE,
+                                          [](uv_poll_t* p, int, int) {
+                                            auto* ctx = static_cast<ExitContext*>(p->data);
+                                            ctx->daemon->OnPidfd(ctx->vm_id);
+                                          }),
+                            "watching the VMM's exit");
+  if (!started.ok()) {
+    // The tick checks the pid instead.
+    log::Warn("cannot watch a VMM's exit at once",
+              {{"vm_id", vm.id}, {"error", started.message()}});
+  }
 }
 
 void Daemon::OnPidfd(const std::string& vm_id) {
@@ -333,7 +359,7 @@ void Daemon::ProcessGone(Vm& vm) {
     vm.child = nullptr;
   }
   if (vm.pidfd_poll != nullptr) {
-    uv_poll_stop(vm.pidfd_poll);
+    (void)uv_poll_stop(vm.pidfd_poll);  // cannot fail
     CloseAndFree(reinterpret_cast<uv_handle_t*>(vm.pidfd_poll));
     vm.pidfd_poll = nullptr;
   }
@@ -887,21 +913,24 @@ void Daemon::StartFollow() {
   if (follow_in_flight_ || follow_ || stopping_ || !have_snapshot_) return;
   if (Now() < retry_follow_at_) return;
   follow_in_flight_ = true;
-  auto out = std::make_shared<Result<std::unique_ptr<events::NatsFollow>>>(Status::Internal("not run"));
+  auto out =
+      std::make_shared<Result<std::unique_ptr<events::NatsFollow>>>(Status::Internal("not run"));
   events::NatsLink* nats = nats_.get();
   int64_t after = position_;
   std::string filter = events::VmEventsSubjectForHost(config_.host_id);
   Daemon* self = this;
   OffLoop(
       [nats, filter, after, out, self] {
-        *out = nats->Follow(events::kEventStreamName, filter, after,
-                            [self](int64_t seq, std::string payload) {
-                              {
-                                std::lock_guard<std::mutex> lock(self->inbox_mu_);
-                                self->inbox_.emplace_back(seq, std::move(payload));
-                              }
-                              uv_async_send(&self->inbox_async_);
-                            });
+        *out = nats->Follow(
+            events::kEventStreamName, filter, after, [self](int64_t seq, std::string payload) {
+              {
+                std::lock_guard<std::mutex> lock(self->inbox_mu_);
+                self->inbox_.emplace_back(seq, std::move(payload));
+              }
+              Status woke = UvStatus(uv_async_send(&self->inbox_async_), "waking the loop");
+              // Only while the loop closes: the next resync heals it.
+              if (!woke.ok()) log::Warn("event not handed over", {{"error", woke.message()}});
+            });
       },
       [this, out, after] {
         follow_in_flight_ = false;
@@ -982,9 +1011,10 @@ void Daemon::OnSignal() {
   if (!stopping_) {
     stopping_ = true;
     log::Info("stopping: VMs keep running");
-    uv_timer_stop(&tick_);
-    uv_timer_stop(&heartbeat_);
-    uv_timer_stop(&resync_);
+    // uv_timer_stop and uv_poll_stop cannot fail (they return 0 in libuv 1.x).
+    (void)uv_timer_stop(&tick_);
+    (void)uv_timer_stop(&heartbeat_);
+    (void)uv_timer_stop(&resync_);
   }
   if (follow_) {
     // Unsubscribing waits for the delivery thread: off the loop.
@@ -1007,7 +1037,7 @@ void Daemon::Finish() {
       vm->child = nullptr;
     }
     if (vm->pidfd_poll != nullptr) {
-      uv_poll_stop(vm->pidfd_poll);
+      (void)uv_poll_stop(vm->pidfd_poll);  // cannot fail
       CloseAndFree(reinterpret_cast<uv_handle_t*>(vm->pidfd_poll));
       vm->pidfd_poll = nullptr;
     }
@@ -1042,32 +1072,44 @@ Status Daemon::Run() {
     }
     usleep(500 * 1000);
   }
-  uv_async_init(&loop_, &inbox_async_,
-                [](uv_async_t* a) { static_cast<Daemon*>(a->loop->data)->OnInbox(); });
-  uv_timer_init(&loop_, &tick_);
-  uv_timer_init(&loop_, &heartbeat_);
-  uv_timer_init(&loop_, &resync_);
-  uv_timer_start(
-      &tick_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->OnTick(); }, 0, 100);
+  STRATO_RETURN_IF_ERROR(
+      UvStatus(uv_async_init(&loop_, &inbox_async_,
+                             [](uv_async_t* a) { static_cast<Daemon*>(a->loop->data)->OnInbox(); }),
+               "starting the event inbox"));
+  STRATO_RETURN_IF_ERROR(UvStatus(uv_timer_init(&loop_, &tick_), "starting the tick timer"));
+  STRATO_RETURN_IF_ERROR(
+      UvStatus(uv_timer_init(&loop_, &heartbeat_), "starting the heartbeat timer"));
+  STRATO_RETURN_IF_ERROR(UvStatus(uv_timer_init(&loop_, &resync_), "starting the resync timer"));
+  STRATO_RETURN_IF_ERROR(UvStatus(
+      uv_timer_start(
+          &tick_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->OnTick(); }, 0, 100),
+      "starting the tick timer"));
   uint64_t hb = static_cast<uint64_t>(config_.heartbeat_interval.count());
-  uv_timer_start(
-      &heartbeat_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->OnHeartbeat(); }, hb,
-      hb);
+  STRATO_RETURN_IF_ERROR(UvStatus(
+      uv_timer_start(
+          &heartbeat_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->OnHeartbeat(); },
+          hb, hb),
+      "starting the heartbeat timer"));
   uint64_t rs = static_cast<uint64_t>(config_.resync_interval.count());
-  uv_timer_start(
-      &resync_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->OnResync(); }, rs, rs);
-  uv_signal_init(&loop_, &sigterm_);
-  uv_signal_init(&loop_, &sigint_);
+  STRATO_RETURN_IF_ERROR(UvStatus(
+      uv_timer_start(
+          &resync_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->OnResync(); }, rs, rs),
+      "starting the resync timer"));
+  STRATO_RETURN_IF_ERROR(UvStatus(uv_signal_init(&loop_, &sigterm_), "watching SIGTERM"));
+  STRATO_RETURN_IF_ERROR(UvStatus(uv_signal_init(&loop_, &sigint_), "watching SIGINT"));
   auto on_signal = [](uv_signal_t* s, int) { static_cast<Daemon*>(s->loop->data)->OnSignal(); };
-  uv_signal_start(&sigterm_, on_signal, SIGTERM);
-  uv_signal_start(&sigint_, on_signal, SIGINT);
+  STRATO_RETURN_IF_ERROR(
+      UvStatus(uv_signal_start(&sigterm_, on_signal, SIGTERM), "watching SIGTERM"));
+  STRATO_RETURN_IF_ERROR(UvStatus(uv_signal_start(&sigint_, on_signal, SIGINT), "watching SIGINT"));
   log::Info("hostd started", {{"host_id", config_.host_id},
                               {"state_dir", config_.state_dir},
                               {"vmm", config_.ch_binary},
                               {"adopted", static_cast<int64_t>(vms_.size())}});
   StartRegister();
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  uv_run(&loop_, UV_RUN_NOWAIT);  // close callbacks
+  // uv_run answers whether handles remain; the first run ends at uv_stop, the second only
+  // runs the close callbacks, whatever remains.
+  (void)uv_run(&loop_, UV_RUN_DEFAULT);
+  (void)uv_run(&loop_, UV_RUN_NOWAIT);
   // The NATS connection is left to the process exit: destroying it after its loop has stopped
   // would wait on the adapter's handles.
   (void)nats_.release();

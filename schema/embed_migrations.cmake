@@ -1,7 +1,7 @@
 # Writes OUT: a C++ file defining strato::events::EmbeddedMigrations() from the .sql FILES.
 # Each file is named NNNN_description.sql; the number is its version.
 set(body "// Generated from schema/migrations by schema/embed_migrations.cmake. Do not edit.\n")
-string(APPEND body "#include \"events/migrator.h\"\n\nnamespace strato::events {\n\n")
+string(APPEND body "#include \"events/pg/migrator.h\"\n\nnamespace strato::events {\n\n")
 string(APPEND body "const std::vector<Migration>& EmbeddedMigrations() {\n")
 string(APPEND body "  static const std::vector<Migration> kMigrations = {\n")
 foreach(f ${FILES})

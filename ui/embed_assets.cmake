@@ -1,4 +1,4 @@
-# Writes OUT: a C++ file defining strato::http::UiAssets() (http/ui_assets.h) with the bytes,
+# Writes OUT: a C++ file defining strato::http::UiAssets() (http/pages/ui_assets.h) with the bytes,
 # content type and SHA-256 of every file in FILES, so the binary never looks for them at run
 # time. Bytes are written as hex so any file (text or binary) embeds safely. FILES come from
 # ui/static/ and from the build folder (the built style sheet, htmx): each is served under its
@@ -6,7 +6,7 @@
 #
 #   cmake -DOUT=assets.cpp "-DFILES=a.css;b.js" -P ui/embed_assets.cmake
 set(body "// Generated from ui/static/ and the built UI assets by ui/embed_assets.cmake. Do not edit.\n")
-string(APPEND body "#include \"http/ui_assets.h\"\n\nnamespace strato::http {\n\nnamespace {\n\n")
+string(APPEND body "#include \"http/pages/ui_assets.h\"\n\nnamespace strato::http {\n\nnamespace {\n\n")
 set(table "")
 set(index 0)
 # Sorted by name (UiAssets() promises it), whatever folder each file is in.

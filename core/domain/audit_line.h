@@ -1,7 +1,7 @@
 // How an event reads in the audit trail: a one-line summary a person can read, without
 // secrets. The audit log page, the events API, the dashboard's recent activity and a VM's
 // history show it next to the event's position, time, actor, stream and type, which they read
-// from the log (http/visibility.h).
+// from the log (http/app/visibility.h).
 //
 //   summary: the type, then up to kMaxSummaryFields of the event's scalar data fields as
 //            key=value: first the salient ones in the order of kSalientFields, then the others

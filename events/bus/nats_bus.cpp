@@ -687,7 +687,13 @@ EventSubscription::~EventSubscription() {
   if (sub != nullptr) {
     // Unsubscribe deletes the server's consumer; it needs the server, so skip it during an
     // outage (the server drops an ephemeral consumer without interest by itself).
-    if (impl_->conn->connected()) natsSubscription_Unsubscribe(sub);
+    if (impl_->conn->connected()) {
+      natsStatus s = natsSubscription_Unsubscribe(sub);
+      if (s != NATS_OK && s != NATS_INVALID_SUBSCRIPTION && s != NATS_CONNECTION_CLOSED) {
+        log::Warn("could not delete an event consumer; the server drops it without interest",
+                  {{"error", NatsError(s, "unsubscribing").message()}});
+      }
+    }
     natsSubscription_Destroy(sub);
     std::unique_lock<std::mutex> lock(impl_->done_mu);
     if (!impl_->done_cv.wait_for(lock, std::chrono::seconds(10), [&] { return impl_->done; })) {

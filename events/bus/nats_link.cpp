@@ -63,10 +63,16 @@ class Follow final : public NatsFollow {
   }
   ~Follow() override {
     if (sub == nullptr) return;
-    natsSubscription_Unsubscribe(sub);
+    natsStatus s = natsSubscription_Unsubscribe(sub);
+    if (s != NATS_OK && s != NATS_INVALID_SUBSCRIPTION && s != NATS_CONNECTION_CLOSED) {
+      log::Warn("could not unsubscribe from the host's events",
+                {{"error", events::NatsError(s, "unsubscribing").message()}});
+    }
     natsSubscription_Destroy(sub);
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; });
+    if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
+      log::Warn("the host's event subscription did not end within 5 s");
+    }
   }
 };
 
@@ -167,7 +173,8 @@ Result<std::unique_ptr<NatsFollow>> NatsLink::Follow(const std::string& stream,
   auto f = std::make_unique<strato::events::Follow>();
   f->on_message = std::move(on_message);
   jsSubOptions so;
-  jsSubOptions_Init(&so);
+  natsStatus init = jsSubOptions_Init(&so);
+  if (init != NATS_OK) return events::NatsError(init, "preparing to follow " + filter);
   so.Stream = stream.c_str();
   so.Ordered = true;
   so.Config.DeliverPolicy = js_DeliverByStartSequence;
@@ -185,8 +192,17 @@ Result<std::unique_ptr<NatsFollow>> NatsLink::Follow(const std::string& stream,
     return events::NatsError(s, "following " + filter + " after " + std::to_string(after_sequence),
                              jerr);
   }
-  natsSubscription_SetOnCompleteCB(f->sub, &strato::events::Follow::OnComplete, f.get());
-  natsSubscription_SetPendingLimits(f->sub, -1, -1);
+  s = natsSubscription_SetOnCompleteCB(f->sub, &strato::events::Follow::OnComplete, f.get());
+  // The ordered consumer's flow control bounds what the server sends: no library limits.
+  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(f->sub, -1, -1);
+  if (s != NATS_OK) {
+    Status failed = events::NatsError(s, "setting up the subscription to " + filter);
+    (void)natsSubscription_Unsubscribe(f->sub);  // its status adds nothing to `failed`
+    natsSubscription_Destroy(f->sub);
+    // Without the completion callback no one knows when a delivery under way ends: leak.
+    (void)f.release();
+    return failed;
+  }
   return std::unique_ptr<NatsFollow>(std::move(f));
 }
 

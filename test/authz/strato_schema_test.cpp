@@ -4,7 +4,7 @@
 
 #include "core/authz/engine.h"
 #include "core/authz/memory_tuple_store.h"
-#include "events/domain_commands.h"
+#include "events/commands/domain_commands.h"
 
 using namespace strato;
 using namespace strato::authz;

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/ids.h"
-#include "events/pg_event_store.h"
+#include "events/pg/pg_event_store.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

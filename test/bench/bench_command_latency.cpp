@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "core/log.h"
-#include "events/domain_commands.h"
-#include "events/pg_event_store.h"
-#include "projections/registry.h"
-#include "projections/runner.h"
+#include "events/commands/domain_commands.h"
+#include "events/pg/pg_event_store.h"
+#include "projections/models/registry.h"
+#include "projections/runner/runner.h"
 #include "test/support/scratch_db.h"
 
 using namespace strato;

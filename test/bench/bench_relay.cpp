@@ -24,9 +24,9 @@
 
 #include "core/ids.h"
 #include "core/log.h"
-#include "events/nats_bus.h"
-#include "events/pg_event_store.h"
-#include "events/relay.h"
+#include "events/bus/nats_bus.h"
+#include "events/bus/relay.h"
+#include "events/pg/pg_event_store.h"
 #include "test/support/process.h"
 #include "test/support/scratch_db.h"
 

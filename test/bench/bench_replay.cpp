@@ -12,7 +12,7 @@
 // bytes, appended in multi-event appends from a few threads. A scratch database is created and
 // dropped (BENCH_KEEP_DB=1 keeps it). Not a test: nothing here passes or fails.
 //
-// This program includes libpq-fe.h itself: COPY OUT is not part of events/pg.h, and the
+// This program includes libpq-fe.h itself: COPY OUT is not part of events/pg/pg.h, and the
 // baseline must not go through Strato's own read path.
 #include <libpq-fe.h>
 
@@ -26,11 +26,11 @@
 #include <vector>
 
 #include "core/ids.h"
-#include "events/log_scan.h"
-#include "events/migrator.h"
-#include "events/pg_event_store.h"
-#include "projections/rebuild.h"
-#include "projections/registry.h"
+#include "events/pg/log_scan.h"
+#include "events/pg/migrator.h"
+#include "events/pg/pg_event_store.h"
+#include "projections/models/registry.h"
+#include "projections/runner/rebuild.h"
 #include "test/support/scratch_db.h"
 
 using namespace strato;

@@ -37,9 +37,9 @@
 
 #include "core/ids.h"
 #include "core/log.h"
-#include "events/domain_commands.h"
-#include "events/nats_bus.h"
-#include "events/pg_event_store.h"
+#include "events/bus/nats_bus.h"
+#include "events/commands/domain_commands.h"
+#include "events/pg/pg_event_store.h"
 #include "hostd/config.h"
 #include "hostd/daemon.h"
 #include "hostd/hypervisor/ch_driver.h"

@@ -1,5 +1,5 @@
 // libFuzzer target for the host RPC: random messages from a host into the host protocol's
-// decoders and into the control plane's handlers (events/host_rpc.h's HostControl over the
+// decoders and into the control plane's handlers (events/hosts/host_rpc.h's HostControl over the
 // in-memory event store, with a fake desired reader: no PostgreSQL, no NATS). The first byte
 // of an input picks the message kind and the host, the rest is the payload. It checks that
 // nothing crashes, that every request gets a reply object, and that what decodes re-encodes to
@@ -14,9 +14,9 @@
 #include <string_view>
 
 #include "core/log.h"
-#include "events/host_protocol.h"
-#include "events/host_rpc.h"
-#include "events/memory_event_store.h"
+#include "events/hosts/host_protocol.h"
+#include "events/hosts/host_rpc.h"
+#include "events/log/memory_event_store.h"
 
 using namespace strato;
 

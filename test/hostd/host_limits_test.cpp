@@ -12,11 +12,11 @@
 #include <thread>
 
 #include "core/ids.h"
-#include "events/host_protocol.h"
-#include "events/host_rpc.h"
-#include "events/memory_event_store.h"
-#include "events/nats_bus.h"
-#include "hostd/nats_link.h"
+#include "events/bus/nats_bus.h"
+#include "events/hosts/host_protocol.h"
+#include "events/hosts/host_rpc.h"
+#include "events/log/memory_event_store.h"
+#include "events/bus/nats_link.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 
@@ -52,11 +52,11 @@ struct MemoryControl {
   }
 };
 
-std::unique_ptr<hostd::NatsLink> Link(const std::string& url, const std::string& name) {
-  hostd::NatsLinkOptions o;
+std::unique_ptr<events::NatsLink> Link(const std::string& url, const std::string& name) {
+  events::NatsLinkOptions o;
   o.url = url;
   o.name = name;
-  auto link = hostd::NatsLink::Connect(nullptr, o);
+  auto link = events::NatsLink::Connect(nullptr, o);
   REQUIRE_MESSAGE(link.ok(), link.status().ToString());
   return std::move(*link);
 }

@@ -1,4 +1,4 @@
-// The control plane's host handlers (events/host_rpc.h) against a real PostgreSQL, without
+// The control plane's host handlers (events/hosts/host_rpc.h) against a real PostgreSQL, without
 // NATS: register, desired, report and the liveness monitor, with an injected clock.
 #include <doctest/doctest.h>
 
@@ -7,10 +7,10 @@
 #include <string>
 
 #include "core/ids.h"
-#include "events/host_protocol.h"
-#include "events/host_rpc.h"
-#include "projections/registry.h"
-#include "projections/runner.h"
+#include "events/hosts/host_protocol.h"
+#include "events/hosts/host_rpc.h"
+#include "projections/models/registry.h"
+#include "projections/runner/runner.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

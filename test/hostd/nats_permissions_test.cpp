@@ -11,9 +11,9 @@
 #include <mutex>
 #include <thread>
 
-#include "events/host_rpc.h"
-#include "events/nats_bus.h"
-#include "hostd/nats_link.h"
+#include "events/bus/nats_bus.h"
+#include "events/hosts/host_rpc.h"
+#include "events/bus/nats_link.h"
 #include "hostd/nats_permissions.h"
 #include "test/hostd/stack.h"
 #include "test/support/process.h"
@@ -30,14 +30,14 @@ hostd::NatsPermissionsSpec Spec() {
   return spec;
 }
 
-std::unique_ptr<hostd::NatsLink> HostLink(int port, const std::string& host,
+std::unique_ptr<events::NatsLink> HostLink(int port, const std::string& host,
                                           const std::string& pw) {
-  hostd::NatsLinkOptions o;
+  events::NatsLinkOptions o;
   o.url = "nats://127.0.0.1:" + std::to_string(port);
   o.user = host;
   o.password = pw;
   o.inbox_prefix = hostd::HostInboxPrefix(host);
-  auto link = hostd::NatsLink::Connect(nullptr, o);
+  auto link = events::NatsLink::Connect(nullptr, o);
   REQUIRE_MESSAGE(link.ok(), link.status().ToString());
   return std::move(*link);
 }

@@ -16,7 +16,7 @@
 
 #include "core/domain/host.h"
 #include "core/domain/vm.h"
-#include "events/domain_commands.h"
+#include "events/commands/domain_commands.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 

@@ -26,7 +26,7 @@
 #include "core/domain/platform.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
-#include "events/command_pipeline.h"
+#include "events/commands/command_pipeline.h"
 #include "test/support/web_fixture.h"
 
 using namespace strato;

@@ -2,8 +2,8 @@
 
 #include <thread>
 
-#include "events/as_of.h"
-#include "events/domain_commands.h"
+#include "events/commands/domain_commands.h"
+#include "events/log/as_of.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

@@ -16,8 +16,8 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
-#include "events/domain_commands.h"
-#include "http/visibility.h"
+#include "events/commands/domain_commands.h"
+#include "http/app/visibility.h"
 #include "test/support/test_env.h"
 #include "test/support/web_fixture.h"
 
@@ -222,7 +222,7 @@ TEST_CASE(
   Person al = WithOrgAndVm(alice, a, "alice", "Acme", "web-0");
   Person bo = WithOrgAndVm(bob, b, "bob", "Bob Co", "bobs-vm");
   // A thousand more VMs in alice's organization: more streams than are read one by one
-  // (http/visibility.cpp), so alice's entries come from the log's end, and bob's stream by
+  // (http/app/visibility.cpp), so alice's entries come from the log's end, and bob's stream by
   // stream. Bob's VM is started half-way, so his entries are spread through the log.
   events::DomainCommands commands(f.db().store());
   for (int i = 1; i <= 1000; ++i) {

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "events/audit.h"
+#include "events/log/audit.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

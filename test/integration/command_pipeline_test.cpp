@@ -4,7 +4,7 @@
 #include <set>
 #include <thread>
 
-#include "events/command_pipeline.h"
+#include "events/commands/command_pipeline.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "events/domain_commands.h"
-#include "projections/rebuild.h"
-#include "projections/registry.h"
-#include "projections/runner.h"
+#include "events/commands/domain_commands.h"
+#include "projections/models/registry.h"
+#include "projections/runner/rebuild.h"
+#include "projections/runner/runner.h"
 #include "test/support/projection_harness.h"
 #include "test/support/test_env.h"
 

@@ -15,11 +15,11 @@
 
 #include "core/domain/host.h"
 #include "core/ids.h"
-#include "events/domain_commands.h"
-#include "events/scheduler_service.h"
-#include "projections/rebuild.h"
-#include "projections/registry.h"
-#include "projections/runner.h"
+#include "events/commands/domain_commands.h"
+#include "events/commands/scheduler_service.h"
+#include "projections/models/registry.h"
+#include "projections/runner/rebuild.h"
+#include "projections/runner/runner.h"
 #include "test/support/test_env.h"
 #include "test/support/web_fixture.h"
 

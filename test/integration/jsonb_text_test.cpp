@@ -1,11 +1,11 @@
 // JsonbText must predict PostgreSQL's jsonb output exactly, or decline (nullopt).
 #include <doctest/doctest.h>
 
-#include "events/event.h"
-#include "events/hash_chain.h"
-#include "events/jsonb_text.h"
-#include "events/pg.h"
-#include "events/pg_event_store.h"
+#include "events/log/event.h"
+#include "events/log/hash_chain.h"
+#include "events/pg/jsonb_text.h"
+#include "events/pg/pg.h"
+#include "events/pg/pg_event_store.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "events/migrator.h"
+#include "events/pg/migrator.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

@@ -6,8 +6,8 @@
 #include <set>
 #include <thread>
 
-#include "events/hash_chain.h"
-#include "events/log_scan.h"
+#include "events/log/hash_chain.h"
+#include "events/pg/log_scan.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

@@ -10,10 +10,10 @@
 #include <thread>
 
 #include "core/ids.h"
-#include "events/nats_bus.h"
-#include "events/relay.h"
-#include "projections/audit_projection.h"
-#include "projections/runner.h"
+#include "events/bus/nats_bus.h"
+#include "events/bus/relay.h"
+#include "projections/models/audit_projection.h"
+#include "projections/runner/runner.h"
 #include "test/support/process.h"
 #include "test/support/projection_harness.h"
 #include "test/support/test_env.h"
@@ -537,7 +537,7 @@ TEST_CASE("the audit trail's filters find events through the log's indexes") {
                  "SELECT count(*) FROM events WHERE strato_event_actor(metadata) = "
                  "'user-1'") == 1000);
   CHECK(QueryInt(*conn, "SELECT count(*) FROM events WHERE type = 'Created'") == 100);
-  // Selective filters (nothing matches), written as http/visibility.cpp writes them, use the
+  // Selective filters (nothing matches), written as http/app/visibility.cpp writes them, use the
   // index made for them (schema/migrations/0010), or the log's own (stream, version) key.
   const std::pair<const char*, const char*> filters[] = {
       {"strato_event_actor(e.metadata) = 'nobody'", "events_actor"},

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "projections/host_projection.h"
-#include "projections/org_projection.h"
-#include "projections/relationship_projection.h"
-#include "projections/user_projection.h"
-#include "projections/vm_projection.h"
+#include "projections/models/host_projection.h"
+#include "projections/models/org_projection.h"
+#include "projections/models/relationship_projection.h"
+#include "projections/models/user_projection.h"
+#include "projections/models/vm_projection.h"
 #include "test/support/projection_harness.h"
 
 using namespace strato;

@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "core/ids.h"
-#include "events/nats_bus.h"
-#include "events/relay.h"
+#include "events/bus/nats_bus.h"
+#include "events/bus/relay.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 

@@ -3,10 +3,10 @@
 // `--as-of` a middle position must show each VM as it was then.
 #include <doctest/doctest.h>
 
-#include "events/domain_commands.h"
-#include "events/scheduler_service.h"
-#include "projections/registry.h"
-#include "projections/runner.h"
+#include "events/commands/domain_commands.h"
+#include "events/commands/scheduler_service.h"
+#include "projections/models/registry.h"
+#include "projections/runner/runner.h"
 #include "test/support/test_env.h"
 
 using namespace strato;

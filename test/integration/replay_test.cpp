@@ -7,11 +7,11 @@
 #include <sstream>
 #include <thread>
 
-#include "events/domain_commands.h"
-#include "projections/rebuild.h"
-#include "projections/registry.h"
-#include "projections/runner.h"
-#include "projections/user_projection.h"
+#include "events/commands/domain_commands.h"
+#include "projections/models/registry.h"
+#include "projections/models/user_projection.h"
+#include "projections/runner/rebuild.h"
+#include "projections/runner/runner.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 

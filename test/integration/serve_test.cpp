@@ -14,8 +14,8 @@
 #include "core/domain/user.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
-#include "events/domain_commands.h"
-#include "events/nats_bus.h"
+#include "events/bus/nats_bus.h"
+#include "events/commands/domain_commands.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 
@@ -456,7 +456,7 @@ TEST_CASE("serve refuses a bad trusted proxy or a short metrics token and names 
 
 namespace {
 
-// The leader lock's key (kLeaderLockKey in http/cli.cpp); pg_locks shows a bigint advisory key
+// The leader lock's key (kLeaderLockKey in http/cli/cli.cpp); pg_locks shows a bigint advisory key
 // as classid (its high 32 bits) and objid (its low 32 bits), objsubid 1.
 constexpr int64_t kLeaderLockKey = 0x5354524154'4f0003;
 

@@ -1,4 +1,4 @@
-// The web process's copy of the VM list (http/vm_directory.h) against a real database: it reads
+// The web process's copy of the VM list (http/app/vm_directory.h) against a real database: it reads
 // only what changed, follows renames and deletions, keeps a resolved list until something
 // changes, and starts over when a projection is reset. And the shared lookup answers of the
 // tuple feed (TupleFeed::Readable): kept until the tuples change, never after.
@@ -14,13 +14,13 @@
 #include "core/domain/user.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
-#include "events/domain_commands.h"
-#include "events/pg_pool.h"
-#include "http/vm_directory.h"
-#include "http/web.h"
-#include "projections/registry.h"
-#include "projections/runner.h"
-#include "projections/tuple_feed.h"
+#include "events/commands/domain_commands.h"
+#include "events/pg/pg_pool.h"
+#include "http/app/vm_directory.h"
+#include "http/cli/web.h"
+#include "projections/models/registry.h"
+#include "projections/queries/tuple_feed.h"
+#include "projections/runner/runner.h"
 #include "test/support/test_env.h"
 
 namespace strato::test {

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <sstream>
 
-#include "projections/runner.h"
+#include "projections/runner/runner.h"
 
 namespace strato::test {
 

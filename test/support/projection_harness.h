@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "events/pg.h"
-#include "projections/projection.h"
+#include "events/pg/pg.h"
+#include "projections/runner/projection.h"
 #include "test/support/test_env.h"
 
 namespace strato::test {

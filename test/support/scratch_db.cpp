@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "core/ids.h"
-#include "events/migrator.h"
-#include "events/pg.h"
+#include "events/pg/migrator.h"
+#include "events/pg/pg.h"
 
 namespace strato::test {
 

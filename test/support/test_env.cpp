@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/ids.h"
-#include "events/migrator.h"
+#include "events/pg/migrator.h"
 #include "test/support/process.h"
 
 namespace strato::test {

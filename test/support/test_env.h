@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "events/pg_event_store.h"
+#include "events/pg/pg_event_store.h"
 #include "test/support/scratch_db.h"
 
 namespace strato::test {

@@ -5,7 +5,7 @@
 
 #include "core/domain/host.h"
 #include "core/ids.h"
-#include "projections/registry.h"
+#include "projections/models/registry.h"
 
 namespace strato::test {
 

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "http/server.h"
-#include "http/web.h"
-#include "projections/runner.h"
+#include "http/cli/web.h"
+#include "http/server/server.h"
+#include "projections/runner/runner.h"
 #include "test/support/soft_authenticator.h"
 #include "test/support/test_env.h"
 

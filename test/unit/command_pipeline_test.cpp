@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
-#include "events/command_pipeline.h"
-#include "events/memory_event_store.h"
+#include "events/commands/command_pipeline.h"
+#include "events/log/memory_event_store.h"
 
 using namespace strato;
 using namespace strato::events;

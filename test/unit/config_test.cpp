@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "core/config.h"
-#include "events/nats_bus.h"
+#include "events/bus/nats_bus.h"
 
 using namespace strato;
 

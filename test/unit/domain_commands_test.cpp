@@ -7,8 +7,8 @@
 #include <variant>
 #include <vector>
 
-#include "events/domain_commands.h"
-#include "events/memory_event_store.h"
+#include "events/commands/domain_commands.h"
+#include "events/log/memory_event_store.h"
 
 using namespace strato;
 using namespace strato::events;

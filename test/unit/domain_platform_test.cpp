@@ -3,8 +3,8 @@
 #include <doctest/doctest.h>
 
 #include "core/domain/platform.h"
-#include "events/domain_commands.h"
-#include "projections/relationship_projection.h"
+#include "events/commands/domain_commands.h"
+#include "projections/models/relationship_projection.h"
 #include "test/unit/domain_test_util.h"
 
 using namespace strato;

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "events/event.h"
-#include "events/event_filter.h"
+#include "events/log/event.h"
+#include "events/log/event_filter.h"
 
 using namespace strato;
 using namespace strato::events;

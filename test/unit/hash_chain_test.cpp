@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "events/hash_chain.h"
+#include "events/log/hash_chain.h"
 
 using namespace strato;
 using namespace strato::events;

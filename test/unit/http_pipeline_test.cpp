@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "http/pipeline.h"
-#include "http/router.h"
+#include "http/server/pipeline.h"
+#include "http/server/router.h"
 
 using namespace strato;
 using namespace strato::http;

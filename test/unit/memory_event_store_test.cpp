@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "events/memory_event_store.h"
+#include "events/log/memory_event_store.h"
 
 using namespace strato;
 using namespace strato::events;

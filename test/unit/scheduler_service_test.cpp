@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "events/memory_event_store.h"
-#include "events/scheduler_service.h"
+#include "events/commands/scheduler_service.h"
+#include "events/log/memory_event_store.h"
 
 using namespace strato;
 using namespace strato::events;

@@ -1,6 +1,6 @@
 // Strato's passkey ceremonies (WebAuthn) for the sign-in, registration and account pages.
 //
-// The server speaks WebAuthn's JSON form (binary fields as base64url, http/auth_routes.cpp);
+// The server speaks WebAuthn's JSON form (binary fields as base64url, http/auth/auth_routes.cpp);
 // this file turns options into the ArrayBuffers navigator.credentials wants, runs the
 // ceremony, and sends the credential back as JSON. Every state-changing fetch carries the
 // page's CSRF token (<meta name="csrf-token">) in X-CSRF-Token. Errors are shown as the

@@ -1,12 +1,12 @@
-// Unit tests of the pages' shared HTML (http/ui_html.h) and the embedded assets
-// (http/ui_assets.h): escaping, notices, the "next" address filter, asset addresses.
+// Unit tests of the pages' shared HTML (http/pages/ui_html.h) and the embedded assets
+// (http/pages/ui_assets.h): escaping, notices, the "next" address filter, asset addresses.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "http/ui_assets.h"
-#include "http/ui_html.h"
+#include "http/pages/ui_assets.h"
+#include "http/pages/ui_html.h"
 
 namespace strato::http {
 namespace {
