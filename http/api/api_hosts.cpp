@@ -173,10 +173,10 @@ void AddHostApiRoutes(Router& router, App& app) {
                       ListHosts, app));
   router.Add(AppRoute("GET", "/api/v1/hosts/{id}", Access::Permission("host:{id}#read"),
                       "Get a host", GetHost, app));
-  router.Add(AppRoute("POST", "/api/v1/hosts/{id}/cordon", Access::Permission("host:{id}#manage"),
+  router.Add(AppRoute("POST", "/api/v1/hosts/{id}/cordon", CommandAccess("host.cordon"),
                       "Cordon the host: it takes no new VMs (body {\"reason\": \"...\"})",
                       CordonHost, app));
-  router.Add(AppRoute("POST", "/api/v1/hosts/{id}/uncordon", Access::Permission("host:{id}#manage"),
+  router.Add(AppRoute("POST", "/api/v1/hosts/{id}/uncordon", CommandAccess("host.uncordon"),
                       "Uncordon the host: it takes new VMs again", UncordonHost, app));
 }
 

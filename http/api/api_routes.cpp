@@ -20,6 +20,7 @@
 #include "http/app/vm_directory.h"
 #include "http/server/json_body.h"
 #include "http/server/json_out.h"
+#include "projections/queries/org_queries.h"
 
 namespace strato::http {
 
@@ -256,11 +257,6 @@ Result<PageRequest> ParsePage(const Request& req) {
   return page;
 }
 
-// The query asks for limit + 1 rows: the extra one only says that another page follows.
-int RowsOnPage(const events::PgResult& r, const PageRequest& page) {
-  return std::min<int>(r.rows(), static_cast<int>(page.limit));
-}
-
 // "next_cursor": the sort key (name, id) of the last item shown when more follow, else null.
 void WriteNextCursor(Writer& w, std::optional<std::pair<std::string_view, std::string_view>> last) {
   w.Key("next_cursor");
@@ -270,14 +266,6 @@ void WriteNextCursor(Writer& w, std::optional<std::pair<std::string_view, std::s
   }
   std::string cursor = EncodeCursor(last->first, last->second);
   w.String(cursor.data(), static_cast<rapidjson::SizeType>(cursor.size()));
-}
-
-// The same for a query that asked for limit + 1 rows (the name and id in columns given).
-void WriteNextCursor(Writer& w, const events::PgResult& r, const PageRequest& page, int name_col,
-                     int id_col) {
-  if (r.rows() <= page.limit) return WriteNextCursor(w, std::nullopt);
-  int last = static_cast<int>(page.limit) - 1;
-  WriteNextCursor(w, std::make_pair(r.Get(last, name_col), r.Get(last, id_col)));
 }
 
 Response ListVms(App& app, Request& req) {
@@ -434,77 +422,67 @@ Response DeleteVm(App& app, Request& req) {
   return PlainVmAction(app, req, domain::DeleteVm{});
 }
 
-void WriteOrg(Writer& w, const events::PgResult& r, int i) {
-  w.StartObject();
-  Str(w, "id", r.Get(i, 0));
-  Str(w, "name", r.Get(i, 1));
-  Str(w, "role", r.Get(i, 2));
-  w.EndObject();
-}
-
 Response ListOrgs(App& app, Request& req) {
   auto page = ParsePage(req);
   if (!page.ok()) return JsonError(page.status());
   auto ids = UserEntities(app, *req.principal, "organization", "view");
   if (!ids.ok()) return JsonError(ids.status());
-  events::PgArray array;
-  for (const std::string& id : **ids) array.Add(id);
   auto db = app.db.Acquire();
   if (!db.ok()) return JsonError(db.status());
-  // Keyset paging on (name, org_id), like the VM list.
-  auto r = (*db)->Exec(
-      "SELECT o.org_id, o.name, coalesce(m.role, '') FROM organizations o LEFT JOIN "
-      "organization_members m ON m.org_id = o.org_id AND m.user_id = $2 WHERE o.org_id = "
-      "ANY($1::text[]) AND (NOT $3::boolean OR (o.name, o.org_id) > ($4::text, $5::text)) ORDER "
-      "BY o.name, o.org_id LIMIT $6::bigint",
-      {array.Literal(), req.principal->user_id, page->after ? "true" : "false",
-       page->after ? page->after->first : "", page->after ? page->after->second : "",
-       std::to_string(page->limit + 1)});
-  if (!r.ok()) return JsonError(r.status());
+  // Keyset paging on (name, id), like the VM list; limit + 1 rows say whether more follow.
+  projections::OrgListRequest list{**ids, req.principal->user_id, page->after, page->limit + 1};
+  auto orgs = projections::ReadOrganizations(**db, list);
+  if (!orgs.ok()) return JsonError(orgs.status());
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   w.Key("organizations");
   w.StartArray();
-  for (int i = 0; i < RowsOnPage(*r, *page); ++i) WriteOrg(w, *r, i);
+  const size_t shown = std::min<size_t>(orgs->size(), static_cast<size_t>(page->limit));
+  for (size_t i = 0; i < shown; ++i) {
+    const projections::OrgListItem& o = (*orgs)[i];
+    w.StartObject();
+    Str(w, "id", o.id);
+    Str(w, "name", o.name);
+    Str(w, "role", o.role);
+    w.EndObject();
+  }
   w.EndArray();
-  WriteNextCursor(w, *r, *page, 1, 0);
+  if (orgs->size() > shown) {
+    WriteNextCursor(w, std::make_pair(std::string_view((*orgs)[shown - 1].name),
+                                      std::string_view((*orgs)[shown - 1].id)));
+  } else {
+    WriteNextCursor(w, std::nullopt);
+  }
   w.EndObject();
   return Response::Json(200, Done(buf));
 }
 
-// The version is read with the organization, before its members: members read later can only
-// be newer, so the ETag is never ahead of the body (at worst a needless 409, never a lost one).
+// The organization as the API shows it, with the version it shows (projections::ReadOrganization
+// reads both as of one snapshot).
 Result<Versioned> OrgJson(App& app, const std::string& org_id) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto org = (*db)->Exec("SELECT org_id, name, " + VersionAsOf("organizations", "$2") +
-                             " FROM organizations WHERE org_id = $1",
-                         {org_id, domain::OrganizationStreamId(org_id)});
+  auto org = projections::ReadOrganization(**db, org_id);
   if (!org.ok()) return org.status();
-  if (org->rows() == 0) return Status::NotFound("there is no organization " + org_id);
-  auto members = (*db)->Exec(
-      "SELECT m.user_id, coalesce(u.username, ''), m.role FROM organization_members m LEFT JOIN "
-      "users u ON u.user_id = m.user_id WHERE m.org_id = $1 ORDER BY m.role DESC, u.username",
-      {org_id});
-  if (!members.ok()) return members.status();
+  if (!*org) return Status::NotFound("there is no organization " + org_id);
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  Str(w, "id", org->Get(0, 0));
-  Str(w, "name", org->Get(0, 1));
+  Str(w, "id", (*org)->id);
+  Str(w, "name", (*org)->name);
   w.Key("members");
   w.StartArray();
-  for (int i = 0; i < members->rows(); ++i) {
+  for (const projections::OrgMember& m : (*org)->members) {
     w.StartObject();
-    Str(w, "user_id", members->Get(i, 0));
-    Str(w, "username", members->Get(i, 1));
-    Str(w, "role", members->Get(i, 2));
+    Str(w, "user_id", m.user_id);
+    Str(w, "username", m.username);
+    Str(w, "role", m.role);
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  return Versioned{Done(buf), org->GetInt64(0, 2)};
+  return Versioned{Done(buf), (*org)->version};
 }
 
 // AfterCommand answering with the organization.
@@ -546,13 +524,13 @@ Response AddMember(App& app, Request& req) {
   {
     auto db = app.db.Acquire();
     if (!db.ok()) return JsonError(db.status());
-    auto r = (*db)->Exec("SELECT user_id FROM users WHERE username = $1", {*username});
-    if (!r.ok()) return JsonError(r.status());
-    if (r->rows() == 0) {
+    auto found = projections::FindUserIdByUsername(**db, *username);
+    if (!found.ok()) return JsonError(found.status());
+    if (!*found) {
       return JsonError(
           Status::NotFound("there is no user named " + *username + "; they must register first"));
     }
-    user_id = std::string(r->Get(0, 0));
+    user_id = **found;
   }
   std::string org_id = req.Param("id");
   auto outcome = app.commands.Organization(*ctx, org_id, domain::AddMember{user_id, *role});
@@ -602,14 +580,12 @@ void AddApiRoutes(Router& router, App& app) {
                       "Create an organization (the creator owns it)", CreateOrg, app));
   router.Add(AppRoute("GET", "/api/v1/orgs/{id}", Access::Permission("organization:{id}#view"),
                       "An organization and its members", GetOrg, app));
-  router.Add(AppRoute("POST", "/api/v1/orgs/{id}/members",
-                      Access::Permission("organization:{id}#manage"), "Add a member by username",
-                      AddMember, app));
+  router.Add(AppRoute("POST", "/api/v1/orgs/{id}/members", CommandAccess("organization.add_member"),
+                      "Add a member by username", AddMember, app));
   router.Add(AppRoute("DELETE", "/api/v1/orgs/{id}/members/{user_id}",
-                      Access::Permission("organization:{id}#manage"),
+                      CommandAccess("organization.remove_member"),
                       "Remove a member (never the last owner)", RemoveMember, app));
-  router.Add(AppRoute("POST", "/api/v1/orgs/{id}/vms",
-                      Access::Permission("organization:{id}#create_vm"),
+  router.Add(AppRoute("POST", "/api/v1/orgs/{id}/vms", CommandAccess("vm.create"),
                       "Create a VM in the organization", CreateVm, app));
   router.Add(AppRoute("GET", "/api/v1/vms", Access::SignedIn(),
                       "VMs the signed-in user may read (filters: org, state, q)", ListVms, app));
@@ -618,22 +594,21 @@ void AddApiRoutes(Router& router, App& app) {
   router.Add(AppRoute("GET", "/api/v1/vms/{id}/events", Access::Permission("vm:{id}#read"),
                       "The VM's history: who did what, when", VmHistory, app));
   router.Add(AppRoute(
-      "POST", "/api/v1/vms/{id}/start", Access::Permission("vm:{id}#start"), "Start the VM",
+      "POST", "/api/v1/vms/{id}/start", CommandAccess("vm.start"), "Start the VM",
       [](App& a, Request& r) { return PlainVmAction(a, r, domain::StartVm{}); }, app));
-  router.Add(AppRoute("POST", "/api/v1/vms/{id}/stop", Access::Permission("vm:{id}#stop"),
+  router.Add(AppRoute("POST", "/api/v1/vms/{id}/stop", CommandAccess("vm.stop"),
                       "Stop the VM (\"force\": true to power it off)", StopVm, app));
   router.Add(AppRoute(
-      "POST", "/api/v1/vms/{id}/restart", Access::Permission("vm:{id}#restart"), "Restart the VM",
+      "POST", "/api/v1/vms/{id}/restart", CommandAccess("vm.restart"), "Restart the VM",
       [](App& a, Request& r) { return PlainVmAction(a, r, domain::RestartVm{}); }, app));
   router.Add(AppRoute(
-      "POST", "/api/v1/vms/{id}/pause", Access::Permission("vm:{id}#stop"), "Pause the VM",
+      "POST", "/api/v1/vms/{id}/pause", CommandAccess("vm.pause"), "Pause the VM",
       [](App& a, Request& r) { return PlainVmAction(a, r, domain::PauseVm{}); }, app));
   router.Add(AppRoute(
-      "POST", "/api/v1/vms/{id}/resume", Access::Permission("vm:{id}#start"),
-      "Resume the paused VM",
+      "POST", "/api/v1/vms/{id}/resume", CommandAccess("vm.resume"), "Resume the paused VM",
       [](App& a, Request& r) { return PlainVmAction(a, r, domain::ResumeVm{}); }, app));
-  router.Add(AppRoute("DELETE", "/api/v1/vms/{id}", Access::Permission("vm:{id}#delete"),
-                      "Delete the VM", DeleteVm, app));
+  router.Add(AppRoute("DELETE", "/api/v1/vms/{id}", CommandAccess("vm.delete"), "Delete the VM",
+                      DeleteVm, app));
 }
 
 }  // namespace strato::http

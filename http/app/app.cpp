@@ -1,6 +1,6 @@
 #include "http/app/app.h"
 
-#include "http/live/live_events.h"
+#include "events/commands/domain_commands.h"
 
 namespace strato::http {
 
@@ -10,6 +10,20 @@ Status App::WaitForReadModels(int64_t position) const {
       projections.WaitFor(projections::kAllProjections, position, read_your_writes_timeout));
   if (tuples != nullptr) return tuples->WaitFor(position, read_your_writes_timeout);
   return Status::Ok();
+}
+
+Access CommandAccess(std::string_view command, std::string_view id_param) {
+  const events::CommandSpec* spec = events::FindCommand(command);
+  if (spec == nullptr) return Access();
+  // "vm:{id}#start", "organization:{org}#create_vm": the placeholder becomes the route's.
+  std::string_view permission = spec->permission;
+  size_t open = permission.find('{');
+  size_t close = permission.find('}');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return Access();
+  }
+  return Access::Permission(std::string(permission.substr(0, open + 1)) + std::string(id_param) +
+                            std::string(permission.substr(close)));
 }
 
 Route AppRoute(std::string method, std::string pattern, Access access, std::string summary,
@@ -22,7 +36,7 @@ Route AppRoute(std::string method, std::string pattern, Access access, std::stri
   r.rate_limited = rate_limited;
   r.handler = [handler = std::move(handler), &app](Request& req) {
     // Before the handler reads anything: the position its page's live stream starts after.
-    if (req.principal && app.live != nullptr) req.principal->live_after = app.live->head();
+    if (req.principal && app.live_head) req.principal->live_after = app.live_head();
     return handler(app, req);
   };
   return r;

@@ -47,7 +47,10 @@ struct App {
   // The relay's last published position when this process leads (for /metrics); empty or
   // returning nullopt otherwise.
   std::function<std::optional<int64_t>()> relay_published;
-  LiveHub* live = nullptr;              // live updates (server-sent events); null: not running
+  LiveHub* live = nullptr;  // live updates (server-sent events); null: not running
+  // The live-update hub's position (set with `live`): AppRoute stamps it on each request so
+  // that a page's stream starts after what the page read. Empty: no hub.
+  std::function<int64_t()> live_head;
   VmDirectory* vm_directory = nullptr;  // the VM list in memory (set by WebStack)
   // Which organization a stream belongs to, as learnt (http/app/visibility.h; set by WebStack).
   StreamOrganizations* stream_organizations = nullptr;
@@ -71,6 +74,13 @@ struct App {
 Route AppRoute(std::string method, std::string pattern, Access access, std::string summary,
                std::function<Response(App&, Request&)> handler, App& app,
                bool rate_limited = false);
+
+// The access of a route that runs the command named `command` ("vm.start"): the permission the
+// command table declares for it (events/commands/domain_commands.h), with its entity id taken
+// from the path parameter `id_param`. The API's and the pages' routes of one command take it
+// from here, so the permission is written once. A command the table does not know, or one no
+// person may run ("system", "public"), gives an undeclared access: the server refuses to start.
+Access CommandAccess(std::string_view command, std::string_view id_param = "id");
 
 // The CommandContext for a request: the signed-in user (or "system"), a command id from the
 // Idempotency-Key header when one is given (else fresh), the client address.

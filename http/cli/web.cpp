@@ -260,6 +260,7 @@ Result<std::unique_ptr<WebStack>> WebStack::Create(const ServeConfig& config, in
       live_options);
   STRATO_RETURN_IF_ERROR(w->live_->Start());
   w->app_->live = w->live_.get();
+  w->app_->live_head = [hub = w->live_.get()] { return hub->head(); };
   AddAllRoutes(w->router_, *w->app_);
   AddMetricsRoute(w->router_, *w->app_, w->metrics_, config.metrics_token);
   const authz::Schema& s = **schema;

@@ -201,9 +201,9 @@ void AddHostPages(Router& router, App& app) {
                       "The hosts page: hosts you may read (platform operators), capacity, "
                       "reachability, cordon",
                       Hosts, app));
-  router.Add(AppRoute("POST", "/hosts/{id}/cordon", Access::Permission("host:{id}#manage"),
+  router.Add(AppRoute("POST", "/hosts/{id}/cordon", CommandAccess("host.cordon"),
                       "Cordon the host (form; field reason)", CordonForm, app));
-  router.Add(AppRoute("POST", "/hosts/{id}/uncordon", Access::Permission("host:{id}#manage"),
+  router.Add(AppRoute("POST", "/hosts/{id}/uncordon", CommandAccess("host.uncordon"),
                       "Uncordon the host (form)", UncordonForm, app));
 }
 

@@ -8,34 +8,18 @@
 #include "core/log.h"
 #include "http/app/ui_support.h"
 #include "http/pages/ui_html.h"
+#include "projections/queries/org_queries.h"
 
 namespace strato::http {
 
 namespace {
 
-struct OrgRow {
-  std::string id, name, role;
-};
-
-Result<std::vector<OrgRow>> ReadOrgs(App& app, const Principal& me) {
+Result<std::vector<projections::OrgListItem>> ReadOrgs(App& app, const Principal& me) {
   auto ids = UserEntities(app, me, "organization", "view");
   if (!ids.ok()) return ids.status();
-  events::PgArray array;
-  for (const std::string& id : **ids) array.Add(id);
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      "SELECT o.org_id, o.name, coalesce(m.role, '') FROM organizations o LEFT JOIN "
-      "organization_members m ON m.org_id = o.org_id AND m.user_id = $2 WHERE o.org_id = "
-      "ANY($1::text[]) ORDER BY o.name, o.org_id",
-      {array.Literal(), me.user_id});
-  if (!r.ok()) return r.status().WithContext("reading your organizations");
-  std::vector<OrgRow> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back(
-        {std::string(r->Get(i, 0)), std::string(r->Get(i, 1)), std::string(r->Get(i, 2))});
-  }
-  return out;
+  return projections::ReadOrganizations(**db, {**ids, me.user_id, std::nullopt, 0});
 }
 
 // --- GET /orgs, POST /orgs
@@ -60,7 +44,7 @@ Response OrgsPage(App& app, Request& req, int status, const std::string& name_va
   } else {
     h += "<table class=\"list\" id=\"orgs\">\n<thead><tr><th scope=\"col\">Name</th><th "
          "scope=\"col\">Your role</th><th scope=\"col\">VMs</th></tr></thead>\n<tbody>\n";
-    for (const OrgRow& o : *orgs) {
+    for (const projections::OrgListItem& o : *orgs) {
       std::string href = "/orgs/" + UrlEncode(o.id);
       h += "<tr data-org-id=\"" + HtmlEscape(o.id) + "\"><th scope=\"row\"><a href=\"" +
            HtmlEscape(href) + "\">" + HtmlEscape(o.name) + "</a></th><td>" +
@@ -114,40 +98,24 @@ Response CreateOrgForm(App& app, Request& req) {
 
 // --- GET /orgs/{id}, member forms
 
-struct MemberRow {
-  std::string user_id, username, display_name, role;
-};
-
 Response OrgPage(App& app, Request& req, int status, const std::string& error,
                  const std::string& username_value, const std::string& role_value) {
   const Principal& me = *req.principal;
   const std::string org_id = req.Param("id");
-  std::string org_name;
-  std::vector<MemberRow> members;
-  int64_t vm_count = 0;
+  projections::OrgDetail org;
   {
     auto db = app.db.Acquire();
     if (!db.ok()) return UiErrorPage(req, db.status());
-    auto org = (*db)->Exec("SELECT name FROM organizations WHERE org_id = $1", {org_id});
-    if (!org.ok()) return UiErrorPage(req, org.status());
-    if (org->rows() == 0) {
+    auto read = projections::ReadOrganization(**db, org_id);
+    if (!read.ok()) return UiErrorPage(req, read.status());
+    if (!*read) {
       return UiErrorPage(req, Status::NotFound("There is no organization " + org_id + "."));
     }
-    org_name = std::string(org->Get(0, 0));
-    auto m = (*db)->Exec(
-        "SELECT m.user_id, coalesce(u.username, ''), coalesce(u.display_name, ''), m.role FROM "
-        "organization_members m LEFT JOIN users u ON u.user_id = m.user_id WHERE m.org_id = $1 "
-        "ORDER BY m.role DESC, u.username, m.user_id",
-        {org_id});
-    if (!m.ok()) return UiErrorPage(req, m.status());
-    for (int i = 0; i < m->rows(); ++i) {
-      members.push_back({std::string(m->Get(i, 0)), std::string(m->Get(i, 1)),
-                         std::string(m->Get(i, 2)), std::string(m->Get(i, 3))});
-    }
-    auto n = (*db)->Exec("SELECT count(*) FROM vms WHERE org_id = $1 AND NOT deleted", {org_id});
-    if (!n.ok()) return UiErrorPage(req, n.status());
-    vm_count = n->GetInt64(0, 0);
+    org = std::move(**read);
   }
+  const std::string& org_name = org.name;
+  const std::vector<projections::OrgMember>& members = org.members;
+  const int64_t vm_count = org.vm_count;
   const bool manage = UserMay(app, me, "organization", org_id, "manage");
   const std::string base = "/orgs/" + UrlEncode(org_id);
 
@@ -177,7 +145,7 @@ Response OrgPage(App& app, Request& req, int status, const std::string& error,
        "scope=\"col\">Role</th>";
   if (manage) h += "<th scope=\"col\"><span class=\"sr-only\">Actions</span></th>";
   h += "</tr></thead>\n<tbody>\n";
-  for (const MemberRow& m : members) {
+  for (const projections::OrgMember& m : members) {
     std::string who = m.username.empty() ? m.user_id : m.username;
     h += "<tr data-user-id=\"" + HtmlEscape(m.user_id) + "\"><th scope=\"row\">" + HtmlEscape(who);
     if (!m.display_name.empty() && m.display_name != m.username) {
@@ -239,15 +207,15 @@ Response AddMemberForm(App& app, Request& req) {
   {
     auto db = app.db.Acquire();
     if (!db.ok()) return UiErrorPage(req, db.status());
-    auto r = (*db)->Exec("SELECT user_id FROM users WHERE username = $1", {username});
-    if (!r.ok()) return UiErrorPage(req, r.status());
-    if (r->rows() == 0) {
+    auto found = projections::FindUserIdByUsername(**db, username);
+    if (!found.ok()) return UiErrorPage(req, found.status());
+    if (!*found) {
       return OrgPage(
           app, req, 404,
           "There is no user named " + username + "; they must register before they can be added.",
           username, role_text);
     }
-    user_id = std::string(r->Get(0, 0));
+    user_id = **found;
   }
   auto outcome =
       app.commands.Organization(ContextFor(req), org_id, domain::AddMember{user_id, *role});
@@ -288,10 +256,10 @@ void AddOrgPages(Router& router, App& app) {
                       "Create an organization (form; the creator owns it)", CreateOrgForm, app));
   router.Add(AppRoute("GET", "/orgs/{id}", Access::Permission("organization:{id}#view"),
                       "An organization's page: members and roles", Org, app));
-  router.Add(AppRoute("POST", "/orgs/{id}/members", Access::Permission("organization:{id}#manage"),
+  router.Add(AppRoute("POST", "/orgs/{id}/members", CommandAccess("organization.add_member"),
                       "Add a member by username (form)", AddMemberForm, app));
   router.Add(AppRoute("POST", "/orgs/{id}/members/{user_id}/remove",
-                      Access::Permission("organization:{id}#manage"),
+                      CommandAccess("organization.remove_member"),
                       "Remove a member (form; never the last owner)", RemoveMemberForm, app));
 }
 

@@ -769,26 +769,26 @@ void AddVmPages(Router& router, App& app) {
   router.Add(AppRoute("GET", "/vms/{id}", Access::Permission("vm:{id}#read"),
                       "A VM's page: spec, state, actions, history", Vm, app));
   router.Add(AppRoute(
-      "POST", "/vms/{id}/start", Access::Permission("vm:{id}#start"), "Start the VM (form)",
+      "POST", "/vms/{id}/start", CommandAccess("vm.start"), "Start the VM (form)",
       [](App& a, Request& r) { return VmActionForm(a, r, domain::StartVm{}, "start", "start"); },
       app));
-  router.Add(AppRoute("POST", "/vms/{id}/stop", Access::Permission("vm:{id}#stop"),
+  router.Add(AppRoute("POST", "/vms/{id}/stop", CommandAccess("vm.stop"),
                       "Stop the VM (form; force=1 powers it off)", StopForm, app));
   router.Add(AppRoute(
-      "POST", "/vms/{id}/restart", Access::Permission("vm:{id}#restart"), "Restart the VM (form)",
+      "POST", "/vms/{id}/restart", CommandAccess("vm.restart"), "Restart the VM (form)",
       [](App& a, Request& r) {
         return VmActionForm(a, r, domain::RestartVm{}, "restart", "restart");
       },
       app));
   router.Add(AppRoute(
-      "POST", "/vms/{id}/pause", Access::Permission("vm:{id}#stop"), "Pause the VM (form)",
+      "POST", "/vms/{id}/pause", CommandAccess("vm.pause"), "Pause the VM (form)",
       [](App& a, Request& r) { return VmActionForm(a, r, domain::PauseVm{}, "pause", "pause"); },
       app));
   router.Add(AppRoute(
-      "POST", "/vms/{id}/resume", Access::Permission("vm:{id}#start"), "Resume the VM (form)",
+      "POST", "/vms/{id}/resume", CommandAccess("vm.resume"), "Resume the VM (form)",
       [](App& a, Request& r) { return VmActionForm(a, r, domain::ResumeVm{}, "resume", "resume"); },
       app));
-  router.Add(AppRoute("POST", "/vms/{id}/delete", Access::Permission("vm:{id}#delete"),
+  router.Add(AppRoute("POST", "/vms/{id}/delete", CommandAccess("vm.delete"),
                       "Delete the VM (form; confirm_name must be its name)", DeleteForm, app));
 }
 

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "events/commands/domain_commands.h"
+#include "http/app/app.h"
 #include "http/server/pipeline.h"
 #include "http/server/router.h"
 
@@ -301,4 +303,25 @@ TEST_CASE("requests read cookies and form fields and escape HTML") {
   CHECK(HttpStatusFor(Code::kConflict) == 409);
   CHECK(JsonError(Status::NotFound("no VM named web-1")).body ==
         R"({"error":{"code":"not_found","message":"no VM named web-1","details":{}}})");
+}
+
+TEST_CASE("a command's route takes its permission from the command table") {
+  for (const events::CommandSpec& c : events::CommandTable()) {
+    CAPTURE(c.name);
+    Access a = CommandAccess(c.name);
+    if (std::string_view(c.permission).find('{') == std::string_view::npos) {
+      // "system", "public", "authenticated": no route of a person may run it as such.
+      CHECK(a.kind() == Access::Kind::kUndeclared);
+      continue;
+    }
+    REQUIRE(a.kind() == Access::Kind::kPermission);
+    CHECK(a.id_param() == "id");
+    CHECK(std::string_view(c.permission).substr(0, c.permission.find(':')) == a.entity_type());
+    CHECK(std::string_view(c.permission).substr(c.permission.find('#') + 1) == a.permission());
+  }
+  CHECK(CommandAccess("vm.start").spec() == "vm:{id}#start");
+  CHECK(CommandAccess("vm.pause").spec() == "vm:{id}#stop");
+  CHECK(CommandAccess("vm.create").spec() == "organization:{id}#create_vm");
+  CHECK(CommandAccess("host.cordon", "host").spec() == "host:{host}#manage");
+  CHECK(CommandAccess("vm.fly").kind() == Access::Kind::kUndeclared);
 }
