@@ -64,7 +64,7 @@ add_custom_command(
 target_sources(strato_http_pages PRIVATE ${STRATO_UI_ASSETS_CPP})
 
 # Unit tests of the layout, escaping and assets (no database).
-add_executable(ui_tests ui/tests/ui_html_test.cpp)
+add_executable(ui_tests test/http/pages/ui_html_test.cpp)
 target_link_libraries(ui_tests PRIVATE strato_http_pages doctest::doctest)
 doctest_discover_tests(ui_tests TEST_PREFIX "ui: ")
 add_test(NAME "ui_tests: case names are selectable"

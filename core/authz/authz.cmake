@@ -20,12 +20,12 @@ set(STRATO_PERMIFY_DIR ${CMAKE_SOURCE_DIR}/test/conformance/permify)
 
 # --- unit tests
 add_executable(authz_tests
-  test/authz/main.cpp
-  test/authz/parser_test.cpp
-  test/authz/engine_test.cpp
-  test/authz/store_test.cpp
-  test/authz/strato_schema_test.cpp
-  test/authz/cel_test.cpp
+  test/core/authz/main.cpp
+  test/core/authz/parser_test.cpp
+  test/core/authz/engine_test.cpp
+  test/core/authz/store_test.cpp
+  test/core/authz/strato_schema_test.cpp
+  test/core/authz/cel_test.cpp
 )
 # strato_commands for CommandTable(); it needs no database.
 target_link_libraries(authz_tests PRIVATE strato_authz strato_commands doctest::doctest)
@@ -39,7 +39,7 @@ add_test(NAME "authz: case names are selectable"
 # --- Permify conformance (validation files and DSL cases)
 pkg_check_modules(STRATO_AUTHZ_YAML IMPORTED_TARGET yaml-cpp)
 if(STRATO_AUTHZ_YAML_FOUND)
-  add_executable(permify_conformance test/authz/permify_conformance.cpp)
+  add_executable(permify_conformance test/core/authz/permify_conformance.cpp)
   target_link_libraries(permify_conformance PRIVATE strato_authz PkgConfig::STRATO_AUTHZ_YAML)
   target_compile_definitions(permify_conformance PRIVATE
     STRATO_PERMIFY_DIR="${STRATO_PERMIFY_DIR}"
@@ -54,7 +54,7 @@ else()
 endif()
 
 # --- benchmark (prints figures; not a test)
-add_executable(bench_authz test/authz/bench_authz.cpp)
+add_executable(bench_authz test/core/authz/bench_authz.cpp)
 target_link_libraries(bench_authz PRIVATE strato_authz)
 target_compile_definitions(bench_authz PRIVATE
   STRATO_PERM_FILE="${CMAKE_SOURCE_DIR}/schema/strato.perm")
@@ -65,7 +65,7 @@ if(STRATO_CLANGXX)
   set(STRATO_FUZZ_SCHEMA_BIN ${CMAKE_BINARY_DIR}/authz-fuzz/fuzz_authz_schema)
   file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/authz-fuzz)
   set(STRATO_FUZZ_SCHEMA_SOURCES
-    ${CMAKE_SOURCE_DIR}/test/authz/fuzz_schema.cpp
+    ${CMAKE_SOURCE_DIR}/test/core/authz/fuzz_schema.cpp
     ${STRATO_AUTHZ_PARSER_SOURCES}
     ${CMAKE_SOURCE_DIR}/core/status.cpp)
   add_custom_command(

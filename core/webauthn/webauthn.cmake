@@ -18,17 +18,17 @@ target_link_libraries(strato_webauthn PUBLIC strato_core OpenSSL::Crypto PkgConf
 target_include_directories(strato_webauthn PRIVATE ${RAPIDJSON_INCLUDE_DIRS})
 
 # Shared by the doctest suite and the per-case runner below.
-add_library(strato_webauthn_conformance STATIC test/webauthn/conformance_runner.cpp)
+add_library(strato_webauthn_conformance STATIC test/core/webauthn/conformance_runner.cpp)
 target_link_libraries(strato_webauthn_conformance PUBLIC strato_webauthn)
 target_include_directories(strato_webauthn_conformance PRIVATE ${RAPIDJSON_INCLUDE_DIRS})
 
 add_executable(webauthn_tests
-  test/webauthn/main.cpp
-  test/webauthn/base64url_test.cpp
-  test/webauthn/cbor_test.cpp
-  test/webauthn/cose_test.cpp
-  test/webauthn/ceremony_test.cpp
-  test/webauthn/conformance_test.cpp
+  test/core/webauthn/main.cpp
+  test/core/webauthn/base64url_test.cpp
+  test/core/webauthn/cbor_test.cpp
+  test/core/webauthn/cose_test.cpp
+  test/core/webauthn/ceremony_test.cpp
+  test/core/webauthn/conformance_test.cpp
 )
 target_link_libraries(webauthn_tests PRIVATE strato_webauthn strato_webauthn_conformance
                                              doctest::doctest)
@@ -42,7 +42,7 @@ add_test(NAME "webauthn: case names are selectable"
 
 # One ctest per conformance case, named after its case id, from index.json at configure time.
 set(STRATO_WEBAUTHN_CASES_DIR ${CMAKE_SOURCE_DIR}/test/conformance/webauthn)
-add_executable(webauthn_conformance_case test/webauthn/conformance_case_main.cpp)
+add_executable(webauthn_conformance_case test/core/webauthn/conformance_case_main.cpp)
 target_link_libraries(webauthn_conformance_case PRIVATE strato_webauthn_conformance)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              ${STRATO_WEBAUTHN_CASES_DIR}/index.json)
@@ -56,7 +56,7 @@ foreach(i RANGE ${webauthn_last})
 endforeach()
 
 # Writes the fuzz seed corpus from the conformance cases (built with the main compiler).
-add_executable(webauthn_fuzz_seeds test/webauthn/fuzz_seeds.cpp)
+add_executable(webauthn_fuzz_seeds test/core/webauthn/fuzz_seeds.cpp)
 target_link_libraries(webauthn_fuzz_seeds PRIVATE strato_webauthn)
 
 # Fuzzing needs clang's libFuzzer; the main build uses g++, so the fuzz binary is compiled by
@@ -82,7 +82,7 @@ endif()
 if(STRATO_CLANGXX AND STRATO_CLANGXX_HAS_LIBFUZZER)
   set(STRATO_FUZZ_CBOR ${CMAKE_BINARY_DIR}/fuzz/fuzz_webauthn_cbor)
   set(STRATO_FUZZ_CBOR_SOURCES
-    ${CMAKE_SOURCE_DIR}/test/webauthn/fuzz_cbor.cpp
+    ${CMAKE_SOURCE_DIR}/test/core/webauthn/fuzz_cbor.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/cbor.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/base64url.cpp
     ${CMAKE_SOURCE_DIR}/core/status.cpp)
@@ -100,7 +100,7 @@ if(STRATO_CLANGXX AND STRATO_CLANGXX_HAS_LIBFUZZER)
   # Second target: authenticatorData, COSE keys and clientDataJSON (links OpenSSL and libsodium).
   set(STRATO_FUZZ_AUTHDATA ${CMAKE_BINARY_DIR}/fuzz/fuzz_webauthn_authdata)
   set(STRATO_FUZZ_AUTHDATA_SOURCES
-    ${CMAKE_SOURCE_DIR}/test/webauthn/fuzz_authdata.cpp
+    ${CMAKE_SOURCE_DIR}/test/core/webauthn/fuzz_authdata.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/authenticator_data.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/client_data.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/cose.cpp
@@ -130,7 +130,7 @@ if(STRATO_CLANGXX AND STRATO_CLANGXX_HAS_LIBFUZZER)
                    -DCORPUS=${STRATO_FUZZ_CBOR_CORPUS}
                    -DCASES=${CMAKE_SOURCE_DIR}/test/conformance/webauthn
                    -DSECONDS=20
-                   -P ${CMAKE_SOURCE_DIR}/test/webauthn/run_fuzz.cmake)
+                   -P ${CMAKE_SOURCE_DIR}/test/core/webauthn/run_fuzz.cmake)
   set_tests_properties("webauthn: fuzz cbor decoder (short run)" PROPERTIES TIMEOUT 120)
   add_test(NAME "webauthn: fuzz authenticator data parser (short run)"
            COMMAND ${CMAKE_COMMAND}
@@ -139,7 +139,7 @@ if(STRATO_CLANGXX AND STRATO_CLANGXX_HAS_LIBFUZZER)
                    -DCORPUS=${CMAKE_BINARY_DIR}/fuzz/webauthn_authdata_corpus
                    -DCASES=${CMAKE_SOURCE_DIR}/test/conformance/webauthn
                    -DSECONDS=20
-                   -P ${CMAKE_SOURCE_DIR}/test/webauthn/run_fuzz.cmake)
+                   -P ${CMAKE_SOURCE_DIR}/test/core/webauthn/run_fuzz.cmake)
   set_tests_properties("webauthn: fuzz authenticator data parser (short run)"
                        PROPERTIES TIMEOUT 120)
 endif()

@@ -32,12 +32,12 @@ target_link_libraries(cloud-hypervisor-simulator PRIVATE strato_ch_simulator_mod
 # OpenAPI conformance of both (yaml-cpp reads the spec).
 pkg_check_modules(YAMLCPP REQUIRED IMPORTED_TARGET yaml-cpp)
 add_executable(hypervisor_tests
-  ${CMAKE_SOURCE_DIR}/test/hypervisor/main.cpp
-  ${CMAKE_SOURCE_DIR}/test/hypervisor/sim_process.cpp
-  ${CMAKE_SOURCE_DIR}/test/hypervisor/http_client_test.cpp
-  ${CMAKE_SOURCE_DIR}/test/hypervisor/ch_driver_test.cpp
-  ${CMAKE_SOURCE_DIR}/test/hypervisor/simulator_test.cpp
-  ${CMAKE_SOURCE_DIR}/test/hypervisor/openapi_conformance_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/main.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/sim_process.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/http_client_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/ch_driver_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/simulator_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/openapi_conformance_test.cpp
 )
 target_link_libraries(hypervisor_tests PRIVATE strato_hypervisor strato_ch_simulator_model
   PkgConfig::YAMLCPP doctest::doctest)

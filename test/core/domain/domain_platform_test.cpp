@@ -5,7 +5,7 @@
 #include "core/domain/platform.h"
 #include "events/commands/domain_commands.h"
 #include "projections/models/relationship_projection.h"
-#include "test/unit/domain_test_util.h"
+#include "test/core/domain/domain_test_util.h"
 
 using namespace strato;
 using namespace strato::domain;

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "core/domain/user.h"
-#include "test/unit/domain_test_util.h"
+#include "test/core/domain/domain_test_util.h"
 
 using namespace strato;
 using namespace strato::domain;

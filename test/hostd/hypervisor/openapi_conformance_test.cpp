@@ -10,7 +10,7 @@
 
 #include "hostd/hypervisor/ch_driver.h"
 #include "test/fakes/ch_simulator/vmm_model.h"
-#include "test/hypervisor/sim_process.h"
+#include "test/hostd/hypervisor/sim_process.h"
 
 using namespace strato;
 using namespace strato::hostd;

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "test/webauthn/conformance_runner.h"
+#include "test/core/webauthn/conformance_runner.h"
 
 using namespace strato::webauthn;
 using namespace strato::webauthn::conformance;

@@ -1,4 +1,4 @@
-#include "test/webauthn/conformance_runner.h"
+#include "test/core/webauthn/conformance_runner.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>

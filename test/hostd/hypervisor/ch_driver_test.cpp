@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "hostd/hypervisor/ch_driver.h"
-#include "test/hypervisor/sim_process.h"
+#include "test/hostd/hypervisor/sim_process.h"
 
 using namespace strato;
 using namespace strato::hostd;

@@ -2,7 +2,7 @@
 
 #include "core/webauthn/base64url.h"
 #include "core/webauthn/cose.h"
-#include "test/webauthn/test_authenticator.h"
+#include "test/core/webauthn/test_authenticator.h"
 
 using namespace strato::webauthn;
 using strato::webauthn::testing::CborWriter;

@@ -10,7 +10,7 @@
 
 #include "core/webauthn/client_data.h"
 #include "core/webauthn/webauthn.h"
-#include "test/webauthn/test_authenticator.h"
+#include "test/core/webauthn/test_authenticator.h"
 
 using namespace strato::webauthn;
 using namespace strato::webauthn::testing;

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "hostd/hypervisor/unix_http_client.h"
-#include "test/hypervisor/sim_process.h"
+#include "test/hostd/hypervisor/sim_process.h"
 
 using namespace strato;
 using namespace strato::hostd;

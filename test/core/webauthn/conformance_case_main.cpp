@@ -3,7 +3,7 @@
 // Usage: webauthn_conformance_case <conformance dir> <case id>
 #include <cstdio>
 
-#include "test/webauthn/conformance_runner.h"
+#include "test/core/webauthn/conformance_runner.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {

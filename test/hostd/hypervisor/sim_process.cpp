@@ -1,4 +1,4 @@
-#include "test/hypervisor/sim_process.h"
+#include "test/hostd/hypervisor/sim_process.h"
 
 #include <fcntl.h>
 #include <poll.h>

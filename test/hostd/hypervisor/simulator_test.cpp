@@ -15,7 +15,7 @@
 
 #include "hostd/hypervisor/unix_http_client.h"
 #include "test/fakes/ch_simulator/vmm_model.h"
-#include "test/hypervisor/sim_process.h"
+#include "test/hostd/hypervisor/sim_process.h"
 
 using namespace strato;
 using namespace strato::hostd;
