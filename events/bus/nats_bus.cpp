@@ -356,6 +356,25 @@ Status NatsConnection::Flush(std::chrono::milliseconds timeout) {
   return NatsError(s, "flushing to NATS at " + impl_->redacted_url);
 }
 
+Result<std::string> NatsConnection::Request(std::string_view subject, std::string_view data,
+                                            std::chrono::milliseconds timeout) {
+  const std::string subj(subject);
+  natsMsg* reply = nullptr;
+  natsStatus s =
+      natsConnection_Request(&reply, impl_->conn.get(), subj.c_str(), data.data(),
+                             static_cast<int>(data.size()), std::max<int64_t>(1, Millis(timeout)));
+  if (s == NATS_TIMEOUT) {
+    return Status::DeadlineExceeded("no answer on " + subj.substr(0, 200) + " within " +
+                                    std::to_string(timeout.count()) + " ms");
+  }
+  if (s != NATS_OK) return NatsError(s, "requesting on " + subj.substr(0, 200));
+  std::unique_ptr<natsMsg, decltype(&natsMsg_Destroy)> owned(reply, &natsMsg_Destroy);
+  const char* body = natsMsg_GetData(reply);
+  const int length = natsMsg_GetDataLength(reply);
+  return body != nullptr && length > 0 ? std::string(body, static_cast<size_t>(length))
+                                       : std::string();
+}
+
 Status NatsConnection::WaitConnected(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!connected()) {

@@ -75,6 +75,10 @@ class NatsConnection {
   Status Publish(std::string_view subject, std::string_view data);
   // Sends what is buffered and waits for the server's answer (PING/PONG).
   Status Flush(std::chrono::milliseconds timeout);
+  // A core NATS request: publishes with a fresh inbox as reply subject and waits for the first
+  // answer (kDeadlineExceeded at the timeout; kUnavailable when nobody listens).
+  Result<std::string> Request(std::string_view subject, std::string_view data,
+                              std::chrono::milliseconds timeout);
 
   // For the bus library's own files (nats_bus.cpp, relay.cpp) only: nothing outside
   // events/bus/ calls nats.c (a test checks the libraries' symbols). Owned by this object.

@@ -530,7 +530,8 @@ HostRpcService::HostRpcService(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 
 Result<std::unique_ptr<HostRpcService>> HostRpcService::Start(NatsConnection& conn,
                                                               HostControl& control,
-                                                              HostRpcLimits limits) {
+                                                              HostRpcLimits limits,
+                                                              HostTraffic traffic) {
   auto impl = std::make_unique<Impl>();
   impl->control = &control;
   impl->conn = &conn;
@@ -542,8 +543,13 @@ Result<std::unique_ptr<HostRpcService>> HostRpcService::Start(NatsConnection& co
   }
   std::unique_ptr<HostRpcService> service(new HostRpcService(std::move(impl)));
   Impl* p = service->impl_.get();
-  for (const char* subject : {"strato.rpc.host.*.register", "strato.rpc.host.*.desired",
-                              "strato.rpc.host.*.report", "strato.host.*.heartbeat"}) {
+  std::vector<const char*> subjects;
+  if (traffic != HostTraffic::kHeartbeats) {
+    subjects = {"strato.rpc.host.*.register", "strato.rpc.host.*.desired",
+                "strato.rpc.host.*.report"};
+  }
+  if (traffic != HostTraffic::kRequests) subjects.push_back("strato.host.*.heartbeat");
+  for (const char* subject : subjects) {
     MessageSubscription::Options o;
     o.subject = subject;
     o.queue = kQueueGroup;
@@ -591,13 +597,15 @@ Status RunHostControlPlane(EventStore& store, HostControlPlaneOptions options,
       pause(std::chrono::seconds(1));
       continue;
     }
-    auto service = HostRpcService::Start(**conn, control);
+    auto service = HostRpcService::Start(
+        **conn, control, {}, options.serve_requests ? HostTraffic::kAll : HostTraffic::kHeartbeats);
     if (!service.ok()) {
-      log::Warn("cannot serve host requests", {{"error", service.status().message()}});
+      log::Warn("cannot hear hosts", {{"error", service.status().message()}});
       pause(std::chrono::seconds(1));
       continue;
     }
-    log::Info("serving host requests and watching host liveness");
+    log::Info(options.serve_requests ? "serving host requests and watching host liveness"
+                                     : "hearing host heartbeats and watching host liveness");
     control.ForgiveSilence();
     bool was_connected = true;
     while (!stop) {
@@ -614,6 +622,36 @@ Status RunHostControlPlane(EventStore& store, HostControlPlaneOptions options,
     }
     service->reset();
     conn->reset();
+  }
+  return Status::Ok();
+}
+
+Status RunHostRequests(EventStore& store, HostControlPlaneOptions options,
+                       const std::atomic<bool>& stop) {
+  HostControl control(store, options.control);
+  while (!stop) {
+    NatsOptions no;
+    no.url = options.nats_url;
+    no.name = "strato-host-requests";
+    auto conn = NatsConnection::Connect(no);
+    std::unique_ptr<HostRpcService> service;
+    if (conn.ok()) {
+      auto started = HostRpcService::Start(**conn, control, {}, HostTraffic::kRequests);
+      if (started.ok()) {
+        service = std::move(*started);
+      } else {
+        log::Warn("cannot serve host requests", {{"error", started.status().message()}});
+      }
+    }
+    if (service) {
+      log::Info("serving host requests");
+      // nats.c reconnects by itself; the service stays until this instance stops.
+      while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      service.reset();
+      break;
+    }
+    for (int i = 0; i < 20 && !stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return Status::Ok();
 }

@@ -2,8 +2,11 @@
 // logic without NATS: register, desired, report and heartbeat handlers that take a host id and
 // a JSON payload and return the JSON reply, and the liveness monitor (CheckLiveness) that marks
 // silent hosts unreachable and their VMs unknown. HostRpcService wires HostControl to NATS
-// (queue subscriptions on strato.rpc.host.*.<verb> and strato.host.*.heartbeat), and
-// RunHostControlPlane runs both until told to stop (in the leader of `strato serve`).
+// (queue subscriptions on strato.rpc.host.*.<verb> and strato.host.*.heartbeat). Every
+// `strato serve` instance answers host requests (RunHostRequests: register, desired, report, in
+// one queue group, so a leader change never makes hosts wait); the leader alone hears
+// heartbeats and watches liveness (RunHostControlPlane with serve_requests off), so exactly one
+// monitor marks hosts unreachable.
 //
 // Hosts are not trusted with the control plane's health (schema/host_protocol.md, "Limits"):
 // every payload is decoded under a size and depth cap with every field bounded; HostRpcService
@@ -120,12 +123,20 @@ struct HostRpcLimits {
   int nats_pending_bytes = 128 << 20;
 };
 
+// Which host traffic a HostRpcService takes.
+enum class HostTraffic {
+  kAll,         // requests and heartbeats
+  kRequests,    // register, desired, report (any instance; a queue group shares them)
+  kHeartbeats,  // heartbeats only (the liveness monitor's instance)
+};
+
 // NATS request/reply and heartbeat subscriptions feeding a HostControl. Destroying it
 // unsubscribes and waits until no handler runs.
 class HostRpcService {
  public:
   static Result<std::unique_ptr<HostRpcService>> Start(NatsConnection& conn, HostControl& control,
-                                                       HostRpcLimits limits = {});
+                                                       HostRpcLimits limits = {},
+                                                       HostTraffic traffic = HostTraffic::kAll);
   ~HostRpcService();
   HostRpcService(const HostRpcService&) = delete;
   HostRpcService& operator=(const HostRpcService&) = delete;
@@ -141,11 +152,20 @@ struct HostControlPlaneOptions {
   std::string nats_url;
   HostControlOptions control;
   std::chrono::milliseconds check_every{500};
+  // Whether this control plane answers host requests too. `strato serve` turns it off in its
+  // leader, because every instance answers them (RunHostRequests).
+  bool serve_requests = true;
 };
 
-// Connects to NATS (retrying), serves the host subjects and runs the liveness monitor until
-// `stop`. Returns early only for what retrying cannot fix.
+// Connects to NATS (retrying), hears heartbeats (and host requests when serve_requests) and
+// runs the liveness monitor until `stop`. Returns early only for what retrying cannot fix.
 Status RunHostControlPlane(EventStore& store, HostControlPlaneOptions options,
                            const std::atomic<bool>& stop);
+
+// Connects to NATS (retrying) and answers host requests (register, desired, report) until
+// `stop`, in the queue group every `strato serve` instance shares. No liveness: that is the
+// leader's (RunHostControlPlane).
+Status RunHostRequests(EventStore& store, HostControlPlaneOptions options,
+                       const std::atomic<bool>& stop);
 
 }  // namespace strato::events

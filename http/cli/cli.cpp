@@ -278,6 +278,7 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
       host_options.nats_url = nats_url;
       host_options.control.database_url = db_url;
       host_options.control.observer = observer;
+      host_options.serve_requests = false;  // every instance answers them (CmdServe)
       Status hs = events::RunHostControlPlane(store, host_options, leader_stop);
       if (!hs.ok()) log::Error("host control plane stopped", {{"error", hs.message()}});
     });
@@ -373,6 +374,16 @@ int CmdServe(const Env& env) {
   const events::DomainCommands::Observer observer = (*web)->CommandObserver();
   std::thread leader(
       [&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state, observer); });
+  // Every instance answers host requests (one queue group), so hosts never wait for a leader
+  // change; heartbeats and liveness stay with the leader (LeaderLoop).
+  std::thread host_requests([&] {
+    events::HostControlPlaneOptions host_options;
+    host_options.nats_url = cfg->nats_url;
+    host_options.control.database_url = db_url;
+    host_options.control.observer = observer;
+    Status hs = events::RunHostRequests(**store, host_options, stop);
+    if (!hs.ok()) log::Error("host requests stopped", {{"error", hs.message()}});
+  });
   std::printf("strato serving on http://%s:%d\n", cfg->http_addr.host.c_str(), server.port());
   std::fflush(stdout);
 
@@ -383,6 +394,7 @@ int CmdServe(const Env& env) {
   server.Stop();
   (*runner)->Stop();
   leader.join();
+  host_requests.join();
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "core/ids.h"
 #include "events/bus/nats_bus.h"
 #include "events/commands/domain_commands.h"
+#include "events/hosts/host_protocol.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 
@@ -618,4 +619,72 @@ TEST_CASE(
   REQUIRE(code_b.ok());
   CHECK(*code_a == 0);
   CHECK(*code_b == 0);
+}
+
+TEST_CASE(
+    "every serve instance answers host requests so a host registers at once after the leader "
+    "dies") {
+  test::TestDatabase db;
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  events::NatsOptions nats_options;
+  nats_options.url = nats.url();
+  nats_options.name = "serve-test-host";
+  auto bus = events::NatsConnection::Connect(nats_options);
+  REQUIRE_MESSAGE(bus.ok(), bus.status().ToString());
+
+  auto a = SpawnServe(db.url(), nats.url(), test::FreePort(), "serve-hosts-a");
+  auto b = SpawnServe(db.url(), nats.url(), test::FreePort(), "serve-hosts-b");
+  const std::string leads = "this instance leads";
+  const std::string serving = "serving host requests";
+  auto wait_until = [](const std::function<bool()>& done, int seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  };
+  // Both answer requests; one of them leads.
+  REQUIRE_MESSAGE(wait_until(
+                      [&] {
+                        return Count(ReadFile(a->log_path()), serving) >= 1 &&
+                               Count(ReadFile(b->log_path()), serving) >= 1 &&
+                               Count(ReadFile(a->log_path()) + ReadFile(b->log_path()), leads) == 1;
+                      },
+                      20),
+                  ReadFile(a->log_path()) << ReadFile(b->log_path()));
+  const bool a_leads = Count(ReadFile(a->log_path()), leads) == 1;
+  test::ChildProcess* leader = a_leads ? a.get() : b.get();
+  test::ChildProcess* follower = a_leads ? b.get() : a.get();
+
+  auto register_host = [&](const std::string& id) {
+    const std::string body = events::EncodeRegistration(
+        {"hv-" + id.substr(0, 8), "10.0.0.7", 8, 16384, 200, "cloud-hypervisor", "38.0", 1000});
+    return (*bus)->Request(events::HostRpcSubject(id, "register"), body, std::chrono::seconds(2));
+  };
+  auto first = register_host(Uuid::NewV4().ToString());
+  REQUIRE_MESSAGE(first.ok(), first.status().ToString());
+  CHECK(events::ReplyStatus(*first).ok());
+
+  // The leader dies; before anyone could take its place (a new leader waits 2 s after taking
+  // the lock), the follower already answers.
+  REQUIRE(leader->Kill(SIGKILL).ok());
+  (void)leader->Wait(std::chrono::seconds(10));
+  auto killed_at = std::chrono::steady_clock::now();
+  auto second = register_host(Uuid::NewV4().ToString());
+  auto answered_in = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - killed_at);
+  REQUIRE_MESSAGE(second.ok(), second.status().ToString() << ReadFile(follower->log_path()));
+  CHECK(events::ReplyStatus(*second).ok());
+  MESSAGE("a host registered " << answered_in.count() << " ms after the leader was killed");
+  CHECK(answered_in < std::chrono::milliseconds(2000));
+  auto registered = db.Connect()->Exec("SELECT count(*) FROM events WHERE type = 'HostRegistered'");
+  REQUIRE(registered.ok());
+  CHECK(registered->Get(0, 0) == "2");
+
+  REQUIRE(follower->Kill(SIGTERM).ok());
+  auto code = follower->Wait(std::chrono::seconds(20));
+  REQUIRE(code.ok());
+  CHECK(*code == 0);
 }
