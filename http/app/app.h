@@ -30,6 +30,14 @@ class LiveHub;
 class VmDirectory;
 class StreamOrganizations;
 
+// Whether this `strato serve` instance leads (leader_terms, http/cli/cli.cpp), in which term
+// and since when (RFC 3339); term 0 and since "" while it does not.
+struct LeaderInfo {
+  bool leading = false;
+  int64_t term = 0;
+  std::string since;
+};
+
 struct App {
   events::PgPool& db;
   events::DomainCommands& commands;
@@ -47,6 +55,8 @@ struct App {
   // The relay's last published position when this process leads (for /metrics); empty or
   // returning nullopt otherwise.
   std::function<std::optional<int64_t>()> relay_published;
+  // This instance's leadership (for /metrics); empty outside `strato serve`.
+  std::function<LeaderInfo()> leader;
   LiveHub* live = nullptr;  // live updates (server-sent events); null: not running
   // The live-update hub's position (set with `live`): AppRoute stamps it on each request so
   // that a page's stream starts after what the page read. Empty: no hub.

@@ -133,6 +133,36 @@ class RelayState {
   std::string problem_;
 };
 
+// Whether this process leads, in which term and since when; shared by the leader thread and
+// the HTTP threads (/readyz, /metrics).
+class LeaderState {
+ public:
+  void Lead(int64_t term, std::string since) {
+    std::lock_guard<std::mutex> lock(mu_);
+    info_ = http::LeaderInfo{true, term, std::move(since)};
+  }
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    info_ = http::LeaderInfo{};
+  }
+  http::LeaderInfo Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return info_;
+  }
+
+ private:
+  std::mutex mu_;
+  http::LeaderInfo info_;
+};
+
+// This instance's name in leader_terms: host name, HTTP port and process id.
+std::string InstanceName(int http_port) {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) std::strcpy(host, "unknown-host");
+  return std::string(host) + ":" + std::to_string(http_port) + " (pid " + std::to_string(getpid()) +
+         ")";
+}
+
 // A NATS connection for readiness, made on first use and remade after failures.
 class NatsProbe {
  public:
@@ -211,8 +241,8 @@ Status WatchLeaderSession(events::PgConnection& conn, std::chrono::steady_clock:
 // taking the lock anew on a fresh session.
 // `observer` counts the scheduler's and the host RPC's commands in /metrics.
 void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
-                const std::atomic<bool>& stop, RelayState& state,
-                const events::DomainCommands::Observer& observer) {
+                const std::atomic<bool>& stop, RelayState& state, LeaderState& leading,
+                const std::string& instance, const events::DomainCommands::Observer& observer) {
   auto pause = [&stop](int tenths) {
     for (int i = 0; i < tenths && !stop; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -246,7 +276,18 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
       pause(10);
       continue;
     }
-    log::Info("this instance leads: running the relay");
+    // A new term, recorded on the lock's own session: only the lock's holder writes one.
+    auto term = (*conn)->Exec(
+        "INSERT INTO leader_terms (instance) VALUES ($1) RETURNING term, "
+        "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+        {instance});
+    if (!term.ok()) {
+      log::Warn("cannot record a leader term; trying the lock again",
+                {{"error", term.status().message()}});
+      continue;
+    }
+    leading.Lead(term->GetInt64(0, 0), std::string(term->Get(0, 1)));
+    log::Info("this instance leads: running the relay", {{"term", term->GetInt64(0, 0)}});
     // Everything the leader runs stops on `leader_stop`: set by the watcher when the lock's
     // session is lost or the process stops (within a 50 ms slice), and here when the relay
     // returns by itself.
@@ -292,6 +333,7 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
     scheduler.join();
     hosts.join();
     state.Set(nullptr);
+    leading.Stop();
     if (!lost.ok()) {
       auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - lost_at);
@@ -343,6 +385,7 @@ int CmdServe(const Env& env) {
 
   std::atomic<bool> stop{false};
   RelayState relay_state;
+  LeaderState leader_state;
   NatsProbe nats_probe(cfg->nats_url);
   std::string db_url = cfg->database_url;
   std::vector<http::ReadinessCheck> checks;
@@ -357,6 +400,14 @@ int CmdServe(const Env& env) {
   checks.push_back({"projections", [folding] { return ProjectionsCheck(*folding); }});
   http::HttpServer server(cfg->http_addr, std::move(checks));
   server.SetTrustedProxies(cfg->trusted_proxies);
+  server.AddReadyDetail("leader", [&leader_state] {
+    http::LeaderInfo l = leader_state.Get();
+    std::string out = std::string("{\"leading\":") + (l.leading ? "true" : "false");
+    if (l.leading) {
+      out += ",\"term\":" + std::to_string(l.term) + ",\"since\":\"" + l.since + "\"";
+    }
+    return out + "}";
+  });
   Status bound = server.Bind();
   if (!bound.ok()) return Fail(bound);
   // Sign-in, the API and the pages: the route table, the permission schema and the request
@@ -368,12 +419,15 @@ int CmdServe(const Env& env) {
       http::WebStack::Create(*cfg, server.port(), **store, **runner, std::move(*web_waiter), env);
   if (!web.ok()) return Fail(web.status());
   (*web)->app().relay_published = [&relay_state] { return relay_state.Published(); };
+  (*web)->app().leader = [&leader_state] { return leader_state.Get(); };
   server.SetPipeline(&(*web)->pipeline());
   Status s = server.Start();
   if (!s.ok()) return Fail(s);
   const events::DomainCommands::Observer observer = (*web)->CommandObserver();
-  std::thread leader(
-      [&] { LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state, observer); });
+  const std::string instance = InstanceName(server.port());
+  std::thread leader([&] {
+    LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state, leader_state, instance, observer);
+  });
   // Every instance answers host requests (one queue group), so hosts never wait for a leader
   // change; heartbeats and liveness stay with the leader (LeaderLoop).
   std::thread host_requests([&] {

@@ -88,6 +88,15 @@ Result<std::string> ScrapeGauges(App& app) {
     out += "strato_vms{observed=\"" + PromLabel(std::string(vms->Get(i, 0))) + "\",desired=\"" +
            PromLabel(std::string(vms->Get(i, 1))) + "\"} " + std::string(vms->Get(i, 2)) + "\n";
   }
+  if (app.leader) {
+    const LeaderInfo l = app.leader();
+    out +=
+        "# HELP strato_leader Whether this instance leads (runs the relay, scheduler, liveness).\n";
+    out += "# TYPE strato_leader gauge\nstrato_leader " + std::string(l.leading ? "1" : "0") + "\n";
+    out +=
+        "# HELP strato_leader_term The leadership term this instance leads in (0: it does not).\n";
+    out += "# TYPE strato_leader_term gauge\nstrato_leader_term " + std::to_string(l.term) + "\n";
+  }
   if (app.relay_published) {
     if (std::optional<int64_t> published = app.relay_published()) {
       out +=

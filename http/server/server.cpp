@@ -17,6 +17,7 @@ struct HttpServer::Impl {
   size_t threads = HttpServer::kDefaultThreads;
   std::thread thread;
   std::vector<ReadinessCheck> checks;
+  std::vector<std::pair<std::string, std::function<std::string()>>> ready_details;
   Pipeline* pipeline = nullptr;
   size_t max_body_bytes = 1 << 20;
   TrustedProxies trusted_proxies;
@@ -103,6 +104,10 @@ void HttpServer::SetTrustedProxies(TrustedProxies proxies) {
   impl_->trusted_proxies = std::move(proxies);
 }
 
+void HttpServer::AddReadyDetail(std::string name, std::function<std::string()> json) {
+  impl_->ready_details.emplace_back(std::move(name), std::move(json));
+}
+
 void HttpServer::SetPipeline(Pipeline* pipeline, size_t max_body_bytes) {
   impl_->pipeline = pipeline;
   impl_->max_body_bytes = max_body_bytes;
@@ -159,6 +164,11 @@ Status HttpServer::Start() {
       w.String(text.c_str());
     }
     w.EndObject();
+    for (const auto& [name, json] : impl_->ready_details) {
+      w.Key(name.c_str());
+      std::string text = json();
+      w.RawValue(text.data(), text.size(), rapidjson::kObjectType);
+    }
     w.Key("status");
     w.String(ready ? "ready" : "not ready");
     w.EndObject();

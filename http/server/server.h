@@ -28,6 +28,10 @@ class HttpServer {
   HttpServer(HostPort addr, std::vector<ReadinessCheck> checks);
   ~HttpServer();
 
+  // A named JSON object /readyz shows beside its checks (e.g. "leader"); `json` returns an
+  // object's text and must be quick and thread-safe. Before Start.
+  void AddReadyDetail(std::string name, std::function<std::string()> json);
+
   // Requests other than /healthz and /readyz go here (before Start). Bodies over
   // `max_body_bytes` are refused with 413 before they reach it.
   void SetPipeline(Pipeline* pipeline, size_t max_body_bytes = 1 << 20);

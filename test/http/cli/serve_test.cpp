@@ -576,9 +576,12 @@ TEST_CASE(
   MESSAGE("leader work stopped " << noticed_in.count() << " ms after the session was cut");
   CHECK(noticed_in < std::chrono::milliseconds(3000));
 
-  // An instance (either) takes the lock on a fresh session and leads.
+  // An instance (either) takes the lock on a fresh session and leads, in a new term.
   REQUIRE_MESSAGE(wait_until([&] { return leads_in_all() == 2; }, 15),
                   ReadFile(a->log_path()) << ReadFile(b->log_path()));
+  auto terms = admin->Exec("SELECT string_agg(term::text, ',' ORDER BY term) FROM leader_terms");
+  REQUIRE(terms.ok());
+  CHECK(terms->Get(0, 0) == "1,2");
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   stop_appending = true;
   appender.join();
@@ -633,8 +636,9 @@ TEST_CASE(
   auto bus = events::NatsConnection::Connect(nats_options);
   REQUIRE_MESSAGE(bus.ok(), bus.status().ToString());
 
-  auto a = SpawnServe(db.url(), nats.url(), test::FreePort(), "serve-hosts-a");
-  auto b = SpawnServe(db.url(), nats.url(), test::FreePort(), "serve-hosts-b");
+  const int port_a = test::FreePort(), port_b = test::FreePort();
+  auto a = SpawnServe(db.url(), nats.url(), port_a, "serve-hosts-a");
+  auto b = SpawnServe(db.url(), nats.url(), port_b, "serve-hosts-b");
   const std::string leads = "this instance leads";
   const std::string serving = "serving host requests";
   auto wait_until = [](const std::function<bool()>& done, int seconds) {
@@ -657,6 +661,24 @@ TEST_CASE(
   const bool a_leads = Count(ReadFile(a->log_path()), leads) == 1;
   test::ChildProcess* leader = a_leads ? a.get() : b.get();
   test::ChildProcess* follower = a_leads ? b.get() : a.get();
+
+  // /readyz and /metrics say which instance leads, in which term and since when.
+  auto get = [](int port, const char* path) {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10, 0);
+    auto r = c.Get(path);
+    REQUIRE(r);
+    return r->body;
+  };
+  const int leader_port = a_leads ? port_a : port_b, follower_port = a_leads ? port_b : port_a;
+  std::string ready = get(leader_port, "/readyz");
+  CHECK_MESSAGE(
+      ready.find("\"leader\":{\"leading\":true,\"term\":1,\"since\":\"") != std::string::npos,
+      ready);
+  CHECK(get(follower_port, "/readyz").find("\"leader\":{\"leading\":false}") != std::string::npos);
+  CHECK(get(leader_port, "/metrics").find("\nstrato_leader 1\n") != std::string::npos);
+  CHECK(get(leader_port, "/metrics").find("\nstrato_leader_term 1\n") != std::string::npos);
+  CHECK(get(follower_port, "/metrics").find("\nstrato_leader 0\n") != std::string::npos);
 
   auto register_host = [&](const std::string& id) {
     const std::string body = events::EncodeRegistration(
