@@ -169,6 +169,9 @@ Result<ServeConfig> ReadServeConfig(const Env& env) {
   auto per_user = ReadInt(env, "STRATO_LIVE_STREAMS_PER_USER", 16, 1, 128);
   if (!per_user.ok()) return per_user.status();
   c.live_streams_per_user = static_cast<int>(*per_user);
+  auto replicas = ReadInt(env, "STRATO_NATS_STREAM_REPLICAS", 1, 1, 5);
+  if (!replicas.ok()) return replicas.status();
+  c.stream_replicas = static_cast<int>(*replicas);
   return c;
 }
 

@@ -134,6 +134,8 @@ struct ServeConfig {
   std::string metrics_token;
   // STRATO_LIVE_STREAMS_PER_USER: live-update streams one user may hold open at once (1-128).
   int live_streams_per_user = 16;
+  // STRATO_NATS_STREAM_REPLICAS: replicas of the STRATO_EVENTS stream when serve makes it (1-5).
+  int stream_replicas = 1;
 };
 Result<ServeConfig> ReadServeConfig(const Env& env);
 

@@ -406,7 +406,7 @@ jsCtx* NatsConnection::jetstream() const {
 // Streams
 
 Status EnsureStream(NatsConnection& conn, const std::string& stream_name,
-                    const std::vector<std::string>& subjects) {
+                    const std::vector<std::string>& subjects, int replicas) {
   if (subjects.empty())
     return Status::InvalidArgument("stream " + stream_name + " needs a subject");
   jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -423,6 +423,12 @@ Status EnsureStream(NatsConnection& conn, const std::string& stream_name,
       return Status::FailedPrecondition("stream " + stream_name + " exists but does not take " +
                                         subjects[0] + "; fix or delete it");
     }
+    if (cfg != nullptr && cfg->Replicas < replicas) {
+      log::Warn("the stream has fewer replicas than asked; change it with the NATS tool",
+                {{"stream", stream_name},
+                 {"replicas", static_cast<int64_t>(cfg->Replicas)},
+                 {"asked", static_cast<int64_t>(replicas)}});
+    }
     return Status::Ok();
   }
   Status status = NatsError(s, "looking up stream " + stream_name, jerr);
@@ -438,6 +444,7 @@ Status EnsureStream(NatsConnection& conn, const std::string& stream_name,
   cfg.SubjectsLen = static_cast<int>(subject_ptrs.size());
   cfg.Storage = js_FileStorage;
   cfg.Retention = js_LimitsPolicy;
+  cfg.Replicas = std::max(1, replicas);
   jerr = static_cast<jsErrCode>(0);
   raw_info = nullptr;
   s = js_AddStream(&raw_info, conn.jetstream(), &cfg, nullptr, &jerr);
@@ -448,8 +455,8 @@ Status EnsureStream(NatsConnection& conn, const std::string& stream_name,
   return status;
 }
 
-Status EnsureEventStream(NatsConnection& conn, const std::string& stream_name) {
-  return EnsureStream(conn, stream_name, {kEventSubjects});
+Status EnsureEventStream(NatsConnection& conn, const std::string& stream_name, int replicas) {
+  return EnsureStream(conn, stream_name, {kEventSubjects}, replicas);
 }
 
 Status DeleteStream(NatsConnection& conn, const std::string& stream_name) {

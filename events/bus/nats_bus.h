@@ -151,10 +151,13 @@ Status SetNatsServers(natsOptions* opts, std::string_view urls);
 
 // Creates the stream with these subjects and file storage if it does not exist. An existing
 // stream must cover the first subject, or this fails with kFailedPrecondition.
+// `replicas` (1 to 5) is used when the stream is made; an existing stream with fewer is logged
+// (the NATS tool changes it), never changed here.
 Status EnsureStream(NatsConnection& conn, const std::string& stream_name,
-                    const std::vector<std::string>& subjects);
-// EnsureStream(conn, stream_name, {kEventSubjects}).
-Status EnsureEventStream(NatsConnection& conn, const std::string& stream_name = kEventStreamName);
+                    const std::vector<std::string>& subjects, int replicas = 1);
+// EnsureStream(conn, stream_name, {kEventSubjects}, replicas).
+Status EnsureEventStream(NatsConnection& conn, const std::string& stream_name = kEventStreamName,
+                         int replicas = 1);
 
 // Deletes the stream and its messages; kNotFound when there is none. For tests and
 // benchmarks on servers of their own.

@@ -375,7 +375,7 @@ void Relay::Impl::Disconnect() {
 // Reads where the stream stands, checks that it is a prefix of the log, and continues after it.
 Status Relay::Impl::Resync() {
   const std::string& stream = options.stream_name;
-  STRATO_RETURN_IF_ERROR(EnsureEventStream(*conn, stream));
+  STRATO_RETURN_IF_ERROR(EnsureEventStream(*conn, stream, options.stream_replicas));
   Result<int64_t> last_seq = StreamLastSequence(*conn, stream);
   if (!last_seq.ok()) return last_seq.status();
   // Read the log after the stream: the log only grows, so the comparison cannot be fooled.

@@ -32,7 +32,8 @@ namespace strato::events {
 struct RelayOptions {
   std::string nats_url;
   std::string stream_name = "STRATO_EVENTS";
-  size_t batch_size = 1000;                   // events read from the log per ReadAll
+  int stream_replicas = 1;   // when the relay makes the stream (STRATO_NATS_STREAM_REPLICAS)
+  size_t batch_size = 1000;  // events read from the log per ReadAll
   std::chrono::milliseconds idle_wait{1000};  // AppendWaiter timeout when caught up
 };
 

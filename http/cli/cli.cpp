@@ -242,7 +242,8 @@ Status WatchLeaderSession(events::PgConnection& conn, std::chrono::steady_clock:
 // `observer` counts the scheduler's and the host RPC's commands in /metrics.
 void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
                 const std::atomic<bool>& stop, RelayState& state, LeaderState& leading,
-                const std::string& instance, const events::DomainCommands::Observer& observer) {
+                const std::string& instance, int stream_replicas,
+                const events::DomainCommands::Observer& observer) {
   auto pause = [&stop](int tenths) {
     for (int i = 0; i < tenths && !stop; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -325,6 +326,7 @@ void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::
     });
     events::RelayOptions opts;
     opts.nats_url = nats_url;
+    opts.stream_replicas = stream_replicas;
     events::Relay relay(store, **waiter, opts);
     state.Set(&relay);
     Status s = relay.Run(leader_stop);
@@ -426,7 +428,8 @@ int CmdServe(const Env& env) {
   const events::DomainCommands::Observer observer = (*web)->CommandObserver();
   const std::string instance = InstanceName(server.port());
   std::thread leader([&] {
-    LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state, leader_state, instance, observer);
+    LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state, leader_state, instance,
+               cfg->stream_replicas, observer);
   });
   // Every instance answers host requests (one queue group), so hosts never wait for a leader
   // change; heartbeats and liveness stay with the leader (LeaderLoop).
@@ -457,6 +460,8 @@ int CmdRelay(const Env& env) {
   if (!db.ok()) return Fail(db.status());
   auto nats = ReadNatsUrl(env);
   if (!nats.ok()) return Fail(nats.status());
+  auto replicas = ReadInt(env, "STRATO_NATS_STREAM_REPLICAS", 1, 1, 5);
+  if (!replicas.ok()) return Fail(replicas.status());
   sigset_t signals = BlockStopSignals();
   auto store = OpenStore(*db, /*migrate=*/false);
   if (!store.ok()) return Fail(store.status());
@@ -470,6 +475,7 @@ int CmdRelay(const Env& env) {
   });
   events::RelayOptions opts;
   opts.nats_url = *nats;
+  opts.stream_replicas = static_cast<int>(*replicas);
   events::Relay relay(**store, **waiter, opts);
   Status s = relay.Run(stop);
   if (!stop) {

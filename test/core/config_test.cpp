@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "core/config.h"
 #include "events/bus/nats_bus.h"
@@ -321,4 +322,26 @@ TEST_CASE("live streams per user default to 16 and are range-checked") {
                                      {"STRATO_LIVE_STREAMS_PER_USER", "0"}});
   REQUIRE_FALSE(zero.ok());
   CHECK(zero.status().message().find("STRATO_LIVE_STREAMS_PER_USER is \"0\"") == 0);
+}
+
+TEST_CASE("the event stream's replica count is 1 unless STRATO_NATS_STREAM_REPLICAS says 1 to 5") {
+  const std::map<std::string, std::string> base = {{"DATABASE_URL", "postgresql://u@h/db"},
+                                                   {"NATS_URL", "nats://127.0.0.1:4222"},
+                                                   {"STRATO_ENV", "development"}};
+  auto with = [&](const char* value) {
+    std::map<std::string, std::string> vars = base;
+    if (value != nullptr) vars["STRATO_NATS_STREAM_REPLICAS"] = value;
+    return ReadServeConfig(MapEnv(vars));
+  };
+  auto none = with(nullptr);
+  REQUIRE_MESSAGE(none.ok(), none.status().ToString());
+  CHECK(none->stream_replicas == 1);
+  auto three = with("3");
+  REQUIRE(three.ok());
+  CHECK(three->stream_replicas == 3);
+  for (const char* bad : {"0", "6", "three"}) {
+    auto r = with(bad);
+    CHECK_FALSE(r.ok());
+    CHECK(r.status().message().find("STRATO_NATS_STREAM_REPLICAS") != std::string::npos);
+  }
 }

@@ -588,3 +588,17 @@ TEST_CASE(
   REQUIRE_MESSAGE(conn.ok(), conn.status().ToString());
   CheckStreamIsTheLog(**conn, db.store());
 }
+
+TEST_CASE(
+    "a stream made with more replicas than a single NATS server has is refused with a sentence") {
+  test::NatsServerProcess nats;
+  REQUIRE(nats.Start().ok());
+  auto conn = ConnectTo(nats);
+  Status three = EnsureStream(*conn, "REPLICATED", {"replicated.>"}, 3);
+  CHECK_FALSE(three.ok());
+  CHECK_MESSAGE(three.message().find("creating stream REPLICATED") != std::string::npos,
+                three.message());
+  // One replica is what a single server can hold; asking for it again finds it there.
+  CHECK(EnsureStream(*conn, "REPLICATED", {"replicated.>"}, 1).ok());
+  CHECK(EnsureStream(*conn, "REPLICATED", {"replicated.>"}, 1).ok());
+}
