@@ -471,6 +471,8 @@ Result<Versioned> OrgJson(App& app, const std::string& org_id) {
   w.StartObject();
   Str(w, "id", (*org)->id);
   Str(w, "name", (*org)->name);
+  w.Key("vm_count");  // read with the row (the organization page shows it too)
+  w.Int64((*org)->vm_count);
   w.Key("members");
   w.StartArray();
   for (const projections::OrgMember& m : (*org)->members) {

@@ -13,10 +13,10 @@
 
 #include "core/ids.h"
 #include "events/bus/nats_bus.h"
+#include "events/bus/nats_link.h"
 #include "events/hosts/host_protocol.h"
 #include "events/hosts/host_rpc.h"
 #include "events/log/memory_event_store.h"
-#include "events/bus/nats_link.h"
 #include "test/support/process.h"
 #include "test/support/test_env.h"
 

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "events/bus/nats_bus.h"
-#include "events/hosts/host_rpc.h"
 #include "events/bus/nats_link.h"
+#include "events/hosts/host_rpc.h"
 #include "hostd/nats_permissions.h"
 #include "test/hostd/stack.h"
 #include "test/support/process.h"
@@ -31,7 +31,7 @@ hostd::NatsPermissionsSpec Spec() {
 }
 
 std::unique_ptr<events::NatsLink> HostLink(int port, const std::string& host,
-                                          const std::string& pw) {
+                                           const std::string& pw) {
   events::NatsLinkOptions o;
   o.url = "nats://127.0.0.1:" + std::to_string(port);
   o.user = host;

@@ -135,6 +135,10 @@ TEST_CASE("a member removed from an organization loses every right on the VMs th
                 {"vm-" + vm, "user-" + bob_id}) == "0");
   CHECK(alice.Get(base).status == 200);
   CHECK(alice.Post(base + "/stop", "").status == 200);
+  // The organization still holds the VM its removed member created (the spare was deleted).
+  WebResponse acme = alice.Get("/api/v1/orgs/" + org);
+  REQUIRE(acme.status == 200);
+  CHECK(Json(acme.body)["vm_count"].GetInt64() == 1);
 }
 
 TEST_CASE("sign-in CSRF: a ceremony finishes only as JSON in the browser that started it") {
