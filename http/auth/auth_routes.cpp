@@ -438,7 +438,8 @@ Response LoginVerify(App& app, Request& req) {
     RecordFailure(app, req, owner_id, credential_id,
                   "the passkey was offered for another account (" + c->username + ")");
     return JsonError(401, "credential_mismatch",
-                     "this passkey does not belong to " + c->username + "; choose another");
+                     "this passkey does not belong to an account named " + c->username +
+                         "; check the name, or sign in without typing one");
   }
   // The key and counter come from the user's stream, not the read model: it is the truth, and
   // a counter seen by a sign-in a moment ago is already there.
