@@ -1,5 +1,7 @@
 #include "core/status.h"
 
+#include "core/parse.h"
+
 namespace strato {
 
 std::string_view CodeName(Code code) {
@@ -43,7 +45,22 @@ Status Status::WithContext(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m));
+  Status out = *this;
+  out.message_ = std::move(m);
+  return out;
+}
+
+std::optional<std::string_view> Status::Detail(std::string_view key) const {
+  for (const auto& [k, v] : details_) {
+    if (k == key) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> Status::DetailInt(std::string_view key) const {
+  auto text = Detail(key);
+  if (!text) return std::nullopt;
+  return ParseInt(*text);
 }
 
 }  // namespace strato

@@ -1,16 +1,21 @@
 // Status and Result<T>: expected failures as values.
 //
 // A Status is a code plus a sentence meant for a person ("stream vm-1 is at version 3; the
-// command expected version 2"). Result<T> holds either a T or a non-OK Status. Both are plain
-// values: copyable, movable, safe to pass between threads. Programmer errors assert instead.
+// command expected version 2"), and optionally structured details for code that branches on
+// more than the code: a stable reason ("stale_version", "challenge_mismatch") and named fields
+// ("stream_id" = "vm-1", "expected_version" = "2"). Callers read details, never the sentence.
+// Result<T> holds either a T or a non-OK Status. Both are plain values: copyable, movable, safe
+// to pass between threads. Programmer errors assert instead.
 #pragma once
 
 #include <cassert>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace strato {
 
@@ -57,11 +62,39 @@ class [[nodiscard]] Status {
   std::string ToString() const;
 
   // Returns a copy whose message is prefixed with context: "reading the log: <message>".
+  // The reason and details are kept.
   Status WithContext(std::string_view context) const;
+
+  // Structured details. A reason is a stable snake_case token naming the kind of failure within
+  // its code; details are named fields in the order added. Setting them on an OK status is a
+  // programmer error.
+  Status&& WithReason(std::string reason) && {
+    assert(!ok() && "an OK status has no reason");
+    reason_ = std::move(reason);
+    return std::move(*this);
+  }
+  Status&& WithDetail(std::string key, std::string value) && {
+    assert(!ok() && "an OK status has no details");
+    details_.emplace_back(std::move(key), std::move(value));
+    return std::move(*this);
+  }
+  Status&& WithDetail(std::string key, int64_t value) && {
+    return std::move(*this).WithDetail(std::move(key), std::to_string(value));
+  }
+  // "" when none was given.
+  const std::string& reason() const { return reason_; }
+  bool Is(Code code, std::string_view reason) const { return code_ == code && reason_ == reason; }
+  // The first detail named `key`, or nullopt.
+  std::optional<std::string_view> Detail(std::string_view key) const;
+  // The detail as an integer; nullopt when absent or not an integer.
+  std::optional<int64_t> DetailInt(std::string_view key) const;
+  const std::vector<std::pair<std::string, std::string>>& details() const { return details_; }
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  std::string reason_;
+  std::vector<std::pair<std::string, std::string>> details_;
 };
 
 template <typename T>

@@ -3,7 +3,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <charconv>
 #include <string_view>
 
 namespace strato::events {
@@ -14,45 +13,25 @@ bool ConflictIsAbout(const Status& s, const std::string& stream_id) {
   return s.code() == Code::kConflict && s.message().rfind("stream " + stream_id + " ", 0) == 0;
 }
 
-constexpr std::string_view kStalePrefix = "stream ";
-constexpr std::string_view kStaleAt = " is at version ";
-constexpr std::string_view kStaleExpected = "; the command expected version ";
-
-// The whole of `text` as an int64; whether it is written as StaleVersionStatus writes it is
-// checked by writing the sentence again.
-std::optional<int64_t> ParseVersion(std::string_view text) {
-  int64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return n;
-}
-
 }  // namespace
 
 Status StaleVersionStatus(const StaleVersion& stale) {
-  return Status::Conflict(std::string(kStalePrefix) + stale.stream_id + std::string(kStaleAt) +
-                          std::to_string(stale.actual) + std::string(kStaleExpected) +
-                          std::to_string(stale.expected));
+  return Status::Conflict("stream " + stale.stream_id + " is at version " +
+                          std::to_string(stale.actual) + "; the command expected version " +
+                          std::to_string(stale.expected))
+      .WithReason(std::string(kStaleVersionReason))
+      .WithDetail("stream_id", stale.stream_id)
+      .WithDetail("expected_version", stale.expected)
+      .WithDetail("current_version", stale.actual);
 }
 
-std::optional<StaleVersion> ParseStaleVersion(const Status& status) {
-  if (status.code() != Code::kConflict) return std::nullopt;
-  std::string_view m = status.message();
-  if (m.substr(0, kStalePrefix.size()) != kStalePrefix) return std::nullopt;
-  const size_t expected_at = m.rfind(kStaleExpected);
-  if (expected_at == std::string_view::npos) return std::nullopt;
-  const size_t at = m.rfind(kStaleAt, expected_at);
-  if (at == std::string_view::npos || at <= kStalePrefix.size()) return std::nullopt;
-  auto actual = ParseVersion(m.substr(at + kStaleAt.size(), expected_at - at - kStaleAt.size()));
-  auto expected = ParseVersion(m.substr(expected_at + kStaleExpected.size()));
-  if (!actual || !expected) return std::nullopt;
-  StaleVersion stale;
-  stale.stream_id = std::string(m.substr(kStalePrefix.size(), at - kStalePrefix.size()));
-  stale.expected = *expected;
-  stale.actual = *actual;
-  // Only the exact sentence StaleVersionStatus writes (not one that merely contains it).
-  if (StaleVersionStatus(stale).message() != m) return std::nullopt;
-  return stale;
+std::optional<StaleVersion> ReadStaleVersion(const Status& status) {
+  if (!status.Is(Code::kConflict, kStaleVersionReason)) return std::nullopt;
+  auto stream_id = status.Detail("stream_id");
+  auto expected = status.DetailInt("expected_version");
+  auto actual = status.DetailInt("current_version");
+  if (!stream_id || !expected || !actual) return std::nullopt;
+  return StaleVersion{std::string(*stream_id), *expected, *actual};
 }
 
 std::string CommandMetadata(const CommandContext& context, const Uuid& command_id, TimePoint now,

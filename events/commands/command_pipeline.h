@@ -39,17 +39,19 @@ struct CommandContext {
 };
 
 // The refusal of a command whose CommandContext::expected_version the stream no longer has: a
-// Status with Code::kConflict and the sentence "stream <id> is at version <actual>; the command
-// expected version <expected>". ParseStaleVersion reads the numbers back from exactly that
-// sentence (nullopt for any other Status), so a caller can reword it for its audience (the JSON
+// Status with Code::kConflict, the sentence "stream <id> is at version <actual>; the command
+// expected version <expected>", reason kStaleVersionReason and the details "stream_id",
+// "expected_version" and "current_version". ReadStaleVersion reads them back from the details
+// (nullopt for any other Status), so a caller can reword the refusal for its audience (the JSON
 // API names the VM or organization and puts both versions in the error's details).
+inline constexpr std::string_view kStaleVersionReason = "stale_version";
 struct StaleVersion {
   std::string stream_id;
   int64_t expected = 0;
   int64_t actual = 0;
 };
 Status StaleVersionStatus(const StaleVersion& stale);
-std::optional<StaleVersion> ParseStaleVersion(const Status& status);
+std::optional<StaleVersion> ReadStaleVersion(const Status& status);
 
 // One event as a decision produces it: a type and its data (a JSON object).
 struct Decided {

@@ -48,3 +48,23 @@ TEST_CASE("STRATO_RETURN_IF_ERROR returns the first error") {
   CHECK(FailsAt(7, &reached).ok());
   CHECK(reached == 2);
 }
+
+TEST_CASE("a status carries a reason and named details through context") {
+  Status s = Status::Conflict("stream vm-1 moved")
+                 .WithReason("stale_version")
+                 .WithDetail("stream_id", "vm-1")
+                 .WithDetail("current_version", 7);
+  CHECK(s.reason() == "stale_version");
+  CHECK(s.Is(Code::kConflict, "stale_version"));
+  CHECK_FALSE(s.Is(Code::kNotFound, "stale_version"));
+  CHECK(s.Detail("stream_id") == std::optional<std::string_view>("vm-1"));
+  CHECK(s.DetailInt("current_version") == std::optional<int64_t>(7));
+  CHECK_FALSE(s.Detail("missing").has_value());
+  CHECK_FALSE(s.DetailInt("stream_id").has_value());  // not a number
+  Status wrapped = s.WithContext("starting web-1");
+  CHECK(wrapped.message() == "starting web-1: stream vm-1 moved");
+  CHECK(wrapped.reason() == "stale_version");
+  CHECK(wrapped.details().size() == 2);
+  CHECK(Status::Conflict("plain").reason().empty());
+  CHECK(Status::Conflict("plain").details().empty());
+}

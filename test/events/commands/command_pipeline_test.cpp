@@ -201,7 +201,7 @@ TEST_CASE("an expected version other than the stream's is refused and appends no
           "stream counter-c1 is at version 2; the command expected "
           "version " +
               std::to_string(stale));
-    auto parsed = ParseStaleVersion(refused.status());
+    auto parsed = ReadStaleVersion(refused.status());
     REQUIRE(parsed.has_value());
     CHECK(parsed->stream_id == "counter-c1");
     CHECK(parsed->expected == stale);
@@ -232,7 +232,7 @@ TEST_CASE("a write landing after the read and before the append makes an expecte
   auto refused = pipeline.Execute("counter-c1", ctx, racing);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == Code::kConflict);
-  auto parsed = ParseStaleVersion(refused.status());
+  auto parsed = ReadStaleVersion(refused.status());
   REQUIRE(parsed.has_value());
   CHECK(parsed->expected == 1);
   CHECK(parsed->actual == 2);
@@ -260,21 +260,33 @@ TEST_CASE("a retried command id with a now stale expected version gets its first
   CHECK(*store.LastPosition() == 1);
 }
 
-TEST_CASE("ParseStaleVersion reads only the sentence StaleVersionStatus writes") {
+TEST_CASE("ReadStaleVersion reads the details StaleVersionStatus writes and never a sentence") {
   Status s = StaleVersionStatus({"vm-abc", 4, 7});
   CHECK(s.code() == Code::kConflict);
   CHECK(s.message() == "stream vm-abc is at version 7; the command expected version 4");
-  auto parsed = ParseStaleVersion(s);
+  CHECK(s.reason() == "stale_version");
+  auto parsed = ReadStaleVersion(s);
   REQUIRE(parsed.has_value());
   CHECK(parsed->stream_id == "vm-abc");
   CHECK(parsed->expected == 4);
   CHECK(parsed->actual == 7);
-  // The store's own conflict, other codes, and sentences that only contain it are not it.
-  CHECK_FALSE(ParseStaleVersion(
+  // Context added on the way up keeps the details.
+  auto wrapped = ReadStaleVersion(s.WithContext("starting web-1"));
+  REQUIRE(wrapped.has_value());
+  CHECK(wrapped->actual == 7);
+  // The same sentence without the details, the store's own conflict and other codes are not it.
+  CHECK_FALSE(ReadStaleVersion(Status::Conflict(s.message())));
+  CHECK_FALSE(ReadStaleVersion(
       Status::Conflict("stream vm-abc is at version 7; the append expected version 4")));
-  CHECK_FALSE(ParseStaleVersion(Status::FailedPrecondition(s.message())));
-  CHECK_FALSE(ParseStaleVersion(Status::Conflict("vm-abc kept changing: " + s.message())));
-  CHECK_FALSE(ParseStaleVersion(Status::Conflict(s.message() + "0x")));
-  CHECK_FALSE(ParseStaleVersion(
-      Status::Conflict("stream vm-abc is at version 07; the command expected version 4")));
+  CHECK_FALSE(ReadStaleVersion(Status::FailedPrecondition(s.message())
+                                   .WithReason("stale_version")
+                                   .WithDetail("stream_id", "vm-abc")
+                                   .WithDetail("expected_version", 4)
+                                   .WithDetail("current_version", 7)));
+  // Details that are not numbers are not read as numbers.
+  CHECK_FALSE(ReadStaleVersion(Status::Conflict("x")
+                                   .WithReason("stale_version")
+                                   .WithDetail("stream_id", "vm-abc")
+                                   .WithDetail("expected_version", "4x")
+                                   .WithDetail("current_version", 7)));
 }
