@@ -56,3 +56,10 @@ add_library(strato_host_control STATIC
   events/hosts/host_rpc.cpp
 )
 target_link_libraries(strato_host_control PUBLIC strato_commands strato_pg strato_bus)
+
+# leader/: leader election (the advisory lock, fenced by a watch on its session, leader_terms)
+# and the leader's loop: the relay, the scheduler and the host control plane while it leads.
+add_library(strato_leader STATIC
+  events/leader/leader.cpp
+)
+target_link_libraries(strato_leader PUBLIC strato_host_control strato_commands strato_pg strato_bus)

@@ -67,7 +67,8 @@ add_library(strato_http STATIC
   ${STRATO_PERM_CPP}
 )
 target_link_libraries(strato_http PUBLIC strato_http_api strato_http_pages strato_http_live
-                                         strato_http_auth strato_host_control strato_read_models)
+                                         strato_http_auth strato_host_control strato_leader
+                                         strato_read_models)
 
 add_executable(strato http/cli/main.cpp)
 target_link_libraries(strato PRIVATE strato_http)

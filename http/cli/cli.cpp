@@ -3,14 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <iostream>
-#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,10 +15,11 @@
 #include "core/config.h"
 #include "core/domain/platform.h"
 #include "core/log.h"
+#include "core/parse.h"
 #include "events/bus/nats_bus.h"
 #include "events/bus/relay.h"
-#include "events/commands/scheduler_service.h"
 #include "events/hosts/host_rpc.h"
+#include "events/leader/leader.h"
 #include "events/log/as_of.h"
 #include "events/log/audit.h"
 #include "events/log/event_filter.h"
@@ -60,9 +58,6 @@ usage:
 environment: DATABASE_URL, NATS_URL, STRATO_ENV, STRATO_HTTP_ADDR
 )";
 
-// Leader election: the instance holding this session lock runs once-only work (the relay).
-constexpr int64_t kLeaderLockKey = 0x5354524154'4f0003;
-
 int Fail(const Status& s) {
   std::fprintf(stderr, "strato: %s\n", s.message().c_str());
   return s.code() == Code::kInvalidArgument ? 2 : 1;
@@ -100,69 +95,6 @@ int CmdMigrate(const Env& env) {
   return 0;
 }
 
-// What readiness knows of the relay; shared by the leader thread and HTTP threads.
-class RelayState {
- public:
-  void Set(events::Relay* relay) {
-    std::lock_guard<std::mutex> lock(mu_);
-    relay_ = relay;
-    if (relay != nullptr) problem_.clear();
-  }
-  void SetProblem(std::string problem) {
-    std::lock_guard<std::mutex> lock(mu_);
-    problem_ = std::move(problem);
-  }
-  Status Check() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!problem_.empty()) return Status::Unavailable("the relay stopped: " + problem_);
-    if (relay_ != nullptr && !relay_->connected()) {
-      return Status::Unavailable("the relay cannot reach NATS");
-    }
-    return Status::Ok();  // running, or another instance leads
-  }
-  // The last position the relay has in the stream; nullopt while this process does not lead.
-  std::optional<int64_t> Published() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (relay_ == nullptr) return std::nullopt;
-    return relay_->published_position();
-  }
-
- private:
-  std::mutex mu_;
-  events::Relay* relay_ = nullptr;
-  std::string problem_;
-};
-
-// Whether this process leads, in which term and since when; shared by the leader thread and
-// the HTTP threads (/readyz, /metrics).
-class LeaderState {
- public:
-  void Lead(int64_t term, std::string since) {
-    std::lock_guard<std::mutex> lock(mu_);
-    info_ = http::LeaderInfo{true, term, std::move(since)};
-  }
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    info_ = http::LeaderInfo{};
-  }
-  http::LeaderInfo Get() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return info_;
-  }
-
- private:
-  std::mutex mu_;
-  http::LeaderInfo info_;
-};
-
-// This instance's name in leader_terms: host name, HTTP port and process id.
-std::string InstanceName(int http_port) {
-  char host[256] = {0};
-  if (gethostname(host, sizeof(host) - 1) != 0) std::strcpy(host, "unknown-host");
-  return std::string(host) + ":" + std::to_string(http_port) + " (pid " + std::to_string(getpid()) +
-         ")";
-}
-
 // A NATS connection for readiness, made on first use and remade after failures.
 class NatsProbe {
  public:
@@ -188,168 +120,9 @@ class NatsProbe {
   std::unique_ptr<events::NatsConnection> conn_;
 };
 
-// Fencing the leader (events/README.md, "Leader fencing"): the lock lives on one PostgreSQL
-// session, so the leader watches that very session and stops its work when the session is lost
-// (PostgreSQL restarted, the backend was terminated, the network went silent): the server has
-// then released the lock, or will once it notices, and another instance may take it.
-// A check every kLeaderCheckEvery, each failing after kLeaderCheckTimeout measured here, finds a
-// loss within about a second; the relay then stops publishing within its stop-check slice, the
-// host control plane and the scheduler within their waits. A new leader waits kLeaderTakeover
-// after taking the lock, watching its own session, before it acts: longer than a former leader
-// needs to notice and stop, so the two do not overlap (a timing bound, not a term).
-constexpr std::chrono::milliseconds kLeaderCheckEvery{500};
-constexpr std::chrono::milliseconds kLeaderCheckTimeout{500};
-constexpr std::chrono::milliseconds kLeaderTakeover{2000};
-
-// A fresh session for the leader lock. TCP keepalives (ignored on Unix sockets) make the kernel
-// give up on a silent peer in seconds, so a statement on the session never waits for hours.
-Result<std::unique_ptr<events::PgConnection>> ConnectLeaderSession(const std::string& db_url) {
-  auto conn = events::PgConnection::Connect(db_url, {{"connect_timeout", "5"},
-                                                     {"keepalives", "1"},
-                                                     {"keepalives_idle", "2"},
-                                                     {"keepalives_interval", "1"},
-                                                     {"keepalives_count", "2"},
-                                                     {"tcp_user_timeout", "3000"}});
-  if (!conn.ok()) return conn.status();
-  // Only pg_try_advisory_lock and the checks run here; none should take a second.
-  STRATO_RETURN_IF_ERROR((*conn)->Run("SET statement_timeout = '1s'"));
-  return conn;
-}
-
-// Checks the lock's session every kLeaderCheckEvery until `until` passes, `stop` or `also_stop`
-// (when given) is set, or a check fails (its failure returned).
-Status WatchLeaderSession(events::PgConnection& conn, std::chrono::steady_clock::time_point until,
-                          const std::atomic<bool>& stop,
-                          const std::atomic<bool>* also_stop = nullptr) {
-  auto next = std::chrono::steady_clock::now() + kLeaderCheckEvery;
-  while (!stop && (also_stop == nullptr || !*also_stop)) {
-    auto now = std::chrono::steady_clock::now();
-    if (now >= until) return Status::Ok();
-    if (now >= next) {
-      STRATO_RETURN_IF_ERROR(conn.CheckAlive(kLeaderCheckTimeout));
-      next = std::chrono::steady_clock::now() + kLeaderCheckEvery;
-      continue;
-    }
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::milliseconds(50), std::min(next, until) - now));
-  }
-  return Status::Ok();
-}
-
-// Runs the relay, the scheduler and the host control plane while this process holds the leader
-// lock, until `stop`; stops them all when the lock's session is lost, and leads again only after
-// taking the lock anew on a fresh session.
-// `observer` counts the scheduler's and the host RPC's commands in /metrics.
-void LeaderLoop(const std::string& db_url, const std::string& nats_url, events::PgEventStore& store,
-                const std::atomic<bool>& stop, RelayState& state, LeaderState& leading,
-                const std::string& instance, int stream_replicas,
-                const events::DomainCommands::Observer& observer) {
-  auto pause = [&stop](int tenths) {
-    for (int i = 0; i < tenths && !stop; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  };
-  while (!stop) {
-    auto conn = ConnectLeaderSession(db_url);
-    bool leader = false;
-    if (conn.ok()) {
-      auto r = (*conn)->Exec("SELECT pg_try_advisory_lock($1::bigint)",
-                             {std::to_string(kLeaderLockKey)});
-      leader = r.ok() && r->Get(0, 0) == "t";
-    }
-    if (!leader) {
-      pause(20);
-      continue;
-    }
-    log::Info("this instance holds the leader lock; waiting for a former leader to stop",
-              {{"wait_ms", static_cast<int64_t>(kLeaderTakeover.count())}});
-    Status held =
-        WatchLeaderSession(**conn, std::chrono::steady_clock::now() + kLeaderTakeover, stop);
-    if (!held.ok()) {
-      log::Warn("lost the leader lock's PostgreSQL session before leading",
-                {{"error", held.message()}});
-      continue;
-    }
-    if (stop) break;
-    auto waiter = store.NewWaiter();
-    if (!waiter.ok()) {
-      log::Warn("relay waiter unavailable", {{"error", waiter.status().message()}});
-      pause(10);
-      continue;
-    }
-    // A new term, recorded on the lock's own session: only the lock's holder writes one.
-    auto term = (*conn)->Exec(
-        "INSERT INTO leader_terms (instance) VALUES ($1) RETURNING term, "
-        "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-        {instance});
-    if (!term.ok()) {
-      log::Warn("cannot record a leader term; trying the lock again",
-                {{"error", term.status().message()}});
-      continue;
-    }
-    leading.Lead(term->GetInt64(0, 0), std::string(term->Get(0, 1)));
-    log::Info("this instance leads: running the relay", {{"term", term->GetInt64(0, 0)}});
-    // Everything the leader runs stops on `leader_stop`: set by the watcher when the lock's
-    // session is lost or the process stops (within a 50 ms slice), and here when the relay
-    // returns by itself.
-    std::atomic<bool> leader_stop{false};
-    Status lost;
-    std::chrono::steady_clock::time_point lost_at;
-    std::thread watcher([&] {
-      Status s = WatchLeaderSession(**conn, std::chrono::steady_clock::time_point::max(), stop,
-                                    &leader_stop);
-      if (!s.ok()) {
-        lost = s;
-        lost_at = std::chrono::steady_clock::now();
-      }
-      leader_stop = true;
-    });
-    // The scheduler places pending VMs while this instance leads, beside the relay.
-    std::thread scheduler([&store, &leader_stop, &observer] {
-      auto scheduler_waiter = store.NewWaiter();
-      events::DomainCommands commands(store);
-      commands.SetObserver(observer);
-      events::SchedulerService service(
-          store, scheduler_waiter.ok() ? scheduler_waiter->get() : nullptr, commands);
-      (void)service.Run(leader_stop);
-    });
-    // The host control plane (register, desired, report, heartbeats) and the host liveness
-    // monitor run here too, so that exactly one instance marks hosts unreachable.
-    std::thread hosts([&store, &leader_stop, &db_url, &nats_url, &observer] {
-      events::HostControlPlaneOptions host_options;
-      host_options.nats_url = nats_url;
-      host_options.control.database_url = db_url;
-      host_options.control.observer = observer;
-      host_options.serve_requests = false;  // every instance answers them (CmdServe)
-      Status hs = events::RunHostControlPlane(store, host_options, leader_stop);
-      if (!hs.ok()) log::Error("host control plane stopped", {{"error", hs.message()}});
-    });
-    events::RelayOptions opts;
-    opts.nats_url = nats_url;
-    opts.stream_replicas = stream_replicas;
-    events::Relay relay(store, **waiter, opts);
-    state.Set(&relay);
-    Status s = relay.Run(leader_stop);
-    leader_stop = true;
-    watcher.join();
-    scheduler.join();
-    hosts.join();
-    state.Set(nullptr);
-    leading.Stop();
-    if (!lost.ok()) {
-      auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - lost_at);
-      log::Error(
-          "lost the leader lock's PostgreSQL session; leader work stopped",
-          {{"error", lost.message()}, {"stopped_in_ms", static_cast<int64_t>(took.count())}});
-      continue;  // a fresh session, and the lock again, before leading again
-    }
-    if (!s.ok()) {
-      log::Error("relay stopped", {{"error", s.message()}});
-      state.SetProblem(s.message());
-      pause(50);
-    }
-  }
+// /readyz and /metrics take the leader's state as http's own struct.
+http::LeaderInfo ToLeaderInfo(const events::LeaderStatus& s) {
+  return http::LeaderInfo{s.leading, s.term, s.since};
 }
 
 // Readiness of the read models: not ready while a projection is stopped on an event.
@@ -386,8 +159,8 @@ int CmdServe(const Env& env) {
   if (!started.ok()) return Fail(started);
 
   std::atomic<bool> stop{false};
-  RelayState relay_state;
-  LeaderState leader_state;
+  // Leader election and the leader's work (events/leader/): started once the server listens.
+  events::Leader leader(**store, events::LeaderOptions{});
   NatsProbe nats_probe(cfg->nats_url);
   std::string db_url = cfg->database_url;
   std::vector<http::ReadinessCheck> checks;
@@ -397,13 +170,13 @@ int CmdServe(const Env& env) {
                       return events::CheckMigrated(**c);
                     }});
   checks.push_back({"nats", [&nats_probe] { return nats_probe.Check(); }});
-  checks.push_back({"relay", [&relay_state] { return relay_state.Check(); }});
+  checks.push_back({"relay", [&leader] { return leader.relay().Check(); }});
   projections::ProjectionRunner* folding = runner->get();
   checks.push_back({"projections", [folding] { return ProjectionsCheck(*folding); }});
   http::HttpServer server(cfg->http_addr, std::move(checks));
   server.SetTrustedProxies(cfg->trusted_proxies);
-  server.AddReadyDetail("leader", [&leader_state] {
-    http::LeaderInfo l = leader_state.Get();
+  server.AddReadyDetail("leader", [&leader] {
+    http::LeaderInfo l = ToLeaderInfo(leader.state().Get());
     std::string out = std::string("{\"leading\":") + (l.leading ? "true" : "false");
     if (l.leading) {
       out += ",\"term\":" + std::to_string(l.term) + ",\"since\":\"" + l.since + "\"";
@@ -420,19 +193,21 @@ int CmdServe(const Env& env) {
   auto web =
       http::WebStack::Create(*cfg, server.port(), **store, **runner, std::move(*web_waiter), env);
   if (!web.ok()) return Fail(web.status());
-  (*web)->app().relay_published = [&relay_state] { return relay_state.Published(); };
-  (*web)->app().leader = [&leader_state] { return leader_state.Get(); };
+  (*web)->app().relay_published = [&leader] { return leader.relay().Published(); };
+  (*web)->app().leader = [&leader] { return ToLeaderInfo(leader.state().Get()); };
   server.SetPipeline(&(*web)->pipeline());
   Status s = server.Start();
   if (!s.ok()) return Fail(s);
   const events::DomainCommands::Observer observer = (*web)->CommandObserver();
-  const std::string instance = InstanceName(server.port());
-  std::thread leader([&] {
-    LeaderLoop(db_url, cfg->nats_url, **store, stop, relay_state, leader_state, instance,
-               cfg->stream_replicas, observer);
-  });
+  events::LeaderOptions& leader_options = leader.options();
+  leader_options.database_url = db_url;
+  leader_options.nats_url = cfg->nats_url;
+  leader_options.instance = events::LeaderInstanceName(server.port());
+  leader_options.stream_replicas = cfg->stream_replicas;
+  leader_options.observer = observer;
+  leader.Start();
   // Every instance answers host requests (one queue group), so hosts never wait for a leader
-  // change; heartbeats and liveness stay with the leader (LeaderLoop).
+  // change; heartbeats and liveness stay with the leader (events/leader/).
   std::thread host_requests([&] {
     events::HostControlPlaneOptions host_options;
     host_options.nats_url = cfg->nats_url;
@@ -448,9 +223,10 @@ int CmdServe(const Env& env) {
   sigwait(&signals, &sig);
   log::Info("stopping", {{"signal", sig}});
   stop = true;
+  leader.RequestStop();
   server.Stop();
   (*runner)->Stop();
-  leader.join();
+  leader.Stop();
   host_requests.join();
   return 0;
 }
@@ -487,13 +263,11 @@ int CmdRelay(const Env& env) {
 }
 
 Result<int64_t> ParseCount(const std::string& flag, const std::string& v) {
-  char* end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || errno == ERANGE || n < 0) {
+  std::optional<int64_t> n = ParseInt(v, 0);
+  if (!n) {
     return Status::InvalidArgument(flag + " needs a whole number of 0 or more, not \"" + v + "\"");
   }
-  return static_cast<int64_t>(n);
+  return *n;
 }
 
 int CmdEvents(const Env& env, const std::vector<std::string>& args) {

@@ -457,8 +457,8 @@ TEST_CASE("serve refuses a bad trusted proxy or a short metrics token and names 
 
 namespace {
 
-// The leader lock's key (kLeaderLockKey in http/cli/cli.cpp); pg_locks shows a bigint advisory key
-// as classid (its high 32 bits) and objid (its low 32 bits), objsubid 1.
+// The leader lock's key (kLeaderLockKey in events/leader/leader.h); pg_locks shows a bigint
+// advisory key as classid (its high 32 bits) and objid (its low 32 bits), objsubid 1.
 constexpr int64_t kLeaderLockKey = 0x5354524154'4f0003;
 
 size_t Count(const std::string& text, const std::string& what) {
