@@ -22,5 +22,6 @@ target_link_libraries(strato_read_models PUBLIC strato_projection_runner strato_
 add_library(strato_read_queries STATIC
   projections/queries/tuple_feed.cpp
   projections/queries/org_queries.cpp
+  projections/queries/page_queries.cpp
 )
 target_link_libraries(strato_read_queries PUBLIC strato_read_models strato_authz)

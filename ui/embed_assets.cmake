@@ -5,6 +5,46 @@
 # file name, so two files with one name stop the build.
 #
 #   cmake -DOUT=assets.cpp "-DFILES=a.css;b.js" -P ui/embed_assets.cmake
+#
+# With -DKIND=templates it writes strato::http::UiTemplates() (http/pages/render.h) instead: the
+# text of every ui/templates/*.mustache file, named by its file name without the extension.
+#
+#   cmake -DKIND=templates -DOUT=templates.cpp "-DFILES=layout.mustache;vms.mustache" -P ...
+if(KIND STREQUAL "templates")
+  set(body "// Generated from ui/templates/ by ui/embed_assets.cmake. Do not edit.\n")
+  string(APPEND body "#include \"http/pages/render.h\"\n\nnamespace strato::http {\n\n")
+  string(APPEND body "namespace {\n\n")
+  set(table "")
+  set(index 0)
+  set(sorted ${FILES})
+  list(SORT sorted)
+  foreach(file IN LISTS sorted)
+    get_filename_component(name ${file} NAME)
+    if(NOT name MATCHES "^([A-Za-z0-9_]+)\\.mustache$")
+      message(FATAL_ERROR "${file}: template names are letters, digits and _, ending .mustache")
+    endif()
+    set(name "${CMAKE_MATCH_1}")
+    file(READ ${file} hex HEX)
+    string(LENGTH "${hex}" hex_length)
+    math(EXPR size "${hex_length} / 2")
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+    string(REPEAT "0x[0-9a-f][0-9a-f]," 16 line_pattern)
+    string(REGEX REPLACE "(${line_pattern})" "\\1\n    " bytes "${bytes}")
+    string(APPEND body "constexpr unsigned char kTemplate${index}[] = {\n    ${bytes}0x00};\n\n")
+    string(APPEND table "    {\"${name}\", std::string_view(reinterpret_cast<const char*>("
+                        "kTemplate${index}), ${size})},\n")
+    math(EXPR index "${index} + 1")
+  endforeach()
+  if(index EQUAL 0)
+    message(FATAL_ERROR "ui/embed_assets.cmake: no templates to embed")
+  endif()
+  string(APPEND body "const UiTemplate kTemplates[] = {\n${table}};\n\n}  // namespace\n\n")
+  string(APPEND body "std::span<const UiTemplate> UiTemplates() {\n  return kTemplates;\n}\n\n")
+  string(APPEND body "}  // namespace strato::http\n")
+  file(WRITE ${OUT}.tmp "${body}")
+  file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
+  return()
+endif()
 set(body "// Generated from ui/static/ and the built UI assets by ui/embed_assets.cmake. Do not edit.\n")
 string(APPEND body "#include \"http/pages/ui_assets.h\"\n\nnamespace strato::http {\n\nnamespace {\n\n")
 set(table "")

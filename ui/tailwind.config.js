@@ -1,6 +1,7 @@
 // Tailwind (v3) for Strato's pages: ui/ui.cmake runs the CLI on styles/app.css with this file.
-// The pages are C++ (http/**/*.cpp) whose class names live in string literals; passkeys.js and
-// any other script in static/ may add classes too.
+// The pages' HTML is in templates/*.mustache (read as HTML); a few class names may still be in
+// the pages' C++ (http/**/*.cpp, string literals only); passkeys.js and any other script in
+// static/ may add classes too.
 const path = require("node:path");
 
 // Candidate class names in C++: the words inside string literals only, so code such as
@@ -16,14 +17,25 @@ function extractCpp(source) {
   return words;
 }
 
+// Candidate class names in a template: its text without the mustache tags ({{x}}, {{#x}}, ...),
+// which are names of values, not classes. "state-{{observed}}" leaves "state-", so classes put
+// together from a value are in the safelist below.
+function extractMustache(source) {
+  return source.replace(/\{\{[^}]*\}\}\}?/g, " ").split(/[\s<>="'`]+/).filter(Boolean);
+}
+
 /** @type {import('tailwindcss').Config} */
 module.exports = {
   content: {
-    files: [path.join(__dirname, "../http/**/*.cpp"), path.join(__dirname, "static/*.js")],
-    extract: { cpp: extractCpp },
+    files: [
+      path.join(__dirname, "templates/**/*.mustache"),
+      path.join(__dirname, "../http/**/*.cpp"),
+      path.join(__dirname, "static/*.js"),
+    ],
+    extract: { cpp: extractCpp, mustache: extractMustache },
   },
   // Classes whose names are put together at run time, so no source holds them whole:
-  // http/pages/page_vms.cpp writes "state-" + the observed state.
+  // templates/_vm_state.mustache writes "state-{{observed}}".
   safelist: ["state-running", "state-crashed", "state-failed", "state-unknown"],
   theme: {
     extend: {

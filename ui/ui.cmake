@@ -1,5 +1,8 @@
-# ui/: the pages' static assets, embedded into the binary and
+# ui/: the pages' static assets and HTML templates, embedded into the binary and
 # added to strato_http_pages. Included from the root CMakeLists.txt (its list of areas).
+#
+# Templates: every ui/templates/*.mustache, embedded as text with the renderer that uses them
+# (http/pages/render.cpp); the server never reads them from disk.
 #
 # Assets: every file of ui/static/ as it is, plus two built from npm packages (ui/package.json,
 # installed into ui/node_modules by `npm ci --prefix ui`, which ops/setup runs):
@@ -21,10 +24,13 @@ endif()
 
 set(STRATO_UI_BUILT_DIR ${CMAKE_BINARY_DIR}/generated/ui)
 set(STRATO_UI_BUILT_FILES ${STRATO_UI_BUILT_DIR}/app.css ${STRATO_UI_BUILT_DIR}/htmx.min.js)
-# Tailwind reads the class names in the pages' C++ and the scripts: a change there can change
-# the style sheet.
-file(GLOB STRATO_UI_CLASS_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/http/*.cpp
-     ${CMAKE_SOURCE_DIR}/ui/static/*.js)
+# Tailwind reads the class names in the templates, the pages' C++ and the scripts: a change
+# there can change the style sheet.
+file(GLOB STRATO_UI_TEMPLATE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/ui/templates/*.mustache)
+file(GLOB_RECURSE STRATO_UI_CLASS_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/http/*.cpp)
+list(APPEND STRATO_UI_CLASS_SOURCES ${STRATO_UI_TEMPLATE_FILES})
+file(GLOB STRATO_UI_SCRIPT_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/ui/static/*.js)
+list(APPEND STRATO_UI_CLASS_SOURCES ${STRATO_UI_SCRIPT_FILES})
 file(GLOB STRATO_UI_STYLE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/ui/styles/*)
 # copy_if_different leaves an unchanged output's time alone, so nothing downstream is redone
 # (ninja's restat). node_modules is checked again at build time (it may have gone since
@@ -61,10 +67,28 @@ add_custom_command(
   COMMENT "Embedding the UI's static assets"
   VERBATIM)
 
-target_sources(strato_http_pages PRIVATE ${STRATO_UI_ASSETS_CPP})
+set(STRATO_UI_TEMPLATES_CPP ${CMAKE_BINARY_DIR}/generated/ui_templates_data.cpp)
+add_custom_command(
+  OUTPUT ${STRATO_UI_TEMPLATES_CPP}
+  COMMAND ${CMAKE_COMMAND} -DKIND=templates -DOUT=${STRATO_UI_TEMPLATES_CPP}
+          "-DFILES=${STRATO_UI_TEMPLATE_FILES}" -P ${CMAKE_SOURCE_DIR}/ui/embed_assets.cmake
+  DEPENDS ${STRATO_UI_TEMPLATE_FILES} ${CMAKE_SOURCE_DIR}/ui/embed_assets.cmake
+  COMMENT "Embedding the pages' templates"
+  VERBATIM)
 
-# Unit tests of the layout, escaping and assets (no database).
-add_executable(ui_tests test/http/pages/ui_html_test.cpp)
+# The renderer sits with the templates it embeds (kainjow's mustache, header-only, from
+# libkainjow-mustache-dev).
+find_path(STRATO_MUSTACHE_INCLUDE kainjow/mustache.hpp)
+if(NOT STRATO_MUSTACHE_INCLUDE)
+  message(FATAL_ERROR "kainjow/mustache.hpp is missing: run ./ops/setup "
+                      "(installs libkainjow-mustache-dev)")
+endif()
+target_sources(strato_http_pages PRIVATE ${STRATO_UI_ASSETS_CPP} ${STRATO_UI_TEMPLATES_CPP}
+                                         ${CMAKE_SOURCE_DIR}/http/pages/render.cpp)
+target_include_directories(strato_http_pages PUBLIC ${STRATO_MUSTACHE_INCLUDE})
+
+# Unit tests of the layout, escaping, assets and templates (no database).
+add_executable(ui_tests test/http/pages/ui_html_test.cpp test/http/pages/templates_test.cpp)
 target_link_libraries(ui_tests PRIVATE strato_http_pages doctest::doctest)
 doctest_discover_tests(ui_tests TEST_PREFIX "ui: ")
 add_test(NAME "ui_tests: case names are selectable"

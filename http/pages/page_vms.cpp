@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,29 +12,27 @@
 #include "core/domain/vm.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/parse.h"
 #include "http/app/ui_support.h"
 #include "http/app/vm_directory.h"
 #include "http/pages/ui_html.h"
+#include "projections/queries/page_queries.h"
 
 namespace strato::http {
 
 namespace {
 
-constexpr const char* kTime = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
-
-std::string UtcText(const char* column) {
-  return std::string("to_char(") + column + " AT TIME ZONE 'UTC', " + kTime + ")";
-}
-
-// The observed state in words, with what the host's reachability adds to it.
-std::string StateHtml(std::string_view observed, std::string_view placement_failure,
-                      bool host_reachable) {
+// The observed state in words, with what the host's reachability adds to it: the view of
+// {{> _vm_state}}.
+View StateView(std::string_view observed, std::string_view placement_failure, bool host_reachable) {
   std::string words = ObservedStateWords(observed, placement_failure);
   if (!host_reachable && observed != "unknown") {
     words += " (its last report; the host is unreachable now)";
   }
-  return "<span class=\"state state-" + HtmlEscape(observed) + "\">" + HtmlEscape(words) +
-         "</span>";
+  View v = ViewObject();
+  v.set("observed", Text(observed));
+  v.set("words", words);
+  return v;
 }
 
 struct OrgChoice {
@@ -57,6 +54,63 @@ Result<std::vector<OrgChoice>> OrgNames(App& app, const std::vector<std::string>
   return out;
 }
 
+View OptionsView(std::initializer_list<std::pair<std::string, std::string>> options,
+                 const std::string& chosen) {
+  View list = ViewList();
+  for (const auto& [value, label] : options)
+    list.push_back(OptionView(value, label, chosen == value));
+  return list;
+}
+
+// --- GET /vms
+
+// The list shows this many VMs a page (with links to the others).
+constexpr int64_t kVmsPerPage = 50;
+
+// Step 1: what the address asks for. A filter that makes no sense is dropped with a sentence.
+struct VmListRequest {
+  std::string q, state, org, desired, sort;  // sort: "name" or "created"
+  int64_t page = 1;
+  std::string filter_error;
+  bool deleted_notice = false;
+
+  // "/vms?q=&state=&org=&sort=name[&desired=]": the filters, without the page.
+  std::string FiltersUrl() const {
+    return "/vms?q=" + UrlEncode(q) + "&state=" + UrlEncode(state) + "&org=" + UrlEncode(org) +
+           "&sort=" + UrlEncode(sort) + (desired.empty() ? "" : "&desired=" + UrlEncode(desired));
+  }
+  std::string PageUrl(int64_t n) const { return FiltersUrl() + "&page=" + std::to_string(n); }
+  bool Filtered() const { return !q.empty() || !state.empty() || !org.empty() || !desired.empty(); }
+};
+
+VmListRequest ParseVmListRequest(const Request& req) {
+  VmListRequest r;
+  r.q = req.Query("q");
+  r.state = req.Query("state");
+  r.org = req.Query("org");
+  r.sort = req.Query("sort");
+  r.desired = req.Query("desired");
+  r.deleted_notice = req.Query("notice") == "deleted";
+  if (r.sort != "created") r.sort = "name";
+  if (std::string text = req.Query("page"); !text.empty()) {
+    auto page = ParseInt(text, 1, 100000);
+    if (page) {
+      r.page = *page;
+    } else {
+      r.filter_error = "\"" + text + "\" is not a page number; showing the first page.";
+    }
+  }
+  if (!r.desired.empty() && !domain::ParseVmDesiredState(r.desired).ok()) {
+    r.filter_error = "\"" + r.desired + "\" is not a desired state; showing every one.";
+    r.desired.clear();
+  }
+  if (!r.state.empty() && !domain::ParseVmObservedState(r.state).ok()) {
+    r.filter_error = "\"" + r.state + "\" is not a VM state; showing every state.";
+    r.state.clear();
+  }
+  return r;
+}
+
 // One row of the list, copied out of the directory.
 struct VmListRow {
   std::string id, name, org_name, desired, observed, placement_failure, host_name, created_at;
@@ -64,22 +118,21 @@ struct VmListRow {
   int64_t generation = 0, observed_generation = 0;
 };
 
-struct VmListQuery {
-  std::string q, state, org, desired, sort;  // sort: "name" or "created"
-  int64_t offset = 0, limit = 0;
+struct VmListPage {
+  std::vector<VmListRow> rows;
+  int64_t total = 0;  // every VM that matches, not only this page's
 };
 
-// The page of VMs among `ids` (what the user may read) that match the filters, and how many
-// match in all. Filters, sorts and pages the VM directory in memory.
-Result<std::pair<std::vector<VmListRow>, int64_t>> ListPage(App& app,
-                                                            const projections::EntityIds& ids,
-                                                            const VmListQuery& query) {
-  VmFilter filter{query.state, query.org, query.desired, query.q};
+// Step 2: the page of VMs among `ids` (what the user may read) that match the filters, and how
+// many match in all. Filters, sorts and pages the VM directory in memory.
+Result<VmListPage> ReadVmListPage(App& app, const projections::EntityIds& ids,
+                                  const VmListRequest& request) {
+  VmFilter filter{request.state, request.org, request.desired, request.q};
   for (char& c : filter.name_contains) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  std::vector<VmListRow> rows;
-  int64_t total = 0;
+  const int64_t offset = (request.page - 1) * kVmsPerPage;
+  VmListPage page;
   Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
     // By name already; only "newest first" sorts again.
     VmDirectory::Listing listing = d.Resolve(ids);
@@ -88,10 +141,10 @@ Result<std::pair<std::vector<VmListRow>, int64_t>> ListPage(App& app,
     for (const VmDirectory::Listed& l : *listing) {
       if (filter.Matches(*l.vm)) matches.push_back(l);
     }
-    total = static_cast<int64_t>(matches.size());
-    const size_t from = std::min(matches.size(), static_cast<size_t>(query.offset));
-    const size_t to = std::min(matches.size(), from + static_cast<size_t>(query.limit));
-    if (query.sort == "created") {
+    page.total = static_cast<int64_t>(matches.size());
+    const size_t from = std::min(matches.size(), static_cast<size_t>(offset));
+    const size_t to = std::min(matches.size(), from + static_cast<size_t>(kVmsPerPage));
+    if (request.sort == "created") {
       std::partial_sort(
           matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(to), matches.end(),
           [](const VmDirectory::Listed& a, const VmDirectory::Listed& b) {
@@ -101,155 +154,96 @@ Result<std::pair<std::vector<VmListRow>, int64_t>> ListPage(App& app,
     for (size_t i = from; i < to; ++i) {
       const VmRecord& v = *matches[i].vm;
       const HostLabel* host = v.host_id.empty() ? nullptr : d.Host(v.host_id);
-      rows.push_back({v.id, v.name, std::string(matches[i].org_name), v.desired, v.observed,
-                      v.placement_failure, host ? host->name : std::string(), v.created_at,
-                      host ? host->reachable : true, v.generation, v.observed_generation});
+      page.rows.push_back({v.id, v.name, std::string(matches[i].org_name), v.desired, v.observed,
+                           v.placement_failure, host ? host->name : std::string(), v.created_at,
+                           host ? host->reachable : true, v.generation, v.observed_generation});
     }
   });
   if (!read.ok()) return read.WithContext("reading your VMs");
-  return std::make_pair(std::move(rows), total);
+  return page;
 }
 
-// --- GET /vms
+// Step 3: the view of ui/templates/vms.mustache.
+View VmListView(const Principal& me, const VmListRequest& r, const std::vector<OrgChoice>& orgs,
+                const VmListPage& listed) {
+  View v = PageView(&me);
+  View notices = ViewList();
+  if (r.deleted_notice) notices.push_back(NoticeView(NoticeKind::kDone, "The VM was deleted."));
+  if (!r.filter_error.empty()) notices.push_back(NoticeView(NoticeKind::kError, r.filter_error));
+  v.set("notices", notices);
+  v.set("q", r.q);
 
-// The list shows this many VMs a page (with links to the others).
-constexpr int64_t kVmsPerPage = 50;
+  View states = ViewList();
+  states.push_back(OptionView("", "any state", r.state.empty()));
+  for (const char* s : {"pending", "scheduled", "starting", "running", "stopping", "stopped",
+                        "paused", "crashed", "failed", "unknown"}) {
+    states.push_back(OptionView(s, s, r.state == s));
+  }
+  v.set("state_options", states);
+  View desired = ViewList();
+  desired.push_back(OptionView("", "anything", r.desired.empty()));
+  for (const char* s : {"running", "stopped", "paused"}) {
+    desired.push_back(OptionView(s, s, r.desired == s));
+  }
+  v.set("desired_options", desired);
+  View org_options = ViewList();
+  org_options.push_back(OptionView("", "any organization", r.org.empty()));
+  for (const OrgChoice& o : orgs) org_options.push_back(OptionView(o.id, o.name, r.org == o.id));
+  v.set("org_options", org_options);
+  v.set("sort_options", OptionsView({{"name", "name"}, {"created", "newest first"}}, r.sort));
+
+  // The results refresh themselves when a VM or organization the user may read changes.
+  v.set("live", LiveView("vm-list", r.PageUrl(r.page), {"vm", "org"}));
+  const std::vector<VmListRow>& rows = listed.rows;
+  v.set("no_such_page", Flag(rows.empty() && r.page > 1));
+  v.set("page_number", Number(r.page));
+  v.set("first_page_href", r.FiltersUrl());
+  v.set("none_match", Flag(rows.empty() && r.page == 1 && r.Filtered()));
+  v.set("none_yet", Flag(rows.empty() && r.page == 1 && !r.Filtered()));
+  v.set("list", Flag(!rows.empty()));
+  v.set("count", Number(static_cast<int64_t>(rows.size())));
+  View list = ViewList();
+  for (const VmListRow& row : rows) {
+    View item = ViewObject();
+    item.set("id", row.id);
+    item.set("id_url", UrlEncode(row.id));
+    item.set("name", row.name);
+    item.set("org_name", row.org_name);
+    item.set("desired", row.desired);
+    item.set("state", StateView(row.observed, row.placement_failure,
+                                row.host_reachable || row.host_name.empty()));
+    item.set("host_name", Maybe(row.host_name));
+    item.set("host_reachable", Flag(row.host_reachable));
+    item.set("generation", Number(row.generation));
+    item.set("behind", Flag(row.observed_generation < row.generation));
+    item.set("observed_generation", Number(row.observed_generation));
+    item.set("created", TimeView(row.created_at));
+    list.push_back(item);
+  }
+  v.set("rows", list);
+  const int64_t first = (r.page - 1) * kVmsPerPage + 1;
+  const int64_t last = first + static_cast<int64_t>(rows.size()) - 1;
+  v.set("first", Number(first));
+  v.set("last", Number(last));
+  v.set("total", Number(listed.total));
+  v.set("prev_href", r.page > 1 ? Text(r.PageUrl(r.page - 1)) : Flag(false));
+  v.set("next_href", last < listed.total ? Text(r.PageUrl(r.page + 1)) : Flag(false));
+  return v;
+}
 
 Response VmList(App& app, Request& req) {
   const Principal& me = *req.principal;
+  const VmListRequest request = ParseVmListRequest(req);
   auto ids = UserEntities(app, me, "vm", "read");
   if (!ids.ok()) return UiErrorPage(req, ids.status());
   auto org_ids = UserEntities(app, me, "organization", "view");
   if (!org_ids.ok()) return UiErrorPage(req, org_ids.status());
   auto orgs = OrgNames(app, **org_ids);
   if (!orgs.ok()) return UiErrorPage(req, orgs.status());
-
-  std::string q = req.Query("q"), state = req.Query("state"), org = req.Query("org"),
-              sort = req.Query("sort"), desired = req.Query("desired");
-  if (sort != "created") sort = "name";
-  std::string filter_error;
-  int64_t page_number = 1;
-  if (std::string text = req.Query("page"); !text.empty()) {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), page_number);
-    if (ec != std::errc() || end != text.data() + text.size() || page_number < 1 ||
-        page_number > 100000) {
-      filter_error = "\"" + text + "\" is not a page number; showing the first page.";
-      page_number = 1;
-    }
-  }
-  if (!desired.empty() && !domain::ParseVmDesiredState(desired).ok()) {
-    filter_error = "\"" + desired + "\" is not a desired state; showing every one.";
-    desired.clear();
-  }
-  if (!state.empty() && !domain::ParseVmObservedState(state).ok()) {
-    filter_error = "\"" + state + "\" is not a VM state; showing every state.";
-    state.clear();
-  }
-
-  auto listed = ListPage(
-      app, *ids, {q, state, org, desired, sort, (page_number - 1) * kVmsPerPage, kVmsPerPage});
+  auto listed = ReadVmListPage(app, *ids, request);
   if (!listed.ok()) return UiErrorPage(req, listed.status());
-  const std::vector<VmListRow>& rows = listed->first;
-
-  Page page;
-  page.title = "Virtual machines";
-  page.principal = &me;
-  page.current = "vms";
-  std::string h;
-  h.reserve(8192 + rows.size() * 512);  // a row is about 400 bytes
-  h += "<h1>Virtual machines</h1>\n";
-  if (req.Query("notice") == "deleted") h += NoticeHtml(NoticeKind::kDone, "The VM was deleted.");
-  if (!filter_error.empty()) h += NoticeHtml(NoticeKind::kError, filter_error);
-  h += "<p><a class=\"button\" href=\"/vms/new\">Create VM</a></p>\n";
-
-  // Filters: a GET form, so the address says what is shown.
-  h += "<form method=\"get\" action=\"/vms\" class=\"filters\" role=\"search\" "
-       "aria-label=\"Filter VMs\">\n<div><label for=\"f-q\">Name contains</label><input "
-       "id=\"f-q\" name=\"q\" type=\"search\" value=\"" +
-       HtmlEscape(q) +
-       "\"></div>\n<div><label for=\"f-state\">State</label><select id=\"f-state\" "
-       "name=\"state\">" +
-       OptionHtml("", "any state", state.empty());
-  for (const char* s : {"pending", "scheduled", "starting", "running", "stopping", "stopped",
-                        "paused", "crashed", "failed", "unknown"}) {
-    h += OptionHtml(s, s, state == s);
-  }
-  h += "</select></div>\n<div><label for=\"f-desired\">Asked to be</label><select "
-       "id=\"f-desired\" name=\"desired\">" +
-       OptionHtml("", "anything", desired.empty());
-  for (const char* s : {"running", "stopped", "paused"}) h += OptionHtml(s, s, desired == s);
-  h += "</select></div>\n<div><label for=\"f-org\">Organization</label><select id=\"f-org\" "
-       "name=\"org\">" +
-       OptionHtml("", "any organization", org.empty());
-  for (const OrgChoice& o : *orgs) h += OptionHtml(o.id, o.name, org == o.id);
-  h += "</select></div>\n<div><label for=\"f-sort\">Sort by</label><select id=\"f-sort\" "
-       "name=\"sort\">" +
-       OptionHtml("name", "name", sort == "name") +
-       OptionHtml("created", "newest first", sort == "created") +
-       "</select></div>\n<div><button type=\"submit\">Show</button></div>\n</form>\n";
-
-  // The results refresh themselves when a VM or organization the user may read changes
-  // (ui/static/live.js turns the live-update stream into these events; htmx re-fetches this
-  // address and swaps in the same element).
-  const std::string filters = "/vms?q=" + UrlEncode(q) + "&state=" + UrlEncode(state) +
-                              "&org=" + UrlEncode(org) + "&sort=" + UrlEncode(sort) +
-                              (desired.empty() ? "" : "&desired=" + UrlEncode(desired));
-  const std::string self = filters + "&page=" + std::to_string(page_number);
-  h += LiveRegionStart("vm-list", self, {"vm", "org"});
-  if (rows.empty() && page_number > 1) {
-    h += "<p id=\"no-vms\">There is no page " + std::to_string(page_number) +
-         " of these VMs. <a href=\"" + HtmlEscape(filters) + "\">Go to the first page</a>.</p>\n";
-  } else if (rows.empty()) {
-    bool filtered = !q.empty() || !state.empty() || !org.empty() || !desired.empty();
-    h += std::string("<p id=\"no-vms\">") +
-         (filtered ? "No VM you may see matches these filters."
-                   : "There are no VMs you may see yet. <a href=\"/vms/new\">Create one</a>.") +
-         "</p>\n";
-  } else {
-    h += "<table class=\"list\" id=\"vms\">\n<caption class=\"sr-only\">" +
-         std::to_string(rows.size()) +
-         " VMs</caption>\n<thead><tr><th scope=\"col\">Name</th><th "
-         "scope=\"col\">Organization</th><th scope=\"col\">Desired</th><th "
-         "scope=\"col\">Observed</th><th scope=\"col\">Host</th><th "
-         "scope=\"col\">Generation</th><th scope=\"col\">Created</th></tr></thead>\n<tbody>\n";
-    for (const VmListRow& row : rows) {
-      const std::string& host = row.host_name;
-      const bool reachable = row.host_reachable;
-      const int64_t gen = row.generation, seen = row.observed_generation;
-      h += "<tr data-vm-id=\"" + HtmlEscape(row.id) + "\"><th scope=\"row\"><a href=\"" +
-           HtmlEscape("/vms/" + UrlEncode(row.id)) + "\">" + HtmlEscape(row.name) +
-           "</a></th><td>" + HtmlEscape(row.org_name) + "</td><td>" + HtmlEscape(row.desired) +
-           "</td><td>" + StateHtml(row.observed, row.placement_failure, reachable || host.empty()) +
-           "</td><td>" +
-           (host.empty() ? std::string("none yet")
-                         : HtmlEscape(host) + (reachable ? "" : " (unreachable)")) +
-           "</td><td>" + std::to_string(gen) +
-           (seen < gen ? " <span class=\"hint\">(host has seen " + std::to_string(seen) + ")</span>"
-                       : "") +
-           "</td><td>" + TimeHtml(row.created_at) + "</td></tr>\n";
-    }
-    h += "</tbody>\n</table>\n";
-    // Pages of kVmsPerPage; the total counts every VM that matches, not only this page's.
-    const int64_t total = listed->second;
-    const int64_t first = (page_number - 1) * kVmsPerPage + 1;
-    h += "<nav class=\"pager\" aria-label=\"Pages of VMs\"><p id=\"vm-count\">VMs " +
-         std::to_string(first) + "–" +
-         std::to_string(first + static_cast<int64_t>(rows.size()) - 1) + " of " +
-         std::to_string(total) + "</p>";
-    if (page_number > 1) {
-      h += "<a rel=\"prev\" href=\"" +
-           HtmlEscape(filters + "&page=" + std::to_string(page_number - 1)) +
-           "\">Previous page</a> ";
-    }
-    if (first + static_cast<int64_t>(rows.size()) - 1 < total) {
-      h += "<a rel=\"next\" href=\"" +
-           HtmlEscape(filters + "&page=" + std::to_string(page_number + 1)) + "\">Next page</a>";
-    }
-    h += "</nav>\n";
-  }
-  h += LiveRegionEnd();
-  page.main_html = std::move(h);
-  return PageResponse(200, page);
+  return TemplatePage(200, {"Virtual machines", &me, "vms", {}, ""}, "vms",
+                      VmListView(me, request, *orgs, *listed));
 }
 
 // --- GET /vms/new, POST /vms
@@ -262,22 +256,6 @@ struct VmForm {
   std::string error;                          // for the whole form
 };
 
-std::string InputHtml(const VmForm& f, const std::string& field, const std::string& label,
-                      const std::string& value, const std::string& attrs, const std::string& hint) {
-  std::string id = "vm-" + field;
-  auto err = f.errors.find(field);
-  std::string described = "vm-" + field + "-hint";
-  if (err != f.errors.end()) described += " vm-" + field + "-error";
-  std::string h = "<label for=\"" + id + "\">" + HtmlEscape(label) + "</label>\n<input id=\"" + id +
-                  "\" name=\"" + field + "\" " + attrs + " value=\"" + HtmlEscape(value) +
-                  "\" aria-describedby=\"" + described + "\"" +
-                  (err != f.errors.end() ? " aria-invalid=\"true\"" : "") + ">\n";
-  if (err != f.errors.end()) h += FieldErrorHtml("vm-" + field + "-error", err->second);
-  h += "<p class=\"hint\" id=\"" + described.substr(0, described.find(' ')) + "\">" +
-       HtmlEscape(hint) + "</p>\n";
-  return h;
-}
-
 Response NewVmPage(App& app, Request& req, int status, const VmForm& f) {
   const Principal& me = *req.principal;
   auto ids = UserEntities(app, me, "organization", "create_vm");
@@ -285,73 +263,35 @@ Response NewVmPage(App& app, Request& req, int status, const VmForm& f) {
   auto orgs = OrgNames(app, **ids);
   if (!orgs.ok()) return UiErrorPage(req, orgs.status());
 
-  Page page;
-  page.title = "Create a VM";
-  page.principal = &me;
-  page.current = "vms";
-  std::string h =
-      "<p class=\"crumbs\"><a href=\"/vms\">Virtual machines</a></p>\n<h1>Create a "
-      "VM</h1>\n";
-  if (!f.error.empty()) h += NoticeHtml(NoticeKind::kError, f.error);
+  View v = PageView(&me);
+  View notices = ViewList();
+  if (!f.error.empty()) notices.push_back(NoticeView(NoticeKind::kError, f.error));
   if (!f.errors.empty()) {
-    h += NoticeHtml(NoticeKind::kError,
-                    "The VM was not created: correct the fields marked "
-                    "below and submit again.");
+    notices.push_back(NoticeView(NoticeKind::kError,
+                                 "The VM was not created: correct the fields marked "
+                                 "below and submit again."));
   }
-  if (orgs->empty()) {
-    h += "<p id=\"no-orgs\">You may not create VMs in any organization yet. <a "
-         "href=\"/orgs\">Create an organization</a> first, or ask an owner to add you to "
-         "theirs.</p>";
-    page.main_html = std::move(h);
-    return PageResponse(status, page);
+  v.set("notices", notices);
+  v.set("orgs", Flag(!orgs->empty()));
+  const std::string chosen = f.org_id.empty() && orgs->size() == 1 ? (*orgs)[0].id : f.org_id;
+  View options = ViewList();
+  if (orgs->size() > 1) options.push_back(OptionView("", "Choose an organization", chosen.empty()));
+  for (const OrgChoice& o : *orgs) options.push_back(OptionView(o.id, o.name, chosen == o.id));
+  v.set("org_options", options);
+  for (const char* field :
+       {"org_id", "name", "description", "image", "cpu_count", "memory_mb", "disk_gb"}) {
+    auto err = f.errors.find(field);
+    v.set(std::string(field) + "_error", FieldErrorView("vm-" + std::string(field) + "-error",
+                                                        err == f.errors.end() ? "" : err->second));
   }
-  h += "<form method=\"post\" action=\"/vms\" class=\"card\" id=\"create-vm\" novalidate>" +
-       CsrfFieldHtml(me);
-  {
-    auto err = f.errors.find("org_id");
-    h += "<label for=\"vm-org_id\">Organization</label>\n<select id=\"vm-org_id\" "
-         "name=\"org_id\"" +
-         std::string(err != f.errors.end()
-                         ? " aria-invalid=\"true\" aria-describedby=\"vm-org_id-error\""
-                         : "") +
-         ">";
-    std::string chosen = f.org_id.empty() && orgs->size() == 1 ? (*orgs)[0].id : f.org_id;
-    if (orgs->size() > 1) h += OptionHtml("", "Choose an organization", chosen.empty());
-    for (const OrgChoice& o : *orgs) h += OptionHtml(o.id, o.name, chosen == o.id);
-    h += "</select>\n";
-    if (err != f.errors.end()) h += FieldErrorHtml("vm-org_id-error", err->second);
-  }
-  h += InputHtml(f, "name", "Name", f.name,
-                 "required maxlength=\"63\" autocapitalize=\"none\" spellcheck=\"false\"",
-                 "1 to 63 lowercase letters, digits and '-', not starting or ending with '-'; "
-                 "unique in the organization.");
-  {
-    auto err = f.errors.find("description");
-    h += "<label for=\"vm-description\">Description <span class=\"optional\">(optional)</span>"
-         "</label>\n<textarea id=\"vm-description\" name=\"description\" rows=\"3\" "
-         "maxlength=\"1000\"" +
-         std::string(err != f.errors.end()
-                         ? " aria-invalid=\"true\" aria-describedby=\"vm-description-error\""
-                         : "") +
-         ">" + HtmlEscape(f.description) + "</textarea>\n";
-    if (err != f.errors.end()) h += FieldErrorHtml("vm-description-error", err->second);
-  }
-  h += InputHtml(f, "image", "Image", f.image, "required maxlength=\"200\" spellcheck=\"false\"",
-                 "The name of the disk image to boot, without spaces (e.g. debian-12).");
-  h += InputHtml(f, "cpu_count", "CPUs", f.cpu,
-                 "type=\"number\" inputmode=\"numeric\" min=\"1\" max=\"64\" required", "1 to 64.");
-  h += InputHtml(f, "memory_mb", "Memory (MiB)", f.memory,
-                 "type=\"number\" inputmode=\"numeric\" min=\"128\" max=\"262144\" required",
-                 "128 to 262144 MiB.");
-  h += InputHtml(f, "disk_gb", "Disk (GiB)", f.disk,
-                 "type=\"number\" inputmode=\"numeric\" min=\"1\" max=\"16384\" required",
-                 "1 to 16384 GiB.");
-  h += "<label class=\"check\"><input type=\"checkbox\" name=\"start\" value=\"1\"" +
-       std::string(f.start ? " checked" : "") +
-       "> Start it once it is placed on a host</label>\n<button type=\"submit\">Create "
-       "VM</button>\n</form>";
-  page.main_html = std::move(h);
-  return PageResponse(status, page);
+  v.set("name_value", f.name);
+  v.set("description_value", f.description);
+  v.set("image_value", f.image);
+  v.set("cpu_value", f.cpu);
+  v.set("memory_value", f.memory);
+  v.set("disk_value", f.disk);
+  v.set("start", Flag(f.start));
+  return TemplatePage(status, {"Create a VM", &me, "vms", {}, ""}, "vm_new", v);
 }
 
 Response NewVm(App& app, Request& req) {
@@ -370,13 +310,12 @@ std::string Sentence(std::string text) {
 // A whole number in [lo, hi] from a form field, or a sentence in `errors`.
 int64_t FormInt(VmForm& f, const std::string& field, const std::string& text,
                 const std::string& what, int64_t lo, int64_t hi, const std::string& unit) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) {
+  std::optional<int64_t> v = ParseInt(text, lo, hi);
+  if (!v) {
     f.errors[field] = what + " must be a whole number from " + std::to_string(lo) + " to " +
                       std::to_string(hi) + unit + "; \"" + text + "\" is not.";
   }
-  return v;
+  return v.value_or(0);
 }
 
 Response CreateVmForm(App& app, Request& req) {
@@ -452,44 +391,8 @@ Response CreateVmForm(App& app, Request& req) {
 
 // --- GET /vms/{id}
 
-struct VmRow {
-  std::string id, org_id, org_name, owner_id, owner, name, description, image, desired, host_id,
-      host_name, placement_failure, observed, observed_error, created_at, updated_at;
-  int64_t cpu = 0, memory = 0, disk = 0, generation = 0, observed_generation = 0;
-  bool host_reachable = true, deleted = false;
-};
-
-Result<std::optional<VmRow>> ReadVm(App& app, const std::string& id) {
-  auto db = app.db.Acquire();
-  if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      "SELECT v.vm_id, v.org_id, coalesce(o.name, ''), v.owner_id, coalesce(u.username, ''), "
-      "v.name, v.description, v.image, v.desired, coalesce(v.host_id, ''), coalesce(h.name, ''), "
-      "coalesce(v.placement_failure, ''), v.observed, coalesce(v.observed_error, ''), " +
-          UtcText("v.created_at") + ", " + UtcText("v.updated_at") +
-          ", v.cpu_count, v.memory_mb, v.disk_gb, v.generation, v.observed_generation, "
-          "coalesce(h.reachable, true), v.deleted FROM vms v LEFT JOIN organizations o ON "
-          "o.org_id = v.org_id COLLATE \"default\" LEFT JOIN users u ON u.user_id = v.owner_id "
-          "COLLATE \"default\" LEFT JOIN hosts h ON h.host_id = v.host_id COLLATE \"default\" "
-          "WHERE v.vm_id = $1",
-      {id});
-  if (!r.ok()) return r.status().WithContext("reading the VM");
-  if (r->rows() == 0) return std::optional<VmRow>();
-  VmRow v;
-  std::string* text[] = {&v.id,       &v.org_id,         &v.org_name,    &v.owner_id,
-                         &v.owner,    &v.name,           &v.description, &v.image,
-                         &v.desired,  &v.host_id,        &v.host_name,   &v.placement_failure,
-                         &v.observed, &v.observed_error, &v.created_at,  &v.updated_at};
-  for (int c = 0; c < 16; ++c) *text[c] = std::string(r->Get(0, c));
-  v.cpu = r->GetInt64(0, 16);
-  v.memory = r->GetInt64(0, 17);
-  v.disk = r->GetInt64(0, 18);
-  v.generation = r->GetInt64(0, 19);
-  v.observed_generation = r->GetInt64(0, 20);
-  v.host_reachable = r->Get(0, 21) == "t";
-  v.deleted = r->Get(0, 22) == "t";
-  return std::optional<VmRow>(std::move(v));
-}
+// The newest this many events of the VM's stream are its page's history.
+constexpr int kHistoryEntries = 200;
 
 std::string EventWords(std::string_view type) {
   static const std::map<std::string_view, std::string_view> kWords = {
@@ -510,35 +413,44 @@ std::string EventWords(std::string_view type) {
   return it == kWords.end() ? std::string(type) : std::string(it->second);
 }
 
-std::string HistoryHtml(App& app, const std::string& vm_id) {
+Result<std::optional<projections::VmDetail>> ReadVm(App& app, const std::string& id) {
   auto db = app.db.Acquire();
-  if (!db.ok()) return NoticeHtml(NoticeKind::kError, "The history cannot be read right now.");
-  auto r = (*db)->Exec("SELECT " + UtcText("e.recorded_at") +
-                           ", strato_event_actor(e.metadata), coalesce(u.username, ''), e.type, "
-                           "e.data::text FROM events e LEFT JOIN users u "
-                           "ON 'user-' || u.user_id = strato_event_actor(e.metadata) "
-                           "WHERE e.stream_id = $1 ORDER BY e.global_position DESC LIMIT 200",
-                       {domain::VmStreamId(vm_id)});
-  if (!r.ok()) return NoticeHtml(NoticeKind::kError, "The history cannot be read right now.");
-  if (r->rows() == 0) return "<p>Nothing has been recorded yet.</p>";
-  std::string h =
-      "<table class=\"list\" id=\"history\">\n<thead><tr><th "
-      "scope=\"col\">When</th><th scope=\"col\">Who</th><th scope=\"col\">What</th>"
-      "<th scope=\"col\">Details</th></tr></thead>\n<tbody>\n";
-  domain::JsonParser parser;
-  for (int i = 0; i < r->rows(); ++i) {
-    std::string actor(r->Get(i, 1)), username(r->Get(i, 2));
-    std::string who = !username.empty()              ? username
-                      : actor == "system"            ? "the system"
-                      : actor.rfind("host-", 0) == 0 ? "its host"
-                                                     : actor;
-    h += "<tr data-type=\"" + HtmlEscape(r->Get(i, 3)) + "\"><td>" + TimeHtml(r->Get(i, 0)) +
-         "</td><td>" + HtmlEscape(who) + "</td><td>" + HtmlEscape(EventWords(r->Get(i, 3))) +
-         "</td><td class=\"summary\">" +
-         HtmlEscape(domain::AuditSummary(r->Get(i, 3), parser.Parse(std::string(r->Get(i, 4))))) +
-         "</td></tr>\n";
+  if (!db.ok()) return db.status();
+  return projections::ReadVmDetail(**db, id);
+}
+
+// The history's part of the VM page's view: a table, "nothing yet", or a sentence when it
+// cannot be read (the rest of the page is still shown).
+void SetHistoryView(App& app, const std::string& vm_id, View& v) {
+  Result<std::vector<projections::VmHistoryEntry>> history =
+      Status::Unavailable("no database session");
+  if (auto db = app.db.Acquire(); db.ok()) {
+    history = projections::ReadVmHistory(**db, vm_id, kHistoryEntries);
   }
-  return h + "</tbody>\n</table>\n";
+  v.set("history_error",
+        history.ok() ? Flag(false)
+                     : NoticeView(NoticeKind::kError, "The history cannot be read right now."));
+  v.set("history_empty", Flag(history.ok() && history->empty()));
+  v.set("history_table", Flag(history.ok() && !history->empty()));
+  View rows = ViewList();
+  if (history.ok()) {
+    domain::JsonParser parser;
+    for (const projections::VmHistoryEntry& e : *history) {
+      const std::string& actor = e.actor;
+      std::string who = !e.username.empty()            ? e.username
+                        : actor == "system"            ? "the system"
+                        : actor.rfind("host-", 0) == 0 ? "its host"
+                                                       : actor;
+      View row = ViewObject();
+      row.set("type", e.type);
+      row.set("when", TimeView(e.recorded_at));
+      row.set("who", who);
+      row.set("what", EventWords(e.type));
+      row.set("summary", domain::AuditSummary(e.type, parser.Parse(e.data)));
+      rows.push_back(row);
+    }
+  }
+  v.set("history", rows);
 }
 
 // "Force stop" -> "force-stop": a stable id, so keyboard focus survives a live refresh.
@@ -548,20 +460,43 @@ std::string ActionId(std::string_view label) {
   return id;
 }
 
-std::string ActionButton(const Principal& me, const std::string& base, std::string_view action,
-                         std::string_view label, const std::string& vm_name,
-                         std::string_view extra_html = "", bool danger = false) {
-  // With htmx the form posts in the background and swaps in the VM's state, actions, history
-  // and notice from the answer (VmActionForm answers htmx with the page, not a redirect);
-  // without it, it is a plain form.
-  const std::string url = HtmlEscape(base + "/" + std::string(action));
-  return "<form method=\"post\" action=\"" + url + "\" hx-post=\"" + url +
-         "\" hx-target=\"#vm-live\" hx-select=\"#vm-live-body\" hx-swap=\"innerHTML\" "
-         "hx-select-oob=\"#history,#vm-notice\" class=\"inline\">" +
-         CsrfFieldHtml(me) + std::string(extra_html) + "<button type=\"submit\" id=\"action-" +
-         ActionId(label) + "\"" + (danger ? " class=\"danger\"" : "") + " aria-label=\"" +
-         HtmlEscape(std::string(label) + " VM " + vm_name) + "\">" + HtmlEscape(label) +
-         "</button></form>\n";
+// The view of {{> _vm_action}}: one action's form.
+View ActionView(std::string_view action, std::string_view label, bool force = false) {
+  View v = ViewObject();
+  v.set("action", Text(action));
+  v.set("action_id", ActionId(label));
+  v.set("label", Text(label));
+  v.set("force", Flag(force));
+  v.set("danger", Flag(force));
+  return v;
+}
+
+// The actions the user may take now: those the engine allows and that make sense for the
+// desired state. Force stop (destructive: it asks first, naming the VM) is apart.
+struct VmActions {
+  View buttons = ViewList();
+  bool any = false, force_stop = false, delete_vm = false;
+};
+
+VmActions AllowedActions(App& app, const Principal& me, const projections::VmDetail& v) {
+  VmActions out;
+  if (v.deleted) return out;
+  auto may = [&](std::string_view p) { return UserMay(app, me, "vm", v.id, p); };
+  const bool running = v.desired == "running", stopped = v.desired == "stopped",
+             paused = v.desired == "paused";
+  auto add = [&](std::string_view action, std::string_view label) {
+    out.buttons.push_back(ActionView(action, label));
+    out.any = true;
+  };
+  if (stopped && may("start")) add("start", "Start");
+  if (paused && may("start")) add("resume", "Resume");
+  if (running && may("restart")) add("restart", "Restart");
+  if (running && may("stop")) add("pause", "Pause");
+  if ((running || paused) && may("stop")) add("stop", "Stop");
+  const bool still_up = stopped && !v.host_id.empty() && v.observed != "stopped";
+  if ((running || paused || still_up) && may("stop")) out.force_stop = out.any = true;
+  out.delete_vm = may("delete");
+  return out;
 }
 
 std::string NoticeForAction(std::string_view code) {
@@ -572,9 +507,65 @@ std::string NoticeForAction(std::string_view code) {
       {"resume", "The VM was asked to resume."},
   };
   auto it = kDone.find(code);
-  return it == kDone.end() ? "" : NoticeHtml(NoticeKind::kDone, it->second);
+  return it == kDone.end() ? "" : std::string(it->second);
 }
 
+// The view of ui/templates/vm.mustache, but for the history (SetHistoryView).
+View VmView(const Principal& me, const projections::VmDetail& v, VmActions actions,
+            std::string_view notice_code, const std::string& error, bool delete_open) {
+  View view = PageView(&me);
+  view.set("name", v.name);
+  view.set("id", v.id);
+  view.set("vm_id_url", UrlEncode(v.id));
+  if (!error.empty()) {
+    view.set("notice", NoticeView(NoticeKind::kError, error));
+  } else if (std::string done = NoticeForAction(notice_code); !done.empty()) {
+    view.set("notice", NoticeView(NoticeKind::kDone, done));
+  } else {
+    view.set("notice", Flag(false));
+  }
+  view.set("deleted_notice",
+           v.deleted ? NoticeView(NoticeKind::kInfo,
+                                  "VM " + v.name + " was deleted; its host destroys it.")
+                     : Flag(false));
+  view.set("live", LiveView("vm-live", "/vms/" + UrlEncode(v.id), {"vm-" + v.id}, "#history"));
+  view.set("desired", v.desired);
+  view.set("state",
+           StateView(v.observed, v.placement_failure, v.host_reachable || v.host_id.empty()));
+  std::string converging;
+  if (v.desired != v.observed && !v.deleted) {
+    converging = v.host_id.empty() ? "waiting to be placed on a host"
+                 : v.observed_generation < v.generation
+                     ? "its host has not yet acted on the latest request"
+                     : "its host has acted on the latest request but reports another state";
+  }
+  view.set("converging", Maybe(converging));
+  view.set("host",
+           v.host_id.empty() ? Flag(false) : Text(v.host_name.empty() ? v.host_id : v.host_name));
+  view.set("host_reachable", Flag(v.host_reachable));
+  view.set("generation", Number(v.generation));
+  view.set("observed_generation", Number(v.observed_generation));
+  view.set("observed_error", Maybe(v.observed_error));
+  view.set("has_actions", Flag(actions.any));
+  view.set("actions", actions.buttons);
+  view.set("force_stop", actions.force_stop ? ActionView("stop", "Force stop", true) : Flag(false));
+  view.set("may_delete", Flag(actions.delete_vm));
+  view.set("delete_open", Flag(delete_open));
+  view.set("org_id_url", UrlEncode(v.org_id));
+  view.set("org_name", v.org_name.empty() ? v.org_id : v.org_name);
+  view.set("owner", v.owner.empty() ? v.owner_id : v.owner);
+  view.set("description", Maybe(v.description));
+  view.set("image", v.image);
+  view.set("cpu", Number(v.cpu));
+  view.set("memory", Number(v.memory));
+  view.set("disk", Number(v.disk));
+  view.set("created", TimeView(v.created_at));
+  view.set("updated", TimeView(v.updated_at));
+  view.set("stream_url", UrlEncode("vm-" + v.id));
+  return view;
+}
+
+// The VM page, with `error` (a sentence) in its notice when an action was refused.
 Response VmPage(App& app, Request& req, int status, const std::string& error) {
   const Principal& me = *req.principal;
   const std::string id = req.Param("id");
@@ -584,112 +575,12 @@ Response VmPage(App& app, Request& req, int status, const std::string& error) {
     return UiErrorPage(
         req, Status::NotFound("There is no VM " + id + "; it may not have been created yet."));
   }
-  const VmRow& v = **vm;
-  const std::string base = "/vms/" + UrlEncode(v.id);
-
-  Page page;
-  page.title = "VM " + v.name;
-  page.principal = &me;
-  page.current = "vms";
-  std::string h = "<p class=\"crumbs\"><a href=\"/vms\">Virtual machines</a></p>\n<h1>VM " +
-                  HtmlEscape(v.name) + "</h1>\n";
-  h += "<div id=\"vm-notice\">" +
-       (error.empty() ? NoticeForAction(req.Query("notice"))
-                      : NoticeHtml(NoticeKind::kError, error)) +
-       "</div>\n";
-  if (v.deleted) {
-    h += NoticeHtml(NoticeKind::kInfo, "VM " + v.name + " was deleted; its host destroys it.");
-  }
-
-  h += "<section aria-labelledby=\"state-heading\">\n<h2 "
-       "id=\"state-heading\">State</h2>\n" +
-       LiveRegionStart("vm-live", base, {"vm-" + v.id}, "hx-select-oob=\"#history\"") +
-       "<dl class=\"facts\" id=\"vm-state\">\n<dt>Desired</dt><dd id=\"desired\">" +
-       HtmlEscape(v.desired) + "</dd>\n<dt>Observed</dt><dd id=\"observed\">" +
-       StateHtml(v.observed, v.placement_failure, v.host_reachable || v.host_id.empty()) +
-       "</dd>\n";
-  if (v.desired != v.observed && !v.deleted) {
-    h += "<dt>Converging</dt><dd>" +
-         std::string(v.host_id.empty() ? "waiting to be placed on a host"
-                     : v.observed_generation < v.generation
-                         ? "its host has not yet acted on the latest request"
-                         : "its host has acted on the latest request but reports another state") +
-         "</dd>\n";
-  }
-  h += "<dt>Host</dt><dd id=\"host\">" +
-       (v.host_id.empty() ? std::string("none yet")
-                          : HtmlEscape(v.host_name.empty() ? v.host_id : v.host_name) +
-                                (v.host_reachable ? " (reachable)" : " (unreachable)")) +
-       "</dd>\n<dt>Generation</dt><dd id=\"generation\">" + std::to_string(v.generation) +
-       " requested; the host last reported on " + std::to_string(v.observed_generation) +
-       "</dd>\n<dt>Last error</dt><dd id=\"last-error\">" +
-       (v.observed_error.empty() ? std::string("none") : HtmlEscape(v.observed_error)) +
-       "</dd>\n</dl>\n";
-
-  // Actions: only those the user may do and that make sense for the desired state.
-  if (!v.deleted) {
-    auto may = [&](std::string_view p) { return UserMay(app, me, "vm", v.id, p); };
-    const bool running = v.desired == "running", stopped = v.desired == "stopped",
-               paused = v.desired == "paused";
-    std::string a;
-    if (stopped && may("start")) a += ActionButton(me, base, "start", "Start", v.name);
-    if (paused && may("start")) a += ActionButton(me, base, "resume", "Resume", v.name);
-    if (running && may("restart")) a += ActionButton(me, base, "restart", "Restart", v.name);
-    if (running && may("stop")) a += ActionButton(me, base, "pause", "Pause", v.name);
-    if ((running || paused) && may("stop")) a += ActionButton(me, base, "stop", "Stop", v.name);
-    const bool still_up = stopped && !v.host_id.empty() && v.observed != "stopped";
-    if ((running || paused || still_up) && may("stop")) {
-      // Destructive: it asks first, naming the VM (kept open across live refreshes).
-      a += "<details class=\"confirm danger-zone\" id=\"force-stop\" hx-preserve=\"true\">"
-           "<summary>Force stop…</summary>\n<p>Force stop powers VM <strong>" +
-           HtmlEscape(v.name) +
-           "</strong> off at once, like pulling its power cord: what the guest has not written "
-           "to disk is lost. Stop shuts it down cleanly instead.</p>\n" +
-           ActionButton(me, base, "stop", "Force stop", v.name,
-                        "<input type=\"hidden\" name=\"force\" value=\"1\">", true) +
-           "</details>\n";
-    }
-    if (!a.empty()) h += "<div class=\"actions\" id=\"vm-actions\">\n" + a + "</div>\n";
-  }
-  h += LiveRegionEnd();  // #vm-live
-  if (!v.deleted) {
-    auto may = [&](std::string_view p) { return UserMay(app, me, "vm", v.id, p); };
-    if (may("delete")) {
-      h += "<details class=\"card danger-zone\" id=\"delete-vm\"" +
-           std::string(!error.empty() && req.path.ends_with("/delete") ? " open" : "") +
-           "><summary>Delete this VM</summary>\n<form method=\"post\" action=\"" +
-           HtmlEscape(base + "/delete") + "\">" + CsrfFieldHtml(me) + "<p>Deleting VM <strong>" +
-           HtmlEscape(v.name) +
-           "</strong> destroys it and its disk on its host. This cannot be undone.</p>\n<label "
-           "for=\"confirm-name\">Type the VM's name, <kbd>" +
-           HtmlEscape(v.name) +
-           "</kbd>, to confirm</label>\n<input id=\"confirm-name\" name=\"confirm_name\" "
-           "autocomplete=\"off\" autocapitalize=\"none\" spellcheck=\"false\" required>\n"
-           "<button type=\"submit\" class=\"danger\">Delete VM " +
-           HtmlEscape(v.name) + "</button>\n</form>\n</details>\n";
-    }
-  }
-  h += "</section>\n";
-
-  h += "<section aria-labelledby=\"spec-heading\">\n<h2 id=\"spec-heading\">Specification</h2>\n"
-       "<dl class=\"facts\" id=\"vm-spec\">\n<dt>Organization</dt><dd><a href=\"" +
-       HtmlEscape("/orgs/" + UrlEncode(v.org_id)) + "\">" +
-       HtmlEscape(v.org_name.empty() ? v.org_id : v.org_name) + "</a></dd>\n<dt>Owner</dt><dd>" +
-       HtmlEscape(v.owner.empty() ? v.owner_id : v.owner) +
-       "</dd>\n<dt>Description</dt><dd id=\"description\">" +
-       (v.description.empty() ? std::string("none") : HtmlEscape(v.description)) +
-       "</dd>\n<dt>Image</dt><dd>" + HtmlEscape(v.image) + "</dd>\n<dt>CPUs</dt><dd>" +
-       std::to_string(v.cpu) + "</dd>\n<dt>Memory</dt><dd>" + std::to_string(v.memory) +
-       " MiB</dd>\n<dt>Disk</dt><dd>" + std::to_string(v.disk) + " GiB</dd>\n<dt>Created</dt><dd>" +
-       TimeHtml(v.created_at) + "</dd>\n<dt>Last changed</dt><dd>" + TimeHtml(v.updated_at) +
-       "</dd>\n<dt>Id</dt><dd><code>" + HtmlEscape(v.id) + "</code></dd>\n</dl>\n</section>\n";
-
-  h += "<section aria-labelledby=\"history-heading\">\n<h2 id=\"history-heading\">History</h2>\n" +
-       HistoryHtml(app, v.id) + "<p><a href=\"" +
-       HtmlEscape("/audit?stream=" + UrlEncode("vm-" + v.id)) +
-       "\">The whole history in the audit log</a></p>\n</section>";
-  page.main_html = std::move(h);
-  return PageResponse(status, page);
+  const projections::VmDetail& v = **vm;
+  VmActions actions = AllowedActions(app, me, v);
+  const bool delete_open = !error.empty() && req.path.ends_with("/delete");
+  View view = VmView(me, v, std::move(actions), req.Query("notice"), error, delete_open);
+  SetHistoryView(app, v.id, view);
+  return TemplatePage(status, {"VM " + v.name, &me, "vms", {}, ""}, "vm", view);
 }
 
 Response Vm(App& app, Request& req) {

@@ -4,89 +4,117 @@
 
 namespace strato::http {
 
-namespace {
-
-std::string NavLink(const Page& page, std::string_view key, std::string_view href,
-                    std::string_view label) {
-  std::string a = "<a href=\"" + HtmlEscape(href) + "\"";
-  if (page.current == key) a += " aria-current=\"page\"";
-  return a + ">" + HtmlEscape(label) + "</a>";
+std::string AssetRef(std::string_view name) {
+  return UiAssetUrl(name).substr(std::string_view("/static/").size());
 }
 
-}  // namespace
+View PageView(const Principal* principal) {
+  View v = ViewObject();
+  v.set("csrf_token", Text(principal != nullptr ? principal->csrf_token : ""));
+  return v;
+}
 
 std::string RenderPage(const Page& page) {
-  std::string h;
-  h.reserve(page.main_html.size() + 2048);
-  h += "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  h += "<title>" + HtmlEscape(page.title) + " · Strato</title>\n";
-  h += "<link rel=\"stylesheet\" href=\"" + HtmlEscape(UiAssetUrl("app.css")) + "\">\n";
-  if (page.principal != nullptr && !page.principal->csrf_token.empty()) {
-    h += "<meta name=\"csrf-token\" content=\"" + HtmlEscape(page.principal->csrf_token) + "\">\n";
-  }
-  // htmx on every page, before the page's own scripts (deferred scripts run in order). The CSP
-  // (default-src 'self') forbids what htmx would otherwise do: inject its indicator <style>,
-  // eval hx-on and trigger filters, run <script> elements of swapped content. No history
-  // snapshots in localStorage: they would keep a signed-in page after signing out.
-  h += "<meta name=\"htmx-config\" content='{\"includeIndicatorStyles\":false,"
-       "\"allowEval\":false,\"allowScriptTags\":false,\"selfRequestsOnly\":true,"
-       "\"historyCacheSize\":0,\"refreshOnHistoryMiss\":true}'>\n";
-  h += "<script src=\"" + HtmlEscape(UiAssetUrl("htmx.min.js")) + "\" defer></script>\n";
-  // Live updates: one stream per tab, opened here in the layout (never by swapped content).
-  if (page.principal != nullptr) {
-    h += "<meta name=\"live-after\" content=\"" + std::to_string(page.principal->live_after) +
-         "\">\n<script src=\"" + HtmlEscape(UiAssetUrl("live.js")) + "\" defer></script>\n";
-  }
+  View v = PageView(page.principal);
+  v.set("title", Text(page.title));
+  v.set("app_css", AssetRef("app.css"));
+  v.set("htmx_js", AssetRef("htmx.min.js"));
+  v.set("live_js", AssetRef("live.js"));
+  const bool signed_in = page.principal != nullptr;
+  v.set("signed_in", Flag(signed_in));
+  v.set("csrf_meta", Flag(signed_in && !page.principal->csrf_token.empty()));
+  v.set("live_after", Number(signed_in ? page.principal->live_after : 0));
+  v.set("username", Text(signed_in ? page.principal->username : ""));
+  View scripts = ViewList();
   for (const std::string& s : page.scripts) {
-    h += "<script src=\"" + HtmlEscape(UiAssetUrl(s)) + "\" defer></script>\n";
+    View script = ViewObject();
+    script.set("src", AssetRef(s));
+    scripts.push_back(script);
   }
-  h += "</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip to the content</a>\n";
-  h += "<header class=\"top\">\n<a class=\"brand\" href=\"/\">Strato</a>\n";
-  if (page.principal != nullptr) {
-    h += "<nav aria-label=\"Main\">" + NavLink(page, "home", "/", "Dashboard") +
-         NavLink(page, "vms", "/vms", "VMs") + NavLink(page, "orgs", "/orgs", "Organizations") +
-         NavLink(page, "hosts", "/hosts", "Hosts") + NavLink(page, "audit", "/audit", "Audit log") +
-         NavLink(page, "account", "/account", "Account") + "</nav>\n";
-    h += "<div class=\"who\"><span id=\"live-status\" class=\"live-status\"></span><span>Signed in "
-         "as <strong data-testid=\"signed-in-user\">" +
-         HtmlEscape(page.principal->username) + "</strong></span>";
-    h += "<form method=\"post\" action=\"/auth/logout\" class=\"inline\">" +
-         CsrfFieldHtml(*page.principal) +
-         "<button type=\"submit\" class=\"link\">Sign out</button></form></div>\n";
-  } else {
-    h += "<nav aria-label=\"Main\">" + NavLink(page, "signin", "/signin", "Sign in") +
-         NavLink(page, "register", "/register", "Register") + "</nav>\n";
+  v.set("scripts", scripts);
+  for (const char* key :
+       {"home", "vms", "orgs", "hosts", "audit", "account", "signin", "register"}) {
+    v.set(std::string("nav_") + key, Flag(page.current == key));
   }
-  h += "</header>\n<main id=\"main\">\n";
-  h += page.main_html;
-  h += "\n</main>\n</body>\n</html>\n";
-  return h;
+  v.set("main", Text(page.main_html));
+  return Render("layout", v) + "\n";
 }
 
 Response PageResponse(int status, const Page& page) {
   return Response::Html(status, RenderPage(page));
 }
 
-std::string NoticeHtml(NoticeKind kind, std::string_view sentence, std::string_view id) {
-  const char* cls = kind == NoticeKind::kError  ? "notice error"
-                    : kind == NoticeKind::kDone ? "notice done"
-                                                : "notice info";
-  const char* role = kind == NoticeKind::kError ? "alert" : "status";
-  const char* label = kind == NoticeKind::kError  ? "Error:"
+Response TemplatePage(int status, Page page, std::string_view template_name, const View& view) {
+  page.main_html = Render(template_name, view);
+  return PageResponse(status, page);
+}
+
+View NoticeView(NoticeKind kind, std::string_view sentence, std::string_view id) {
+  View v = ViewObject();
+  v.set("kind", Text(kind == NoticeKind::kError  ? "error"
+                     : kind == NoticeKind::kDone ? "done"
+                                                 : "info"));
+  v.set("role", Text(kind == NoticeKind::kError ? "alert" : "status"));
+  v.set("label", Text(kind == NoticeKind::kError  ? "Error:"
                       : kind == NoticeKind::kDone ? "Done:"
-                                                  : "Note:";
-  std::string h = "<p class=\"" + std::string(cls) + "\" role=\"" + role + "\"";
-  if (!id.empty()) h += " id=\"" + HtmlEscape(id) + "\"";
-  // Empty: a live region scripts fill later; it must exist (rendered, not hidden) beforehand
-  // so screen readers announce what is put into it.
-  if (sentence.empty()) return h + "></p>";
-  return h + "><strong>" + label + "</strong> <span>" + HtmlEscape(sentence) + "</span></p>";
+                                                  : "Note:"));
+  v.set("sentence", Maybe(sentence));
+  v.set("id", Maybe(id));
+  return v;
+}
+
+std::string NoticeHtml(NoticeKind kind, std::string_view sentence, std::string_view id) {
+  return Render("_notice", NoticeView(kind, sentence, id));
+}
+
+View TimeView(std::string_view t) {
+  if (t.empty()) return Flag(false);
+  std::string shown(t);
+  // "YYYY-MM-DDTHH:MM:SS..." → "YYYY-MM-DD HH:MM UTC"
+  if (shown.size() >= 16 && shown[10] == 'T')
+    shown = shown.substr(0, 10) + " " + shown.substr(11, 5) + " UTC";
+  View v = ViewObject();
+  v.set("datetime", Text(t));
+  v.set("shown", shown);
+  return v;
+}
+
+std::string TimeHtml(std::string_view t, std::string_view missing) {
+  if (t.empty()) return HtmlEscape(missing);
+  return Render("_time", TimeView(t));
+}
+
+View OptionView(std::string_view value, std::string_view label, bool selected) {
+  View v = ViewObject();
+  v.set("value", Text(value));
+  v.set("label", Text(label));
+  v.set("selected", Flag(selected));
+  return v;
+}
+
+View FieldErrorView(std::string_view id, std::string_view sentence) {
+  if (sentence.empty()) return Flag(false);
+  View v = ViewObject();
+  v.set("id", Text(id));
+  v.set("sentence", Text(sentence));
+  return v;
+}
+
+View LiveView(std::string_view id, std::string_view url, std::initializer_list<std::string> streams,
+              std::string_view oob) {
+  std::string trigger;
+  for (const std::string& s : streams) trigger += "live-" + s + " from:body, ";
+  trigger += "live-reset from:body";
+  View v = ViewObject();
+  v.set("id", Text(id));
+  v.set("href", Text(url));
+  v.set("trigger", trigger);
+  v.set("oob", Maybe(oob));
+  return v;
 }
 
 std::string CsrfFieldHtml(const Principal& principal) {
-  return "<input type=\"hidden\" name=\"csrf_token\" value=\"" + HtmlEscape(principal.csrf_token) +
-         "\">";
+  return Render("_csrf", PageView(&principal));
 }
 
 std::string SafeNext(std::string_view next) {
@@ -97,15 +125,6 @@ std::string SafeNext(std::string_view next) {
     if (u < 0x20 || u == 0x7f || c == '\\') return "/";
   }
   return std::string(next);
-}
-
-std::string TimeHtml(std::string_view t, std::string_view missing) {
-  if (t.empty()) return HtmlEscape(missing);
-  std::string shown(t);
-  // "YYYY-MM-DDTHH:MM:SS..." → "YYYY-MM-DD HH:MM UTC"
-  if (shown.size() >= 16 && shown[10] == 'T')
-    shown = shown.substr(0, 10) + " " + shown.substr(11, 5) + " UTC";
-  return "<time datetime=\"" + HtmlEscape(t) + "\">" + HtmlEscape(shown) + "</time>";
 }
 
 }  // namespace strato::http

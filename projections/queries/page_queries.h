@@ -1,0 +1,70 @@
+// Reads that only the HTML pages make (http/pages/), as structs: a VM with the names of its
+// organization, owner and host; a VM's recent history with the actors' usernames; the names the
+// audit log's entries refer to; a user's display name; a user's passkeys. Reads the API shares
+// with the pages are in org_queries.h, vm_queries.h, host_queries.h and audit_queries.h.
+//
+// Each function takes a session from the caller's pool and runs parameterized statements on it;
+// none keeps state. Safe from any thread with its own session.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "events/pg/pg.h"
+
+namespace strato::projections {
+
+// A VM's row with the names the page shows beside the ids ("" when the read model has none).
+struct VmDetail {
+  std::string id, org_id, org_name, owner_id, owner, name, description, image, desired, host_id,
+      host_name, placement_failure, observed, observed_error, created_at, updated_at;  // RFC 3339
+  int64_t cpu = 0, memory = 0, disk = 0, generation = 0, observed_generation = 0;
+  bool host_reachable = true, deleted = false;
+};
+
+// One VM (deleted ones too); nullopt when the vms read model has no row with that id.
+Result<std::optional<VmDetail>> ReadVmDetail(events::PgConnection& db, const std::string& vm_id);
+
+// One event of a VM's stream, for its page's history.
+struct VmHistoryEntry {
+  std::string recorded_at;  // RFC 3339, UTC, seconds
+  std::string actor;        // strato_event_actor: "user-<id>", "host-<id>", "system"
+  std::string username;     // the actor's username when it is a user the read model knows
+  std::string type;
+  std::string data;  // the event's JSON
+};
+
+// The newest `limit` events of the VM's stream, newest first.
+Result<std::vector<VmHistoryEntry>> ReadVmHistory(events::PgConnection& db,
+                                                  const std::string& vm_id, int limit);
+
+// The names of users, hosts, VMs and organizations by bare id, keyed "user-<id>", "host-<id>",
+// "vm-<id>", "org-<id>" (as the log's actors and streams name them); which of the VMs are
+// deleted.
+struct EntityNames {
+  std::map<std::string, std::string> name;
+  std::set<std::string> deleted;
+};
+struct EntityIdSets {
+  std::set<std::string> users, hosts, vms, orgs;
+};
+Result<EntityNames> ReadEntityNames(events::PgConnection& db, const EntityIdSets& ids);
+
+// A user's display name; nullopt when there is no such user.
+Result<std::optional<std::string>> ReadDisplayName(events::PgConnection& db,
+                                                   const std::string& user_id);
+
+struct PasskeyRow {
+  std::string credential_id, name, created_at, last_used_at, transports;  // last_used_at: "" never
+  bool backup_state = false;
+};
+
+// A user's passkeys, oldest first.
+Result<std::vector<PasskeyRow>> ReadPasskeys(events::PgConnection& db, const std::string& user_id);
+
+}  // namespace strato::projections
