@@ -67,7 +67,8 @@ if(STRATO_CLANGXX)
   set(STRATO_FUZZ_SCHEMA_SOURCES
     ${CMAKE_SOURCE_DIR}/test/core/authz/fuzz_schema.cpp
     ${STRATO_AUTHZ_PARSER_SOURCES}
-    ${CMAKE_SOURCE_DIR}/core/status.cpp)
+    ${CMAKE_SOURCE_DIR}/core/status.cpp
+    ${CMAKE_SOURCE_DIR}/core/parse.cpp)
   add_custom_command(
     OUTPUT ${STRATO_FUZZ_SCHEMA_BIN}
     COMMAND ${STRATO_CLANGXX} -g -O1 -fsanitize=fuzzer,address -std=c++20

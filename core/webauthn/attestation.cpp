@@ -17,13 +17,13 @@ constexpr const char* kOidAndroidKey = "1.3.6.1.4.1.11129.2.1.17";
 constexpr const char* kOidAppleNonce = "1.2.840.113635.100.8.2";
 constexpr const char* kOidTcgAikCertificate = "2.23.133.8.3";
 
-WebAuthnStatus Invalid(std::string_view fmt, std::string m) {
-  return WebAuthnStatus(ErrorKind::kAttestationInvalid,
-                        std::string(fmt) + " attestation: " + std::move(m));
+Status Invalid(std::string_view fmt, std::string m) {
+  return WebAuthnError(ErrorKind::kAttestationInvalid,
+                       std::string(fmt) + " attestation: " + std::move(m));
 }
-WebAuthnStatus Bad(std::string_view fmt, std::string m) {
-  return WebAuthnStatus(ErrorKind::kMalformed,
-                        std::string(fmt) + " attestation statement " + std::move(m));
+Status Bad(std::string_view fmt, std::string m) {
+  return WebAuthnError(ErrorKind::kMalformed,
+                       std::string(fmt) + " attestation statement " + std::move(m));
 }
 
 // Text from a certificate or statement, bounded and printable for an error message.
@@ -42,7 +42,7 @@ Bytes Concat(ByteSpan a, ByteSpan b) {
 
 // Only the keys the format defines may appear; a stray key means the statement is not what
 // the authenticator's format says it is.
-WebAuthnStatus OnlyKeys(const AttestationInput& in, std::initializer_list<std::string_view> keys) {
+Status OnlyKeys(const AttestationInput& in, std::initializer_list<std::string_view> keys) {
   for (const CborValue& k : in.statement.items) {
     if (k.type != CborType::kText ||
         std::find(keys.begin(), keys.end(), std::string_view(k.text)) == keys.end()) {
@@ -50,16 +50,16 @@ WebAuthnStatus OnlyKeys(const AttestationInput& in, std::initializer_list<std::s
       return Bad(in.fmt, "has an unexpected key" + shown);
     }
   }
-  return WebAuthnStatus::Ok();
+  return Status::Ok();
 }
 
-WebAuthnResult<int64_t> AlgField(const AttestationInput& in) {
+Result<int64_t> AlgField(const AttestationInput& in) {
   const CborValue* alg = in.statement.Find("alg");
   if (alg == nullptr || !alg->AsInt()) return Bad(in.fmt, "has no integer alg");
   return *alg->AsInt();
 }
 
-WebAuthnResult<const Bytes*> BytesField(const AttestationInput& in, const char* name) {
+Result<const Bytes*> BytesField(const AttestationInput& in, const char* name) {
   const CborValue* v = in.statement.Find(name);
   if (v == nullptr || v->type != CborType::kBytes) {
     return Bad(in.fmt, std::string("has no byte string ") + name);
@@ -67,7 +67,7 @@ WebAuthnResult<const Bytes*> BytesField(const AttestationInput& in, const char* 
   return &v->bytes;
 }
 
-WebAuthnResult<std::vector<X509Ptr>> X5c(const AttestationInput& in) {
+Result<std::vector<X509Ptr>> X5c(const AttestationInput& in) {
   const CborValue* v = in.statement.Find("x5c");
   if (v == nullptr || v->type != CborType::kArray || v->items.empty()) {
     return Bad(in.fmt, "has no x5c certificate array");
@@ -87,7 +87,7 @@ WebAuthnResult<std::vector<X509Ptr>> X5c(const AttestationInput& in) {
 }
 
 // The attestation certificate's key must be the credential key (android-key, apple).
-WebAuthnStatus SameKeyAsCredential(const AttestationInput& in, X509* cert) {
+Status SameKeyAsCredential(const AttestationInput& in, X509* cert) {
   auto cred = CoseKeyToEvp(in.auth_data.attested->public_key);
   if (!cred.ok()) return cred.status();
   EVP_PKEY* cert_key = X509_get0_pubkey(cert);
@@ -96,13 +96,13 @@ WebAuthnStatus SameKeyAsCredential(const AttestationInput& in, X509* cert) {
   if (!same) {
     return Invalid(in.fmt, "the credential certificate's public key is not the credential key");
   }
-  return WebAuthnStatus::Ok();
+  return Status::Ok();
 }
 
 // id-fido-gen-ce-aaguid, when present, must be non-critical and equal the AAGUID.
-WebAuthnStatus CheckAaguidExtension(const AttestationInput& in, X509* cert) {
+Status CheckAaguidExtension(const AttestationInput& in, X509* cert) {
   auto ext = FindExtension(cert, kOidFidoAaguid);
-  if (!ext) return WebAuthnStatus::Ok();
+  if (!ext) return Status::Ok();
   if (ext->critical) return Invalid(in.fmt, "the AAGUID certificate extension is critical");
   DerReader r(ext->value);
   DerItem item;
@@ -114,7 +114,7 @@ WebAuthnStatus CheckAaguidExtension(const AttestationInput& in, X509* cert) {
                    "the certificate's AAGUID extension differs from the AAGUID in "
                    "authenticatorData");
   }
-  return WebAuthnStatus::Ok();
+  return Status::Ok();
 }
 
 bool IsCa(X509* cert) {
@@ -137,15 +137,15 @@ std::string SubjectEntry(X509* cert, int nid) {
 
 // ---------------------------------------------------------------- none (§8.7)
 
-WebAuthnResult<AttestationOutcome> VerifyNone(const AttestationInput& in) {
+Result<AttestationOutcome> VerifyNone(const AttestationInput& in) {
   if (!in.statement.items.empty()) return Bad(in.fmt, "must be an empty map");
   return AttestationOutcome{AttestationType::kNone, {}};
 }
 
 // ---------------------------------------------------------------- packed (§8.2)
 
-WebAuthnResult<AttestationOutcome> VerifyPacked(const AttestationInput& in) {
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(OnlyKeys(in, {"alg", "sig", "x5c"}));
+Result<AttestationOutcome> VerifyPacked(const AttestationInput& in) {
+  STRATO_RETURN_IF_ERROR(OnlyKeys(in, {"alg", "sig", "x5c"}));
   auto alg = AlgField(in);
   if (!alg.ok()) return alg.status();
   auto sig = BytesField(in, "sig");
@@ -158,18 +158,18 @@ WebAuthnResult<AttestationOutcome> VerifyPacked(const AttestationInput& in) {
                                  " differs from the credential key's alg " +
                                  std::to_string(key.alg));
     }
-    WebAuthnStatus s = VerifyCoseSignature(key, signed_data, *sig.value(), "self attestation sig");
+    Status s = VerifyCoseSignature(key, signed_data, *sig.value(), "self attestation sig");
     if (!s.ok()) {
-      return WebAuthnStatus(ErrorKind::kAttestationInvalid, "packed attestation: " + s.message());
+      return WebAuthnError(ErrorKind::kAttestationInvalid, "packed attestation: " + s.message());
     }
     return AttestationOutcome{AttestationType::kSelf, {}};
   }
   auto chain = X5c(in);
   if (!chain.ok()) return chain.status();
   X509* leaf = chain.value()[0].get();
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(VerifyWithEvp(X509_get0_pubkey(leaf), alg.value(), signed_data,
-                                                *sig.value(), ErrorKind::kAttestationInvalid,
-                                                "packed attestation sig"));
+  STRATO_RETURN_IF_ERROR(VerifyWithEvp(X509_get0_pubkey(leaf), alg.value(), signed_data,
+                                       *sig.value(), ErrorKind::kAttestationInvalid,
+                                       "packed attestation sig"));
   // §8.2.1 certificate requirements.
   if (X509_get_version(leaf) != 2) return Invalid(in.fmt, "the certificate is not version 3");
   std::string c = SubjectEntry(leaf, NID_countryName);
@@ -183,15 +183,15 @@ WebAuthnResult<AttestationOutcome> VerifyPacked(const AttestationInput& in) {
     return Invalid(in.fmt, "the certificate subject OU is \"" + Printable(ou) +
                                "\"; expected \"Authenticator Attestation\"");
   }
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(CheckAaguidExtension(in, leaf));
+  STRATO_RETURN_IF_ERROR(CheckAaguidExtension(in, leaf));
   if (IsCa(leaf)) return Invalid(in.fmt, "the attestation certificate is a CA certificate");
   return AttestationOutcome{AttestationType::kBasic, std::move(chain).value()};
 }
 
 // ---------------------------------------------------------------- fido-u2f (§8.6)
 
-WebAuthnResult<AttestationOutcome> VerifyFidoU2f(const AttestationInput& in) {
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(OnlyKeys(in, {"sig", "x5c"}));
+Result<AttestationOutcome> VerifyFidoU2f(const AttestationInput& in) {
+  STRATO_RETURN_IF_ERROR(OnlyKeys(in, {"sig", "x5c"}));
   auto sig = BytesField(in, "sig");
   if (!sig.ok()) return sig.status();
   auto chain = X5c(in);
@@ -210,16 +210,16 @@ WebAuthnResult<AttestationOutcome> VerifyFidoU2f(const AttestationInput& in) {
   data.push_back(0x04);
   data.insert(data.end(), key.x.begin(), key.x.end());
   data.insert(data.end(), key.y.begin(), key.y.end());
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
-      VerifyWithEvp(X509_get0_pubkey(chain.value()[0].get()), kCoseES256, data, *sig.value(),
-                    ErrorKind::kAttestationInvalid, "fido-u2f attestation sig"));
+  STRATO_RETURN_IF_ERROR(VerifyWithEvp(X509_get0_pubkey(chain.value()[0].get()), kCoseES256, data,
+                                       *sig.value(), ErrorKind::kAttestationInvalid,
+                                       "fido-u2f attestation sig"));
   return AttestationOutcome{AttestationType::kBasic, std::move(chain).value()};
 }
 
 // ---------------------------------------------------------------- apple (§8.8)
 
-WebAuthnResult<AttestationOutcome> VerifyApple(const AttestationInput& in) {
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(OnlyKeys(in, {"x5c", "alg"}));
+Result<AttestationOutcome> VerifyApple(const AttestationInput& in) {
+  STRATO_RETURN_IF_ERROR(OnlyKeys(in, {"x5c", "alg"}));
   auto chain = X5c(in);
   if (!chain.ok()) return chain.status();
   X509* leaf = chain.value()[0].get();
@@ -245,7 +245,7 @@ WebAuthnResult<AttestationOutcome> VerifyApple(const AttestationInput& in) {
                    "the certificate nonce is not SHA-256(authenticatorData || "
                    "SHA-256(clientDataJSON))");
   }
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(SameKeyAsCredential(in, leaf));
+  STRATO_RETURN_IF_ERROR(SameKeyAsCredential(in, leaf));
   return AttestationOutcome{AttestationType::kAnonCA, std::move(chain).value()};
 }
 
@@ -295,8 +295,8 @@ bool ParseAuthorizationList(ByteSpan content, AuthorizationList* out) {
   return true;
 }
 
-WebAuthnResult<AttestationOutcome> VerifyAndroidKey(const AttestationInput& in) {
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(OnlyKeys(in, {"alg", "sig", "x5c"}));
+Result<AttestationOutcome> VerifyAndroidKey(const AttestationInput& in) {
+  STRATO_RETURN_IF_ERROR(OnlyKeys(in, {"alg", "sig", "x5c"}));
   auto alg = AlgField(in);
   if (!alg.ok()) return alg.status();
   auto sig = BytesField(in, "sig");
@@ -304,10 +304,10 @@ WebAuthnResult<AttestationOutcome> VerifyAndroidKey(const AttestationInput& in) 
   auto chain = X5c(in);
   if (!chain.ok()) return chain.status();
   X509* leaf = chain.value()[0].get();
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(VerifyWithEvp(
+  STRATO_RETURN_IF_ERROR(VerifyWithEvp(
       X509_get0_pubkey(leaf), alg.value(), Concat(in.auth_data_bytes, in.client_data_hash),
       *sig.value(), ErrorKind::kAttestationInvalid, "android-key attestation sig"));
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(SameKeyAsCredential(in, leaf));
+  STRATO_RETURN_IF_ERROR(SameKeyAsCredential(in, leaf));
   auto ext = FindExtension(leaf, kOidAndroidKey);
   if (!ext) return Invalid(in.fmt, "the certificate has no key attestation extension");
   // KeyDescription ::= SEQUENCE { attestationVersion, attestationSecurityLevel,
@@ -412,7 +412,7 @@ const char* TpmHashName(uint16_t alg) {
   }
 }
 
-WebAuthnStatus CheckTpmPubArea(const AttestationInput& in, ByteSpan pub_area, uint16_t* name_alg) {
+Status CheckTpmPubArea(const AttestationInput& in, ByteSpan pub_area, uint16_t* name_alg) {
   TpmReader r(pub_area);
   uint16_t type, symmetric, scheme;
   uint32_t attributes;
@@ -438,7 +438,7 @@ WebAuthnStatus CheckTpmPubArea(const AttestationInput& in, ByteSpan pub_area, ui
     if (!SameBytes(modulus, key.n) || e != cose_e) {
       return Invalid(in.fmt, "pubArea's RSA key is not the credential key");
     }
-    return WebAuthnStatus::Ok();
+    return Status::Ok();
   }
   if (type == kTpmAlgEcc) {
     uint16_t curve, kdf;
@@ -458,21 +458,21 @@ WebAuthnStatus CheckTpmPubArea(const AttestationInput& in, ByteSpan pub_area, ui
     if (key.kty != kCoseKtyEc2 || key.crv != crv || !SameBytes(x, key.x) || !SameBytes(y, key.y)) {
       return Invalid(in.fmt, "pubArea's ECC key is not the credential key");
     }
-    return WebAuthnStatus::Ok();
+    return Status::Ok();
   }
   return Invalid(in.fmt, "pubArea key type " + std::to_string(type) + " is not RSA or ECC");
 }
 
-WebAuthnResult<AttestationOutcome> VerifyTpm(const AttestationInput& in) {
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
+Result<AttestationOutcome> VerifyTpm(const AttestationInput& in) {
+  STRATO_RETURN_IF_ERROR(
       OnlyKeys(in, {"ver", "alg", "x5c", "ecdaaKeyId", "sig", "certInfo", "pubArea"}));
   const CborValue* ver = in.statement.Find("ver");
   if (ver == nullptr || ver->type != CborType::kText || ver->text != "2.0") {
     return Invalid(in.fmt, "ver is not \"2.0\"");
   }
   if (in.statement.Find("ecdaaKeyId") != nullptr) {
-    return WebAuthnStatus(ErrorKind::kUnsupportedFormat,
-                          "tpm attestation with ECDAA is not supported");
+    return WebAuthnError(ErrorKind::kUnsupportedFormat,
+                         "tpm attestation with ECDAA is not supported");
   }
   auto alg = AlgField(in);
   if (!alg.ok()) return alg.status();
@@ -486,7 +486,7 @@ WebAuthnResult<AttestationOutcome> VerifyTpm(const AttestationInput& in) {
   if (!chain.ok()) return chain.status();
 
   uint16_t name_alg = 0;
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(CheckTpmPubArea(in, *pub_area.value(), &name_alg));
+  STRATO_RETURN_IF_ERROR(CheckTpmPubArea(in, *pub_area.value(), &name_alg));
 
   // certInfo is a TPMS_ATTEST of type TPM_ST_ATTEST_CERTIFY.
   TpmReader r(*cert_info.value());
@@ -501,9 +501,8 @@ WebAuthnResult<AttestationOutcome> VerifyTpm(const AttestationInput& in) {
   if (type != 0x8017) return Invalid(in.fmt, "certInfo type is not TPM_ST_ATTEST_CERTIFY");
   const char* hash = DigestNameForAlg(alg.value());
   if (hash == nullptr) {
-    return WebAuthnStatus(
-        ErrorKind::kUnsupportedAlgorithm,
-        "tpm attestation alg " + std::to_string(alg.value()) + " is not supported");
+    return WebAuthnError(ErrorKind::kUnsupportedAlgorithm,
+                  "tpm attestation alg " + std::to_string(alg.value()) + " is not supported");
   }
   Bytes att_to_be_signed = Concat(in.auth_data_bytes, in.client_data_hash);
   if (!SameBytes(extra, Digest(hash, att_to_be_signed))) {
@@ -517,9 +516,9 @@ WebAuthnResult<AttestationOutcome> VerifyTpm(const AttestationInput& in) {
     return Invalid(in.fmt, "certInfo.attested.name is not the name of pubArea");
   }
   X509* aik = chain.value()[0].get();
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
-      VerifyWithEvp(X509_get0_pubkey(aik), alg.value(), *cert_info.value(), *sig.value(),
-                    ErrorKind::kAttestationInvalid, "tpm attestation sig"));
+  STRATO_RETURN_IF_ERROR(VerifyWithEvp(X509_get0_pubkey(aik), alg.value(), *cert_info.value(),
+                                       *sig.value(), ErrorKind::kAttestationInvalid,
+                                       "tpm attestation sig"));
   // §8.3.1 AIK certificate requirements.
   if (X509_get_version(aik) != 2) return Invalid(in.fmt, "the AIK certificate is not version 3");
   if (X509_NAME_entry_count(X509_get_subject_name(aik)) != 0) {
@@ -543,13 +542,13 @@ WebAuthnResult<AttestationOutcome> VerifyTpm(const AttestationInput& in) {
     return Invalid(in.fmt, "the AIK certificate lacks extended key usage tcg-kp-AIKCertificate");
   }
   if (IsCa(aik)) return Invalid(in.fmt, "the AIK certificate is a CA certificate");
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(CheckAaguidExtension(in, aik));
+  STRATO_RETURN_IF_ERROR(CheckAaguidExtension(in, aik));
   return AttestationOutcome{AttestationType::kAttCA, std::move(chain).value()};
 }
 
 }  // namespace
 
-WebAuthnResult<AttestationOutcome> VerifyAttestationStatement(const AttestationInput& in) {
+Result<AttestationOutcome> VerifyAttestationStatement(const AttestationInput& in) {
   if (in.statement.type != CborType::kMap) {
     return Bad(in.fmt, "is a " + std::string(CborTypeName(in.statement.type)) + "; expected a map");
   }
@@ -559,8 +558,8 @@ WebAuthnResult<AttestationOutcome> VerifyAttestationStatement(const AttestationI
   if (in.fmt == "tpm") return VerifyTpm(in);
   if (in.fmt == "android-key") return VerifyAndroidKey(in);
   if (in.fmt == "apple") return VerifyApple(in);
-  return WebAuthnStatus(ErrorKind::kUnsupportedFormat,
-                        "unsupported attestation format " + Printable(in.fmt));
+  return WebAuthnError(ErrorKind::kUnsupportedFormat,
+                       "unsupported attestation format " + Printable(in.fmt));
 }
 
 }  // namespace strato::webauthn::internal

@@ -31,6 +31,6 @@ struct AttestationOutcome {
   std::vector<X509Ptr> chain;  // x5c, leaf first; empty for none and self attestation
 };
 
-WebAuthnResult<AttestationOutcome> VerifyAttestationStatement(const AttestationInput& in);
+Result<AttestationOutcome> VerifyAttestationStatement(const AttestationInput& in);
 
 }  // namespace strato::webauthn::internal

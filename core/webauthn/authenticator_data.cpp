@@ -7,13 +7,13 @@
 namespace strato::webauthn {
 namespace {
 
-WebAuthnStatus Bad(std::string m) {
-  return WebAuthnStatus(ErrorKind::kMalformed, "authenticatorData " + std::move(m));
+Status Bad(std::string m) {
+  return WebAuthnError(ErrorKind::kMalformed, "authenticatorData " + std::move(m));
 }
 
 }  // namespace
 
-WebAuthnResult<AuthenticatorData> ParseAuthenticatorData(std::span<const uint8_t> data) {
+Result<AuthenticatorData> ParseAuthenticatorData(std::span<const uint8_t> data) {
   constexpr size_t kFixed = 37;
   if (data.size() < kFixed) {
     return Bad("is " + std::to_string(data.size()) + " bytes; at least 37 are required");

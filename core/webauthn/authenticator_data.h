@@ -48,6 +48,6 @@ struct AuthenticatorData {
 // Parses authenticatorData. The AT and ED flags must match what follows the fixed 37 bytes
 // exactly: no missing and no trailing bytes. The COSE key is parsed (kUnsupportedAlgorithm for
 // unknown algorithms); everything else wrong is kMalformed with the byte offset.
-WebAuthnResult<AuthenticatorData> ParseAuthenticatorData(std::span<const uint8_t> data);
+Result<AuthenticatorData> ParseAuthenticatorData(std::span<const uint8_t> data);
 
 }  // namespace strato::webauthn

@@ -11,8 +11,8 @@
 namespace strato::webauthn {
 namespace {
 
-WebAuthnStatus Bad(std::string m) {
-  return WebAuthnStatus(ErrorKind::kMalformed, "clientDataJSON " + std::move(m));
+Status Bad(std::string m) {
+  return WebAuthnError(ErrorKind::kMalformed, "clientDataJSON " + std::move(m));
 }
 
 // Client-supplied text quoted in messages: bounded and printable so logs stay readable.
@@ -36,7 +36,7 @@ std::string JoinList(const std::vector<std::string>& list) {
 
 }  // namespace
 
-WebAuthnResult<CollectedClientData> ParseClientData(std::string_view json) {
+Result<CollectedClientData> ParseClientData(std::string_view json) {
   if (json.size() > 64 * 1024) {
     return Bad("is " + std::to_string(json.size()) + " bytes; the limit is 65536");
   }
@@ -60,16 +60,16 @@ WebAuthnResult<CollectedClientData> ParseClientData(std::string_view json) {
     }
   }
   CollectedClientData out;
-  auto text = [&](const char* name, std::string* dst) -> WebAuthnStatus {
+  auto text = [&](const char* name, std::string* dst) -> Status {
     auto it = doc.FindMember(name);
     if (it == doc.MemberEnd()) return Bad(std::string("has no ") + name);
     if (!it->value.IsString()) return Bad(std::string(name) + " is not a string");
     dst->assign(it->value.GetString(), it->value.GetStringLength());
-    return WebAuthnStatus::Ok();
+    return Status::Ok();
   };
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(text("type", &out.type));
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(text("challenge", &out.challenge));
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(text("origin", &out.origin));
+  STRATO_RETURN_IF_ERROR(text("type", &out.type));
+  STRATO_RETURN_IF_ERROR(text("challenge", &out.challenge));
+  STRATO_RETURN_IF_ERROR(text("origin", &out.origin));
   if (auto it = doc.FindMember("crossOrigin"); it != doc.MemberEnd()) {
     if (!it->value.IsBool()) return Bad("crossOrigin is not a boolean");
     out.cross_origin = it->value.GetBool();
@@ -94,40 +94,39 @@ WebAuthnResult<CollectedClientData> ParseClientData(std::string_view json) {
   return out;
 }
 
-WebAuthnResult<CollectedClientData> CheckClientData(std::string_view json,
-                                                    std::string_view expected_type,
-                                                    std::span<const uint8_t> expected_challenge,
-                                                    const RelyingParty& rp) {
+Result<CollectedClientData> CheckClientData(std::string_view json, std::string_view expected_type,
+                                            std::span<const uint8_t> expected_challenge,
+                                            const RelyingParty& rp) {
   auto parsed = ParseClientData(json);
   if (!parsed.ok()) return parsed;
   const CollectedClientData& cd = parsed.value();
   if (cd.type != expected_type) {
-    return WebAuthnStatus(ErrorKind::kWrongType, "clientDataJSON.type is " + Quote(cd.type) +
-                                                     "; expected " + std::string(expected_type));
+    return WebAuthnError(ErrorKind::kWrongType, "clientDataJSON.type is " + Quote(cd.type) +
+                                                    "; expected " + std::string(expected_type));
   }
   auto challenge = Base64UrlDecode(cd.challenge);
   if (!challenge.ok()) return Malformed(challenge.status(), "clientDataJSON.challenge");
   if (!internal::SameBytes(challenge.value(), expected_challenge)) {
-    return WebAuthnStatus(ErrorKind::kChallengeMismatch,
-                          "clientDataJSON.challenge does not match the challenge issued for this "
-                          "ceremony");
+    return WebAuthnError(ErrorKind::kChallengeMismatch,
+                         "clientDataJSON.challenge does not match the challenge issued for this "
+                         "ceremony");
   }
   if (std::find(rp.origins.begin(), rp.origins.end(), cd.origin) == rp.origins.end()) {
-    return WebAuthnStatus(ErrorKind::kOriginMismatch, "clientDataJSON.origin is " +
-                                                          Quote(cd.origin) + "; expected one of " +
-                                                          JoinList(rp.origins));
+    return WebAuthnError(ErrorKind::kOriginMismatch, "clientDataJSON.origin is " +
+                                                         Quote(cd.origin) + "; expected one of " +
+                                                         JoinList(rp.origins));
   }
   if ((cd.cross_origin || cd.top_origin) && !rp.allow_cross_origin) {
-    return WebAuthnStatus(ErrorKind::kCrossOrigin,
-                          "clientDataJSON says the ceremony ran in a cross-origin frame" +
-                              (cd.top_origin ? " under " + Quote(*cd.top_origin) : "") +
-                              "; this relying party does not allow cross-origin use");
+    return WebAuthnError(ErrorKind::kCrossOrigin,
+                         "clientDataJSON says the ceremony ran in a cross-origin frame" +
+                             (cd.top_origin ? " under " + Quote(*cd.top_origin) : "") +
+                             "; this relying party does not allow cross-origin use");
   }
   if (cd.top_origin && std::find(rp.allowed_top_origins.begin(), rp.allowed_top_origins.end(),
                                  *cd.top_origin) == rp.allowed_top_origins.end()) {
-    return WebAuthnStatus(ErrorKind::kCrossOrigin,
-                          "clientDataJSON.topOrigin is " + Quote(*cd.top_origin) +
-                              "; expected one of " + JoinList(rp.allowed_top_origins));
+    return WebAuthnError(ErrorKind::kCrossOrigin, "clientDataJSON.topOrigin is " +
+                                                      Quote(*cd.top_origin) + "; expected one of " +
+                                                      JoinList(rp.allowed_top_origins));
   }
   return parsed;
 }

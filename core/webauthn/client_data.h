@@ -28,14 +28,13 @@ struct CollectedClientData {
 };
 
 // Parses clientDataJSON (UTF-8 JSON object; repeated members refused) without checking it.
-WebAuthnResult<CollectedClientData> ParseClientData(std::string_view json);
+Result<CollectedClientData> ParseClientData(std::string_view json);
 
 // Parses and checks: type == expected_type (kWrongType), challenge decodes to exactly
 // expected_challenge (kChallengeMismatch), origin is one of rp.origins (kOriginMismatch),
 // crossOrigin/topOrigin allowed by rp (kCrossOrigin).
-WebAuthnResult<CollectedClientData> CheckClientData(std::string_view json,
-                                                    std::string_view expected_type,
-                                                    std::span<const uint8_t> expected_challenge,
-                                                    const RelyingParty& rp);
+Result<CollectedClientData> CheckClientData(std::string_view json, std::string_view expected_type,
+                                            std::span<const uint8_t> expected_challenge,
+                                            const RelyingParty& rp);
 
 }  // namespace strato::webauthn

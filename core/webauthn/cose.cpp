@@ -15,11 +15,11 @@ namespace {
 
 using internal::EvpPkeyPtr;
 
-WebAuthnStatus Bad(std::string m) {
-  return WebAuthnStatus(ErrorKind::kMalformed, std::move(m));
+Status Bad(std::string m) {
+  return WebAuthnError(ErrorKind::kMalformed, std::move(m));
 }
-WebAuthnStatus Unsupported(std::string m) {
-  return WebAuthnStatus(ErrorKind::kUnsupportedAlgorithm, std::move(m));
+Status Unsupported(std::string m) {
+  return WebAuthnError(ErrorKind::kUnsupportedAlgorithm, std::move(m));
 }
 
 size_t CoordinateSize(int64_t crv) {
@@ -66,8 +66,7 @@ bool IsRsaAlg(int64_t alg) {
          alg == kCosePS384 || alg == kCosePS512 || alg == kCoseRS1;
 }
 
-WebAuthnResult<std::vector<uint8_t>> BytesParam(const CborValue& map, int64_t label,
-                                                const char* name) {
+Result<std::vector<uint8_t>> BytesParam(const CborValue& map, int64_t label, const char* name) {
   const CborValue* v = map.Find(label);
   if (v == nullptr)
     return Bad("COSE key has no " + std::string(name) + " (label " + std::to_string(label) + ")");
@@ -96,7 +95,7 @@ struct BnDeleter {
   void operator()(BIGNUM* p) const { BN_free(p); }
 };
 
-WebAuthnResult<EvpPkeyPtr> FromData(const char* type, OSSL_PARAM_BLD* bld) {
+Result<EvpPkeyPtr> FromData(const char* type, OSSL_PARAM_BLD* bld) {
   std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld));
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
       EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
@@ -151,7 +150,7 @@ std::string_view CoseAlgorithmName(int64_t alg) {
   }
 }
 
-WebAuthnResult<CoseKey> CoseKeyFromCbor(const CborValue& map) {
+Result<CoseKey> CoseKeyFromCbor(const CborValue& map) {
   if (map.type != CborType::kMap) {
     return Bad("COSE key is a " + std::string(CborTypeName(map.type)) + "; expected a map");
   }
@@ -247,7 +246,7 @@ WebAuthnResult<CoseKey> CoseKeyFromCbor(const CborValue& map) {
   return key;
 }
 
-WebAuthnResult<CoseKey> ParseCoseKey(std::span<const uint8_t> cose) {
+Result<CoseKey> ParseCoseKey(std::span<const uint8_t> cose) {
   CborLimits limits;
   limits.max_depth = 2;
   limits.max_input_bytes = 4096;
@@ -258,7 +257,7 @@ WebAuthnResult<CoseKey> ParseCoseKey(std::span<const uint8_t> cose) {
 
 namespace internal {
 
-WebAuthnResult<EvpPkeyPtr> CoseKeyToEvp(const CoseKey& key) {
+Result<EvpPkeyPtr> CoseKeyToEvp(const CoseKey& key) {
   if (key.kty == kCoseKtyOkp) {
     int type = key.crv == kCoseCrvEd25519 ? EVP_PKEY_ED25519 : EVP_PKEY_ED448;
     EvpPkeyPtr pkey(EVP_PKEY_new_raw_public_key(type, nullptr, key.x.data(), key.x.size()));
@@ -267,7 +266,7 @@ WebAuthnResult<EvpPkeyPtr> CoseKeyToEvp(const CoseKey& key) {
     return pkey;
   }
   std::unique_ptr<OSSL_PARAM_BLD, BldDeleter> bld(OSSL_PARAM_BLD_new());
-  if (!bld) return WebAuthnStatus(ErrorKind::kInternal, "OpenSSL could not allocate");
+  if (!bld) return WebAuthnError(ErrorKind::kInternal, "OpenSSL could not allocate");
   if (key.kty == kCoseKtyEc2) {
     std::vector<uint8_t> point;
     point.reserve(1 + key.x.size() + key.y.size());
@@ -285,7 +284,7 @@ WebAuthnResult<EvpPkeyPtr> CoseKeyToEvp(const CoseKey& key) {
         BN_bin2bn(key.n.data(), static_cast<int>(key.n.size()), nullptr));
     std::unique_ptr<BIGNUM, BnDeleter> e(
         BN_bin2bn(key.e.data(), static_cast<int>(key.e.size()), nullptr));
-    if (!n || !e) return WebAuthnStatus(ErrorKind::kInternal, "OpenSSL could not allocate");
+    if (!n || !e) return WebAuthnError(ErrorKind::kInternal, "OpenSSL could not allocate");
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get());
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get());
     return FromData("RSA", bld.get());
@@ -295,16 +294,16 @@ WebAuthnResult<EvpPkeyPtr> CoseKeyToEvp(const CoseKey& key) {
 
 }  // namespace internal
 
-WebAuthnStatus VerifyCoseSignature(const CoseKey& key, std::span<const uint8_t> data,
-                                   std::span<const uint8_t> signature, std::string_view what) {
+Status VerifyCoseSignature(const CoseKey& key, std::span<const uint8_t> data,
+                           std::span<const uint8_t> signature, std::string_view what) {
   if (key.kty == kCoseKtyOkp && key.crv == kCoseCrvEd25519) {
     EnsureSodium();
     if (signature.size() != crypto_sign_BYTES ||
         crypto_sign_verify_detached(signature.data(), data.data(), data.size(), key.x.data()) !=
             0) {
-      return WebAuthnStatus(ErrorKind::kSignature, std::string(what) + " does not verify");
+      return WebAuthnError(ErrorKind::kSignature, std::string(what) + " does not verify");
     }
-    return WebAuthnStatus::Ok();
+    return Status::Ok();
   }
   auto evp = internal::CoseKeyToEvp(key);
   if (!evp.ok()) return evp.status();

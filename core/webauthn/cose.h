@@ -57,12 +57,12 @@ struct CoseKey {
 // Parses a COSE_Key from its CBOR encoding (the whole input). Structural problems are
 // kMalformed; an unknown kty, alg or crv, or an alg that does not fit the key, is
 // kUnsupportedAlgorithm. EC points are checked to lie on their curve.
-WebAuthnResult<CoseKey> ParseCoseKey(std::span<const uint8_t> cose);
-WebAuthnResult<CoseKey> CoseKeyFromCbor(const CborValue& map);
+Result<CoseKey> ParseCoseKey(std::span<const uint8_t> cose);
+Result<CoseKey> CoseKeyFromCbor(const CborValue& map);
 
 // Verifies `signature` over `data` with `key` under the key's own algorithm. kSignature when
 // it does not verify; `what` names the signature in the message ("assertion signature").
-WebAuthnStatus VerifyCoseSignature(const CoseKey& key, std::span<const uint8_t> data,
-                                   std::span<const uint8_t> signature, std::string_view what);
+Status VerifyCoseSignature(const CoseKey& key, std::span<const uint8_t> data,
+                           std::span<const uint8_t> signature, std::string_view what);
 
 }  // namespace strato::webauthn

@@ -8,6 +8,6 @@
 
 namespace strato::webauthn::internal {
 
-WebAuthnResult<EvpPkeyPtr> CoseKeyToEvp(const CoseKey& key);
+Result<EvpPkeyPtr> CoseKeyToEvp(const CoseKey& key);
 
 }  // namespace strato::webauthn::internal

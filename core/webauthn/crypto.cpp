@@ -102,13 +102,13 @@ const char* DigestNameForAlg(int64_t alg) {
   }
 }
 
-WebAuthnStatus VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan sig,
-                             ErrorKind on_mismatch, std::string_view what) {
+Status VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan sig, ErrorKind on_mismatch,
+                     std::string_view what) {
   if (key == nullptr) {
     // X509_get0_pubkey gives nullptr for key types OpenSSL cannot decode.
-    return WebAuthnStatus(on_mismatch, std::string(what) +
-                                           " cannot be checked: the certificate "
-                                           "has no public key OpenSSL can use");
+    return WebAuthnError(on_mismatch, std::string(what) +
+                                   " cannot be checked: the certificate "
+                                   "has no public key OpenSSL can use");
   }
   int base = EVP_PKEY_get_base_id(key);
   bool suits = false;
@@ -141,14 +141,13 @@ WebAuthnStatus VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan
       suits = base == EVP_PKEY_RSA;
       break;
     default:
-      return WebAuthnStatus(ErrorKind::kUnsupportedAlgorithm,
-                            std::string(what) + " uses COSE algorithm " + std::to_string(alg) +
-                                ", which is not supported");
+      return WebAuthnError(ErrorKind::kUnsupportedAlgorithm,
+                           std::string(what) + " uses COSE algorithm " + std::to_string(alg) +
+                               ", which is not supported");
   }
   if (!suits) {
-    return WebAuthnStatus(on_mismatch, std::string(what) + " names COSE algorithm " +
-                                           std::to_string(alg) + " but the key is " +
-                                           KeyTypeName(key));
+    return WebAuthnError(on_mismatch, std::string(what) + " names COSE algorithm " + std::to_string(alg) +
+                                   " but the key is " + KeyTypeName(key));
   }
   const EVP_MD* md = nullptr;
   if (const char* name = DigestNameForAlg(alg)) md = EVP_get_digestbyname(name);
@@ -156,47 +155,46 @@ WebAuthnStatus VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan
   EVP_PKEY_CTX* pctx = nullptr;
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key) != 1) {
     ERR_clear_error();
-    return WebAuthnStatus(
-        ErrorKind::kInternal,
-        "OpenSSL could not set up signature verification for " + std::string(what));
+    return WebAuthnError(ErrorKind::kInternal,
+                  "OpenSSL could not set up signature verification for " + std::string(what));
   }
   if (IsPss(alg)) {
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1) {
       ERR_clear_error();
-      return WebAuthnStatus(ErrorKind::kInternal, "OpenSSL could not set RSA-PSS padding");
+      return WebAuthnError(ErrorKind::kInternal, "OpenSSL could not set RSA-PSS padding");
     }
   }
   int rc = EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), data.data(), data.size());
   ERR_clear_error();
   if (rc != 1) {
-    return WebAuthnStatus(on_mismatch, std::string(what) + " does not verify");
+    return WebAuthnError(on_mismatch, std::string(what) + " does not verify");
   }
-  return WebAuthnStatus::Ok();
+  return Status::Ok();
 }
 
-WebAuthnResult<X509Ptr> ParseCertificate(ByteSpan der, std::string_view what) {
+Result<X509Ptr> ParseCertificate(ByteSpan der, std::string_view what) {
   const unsigned char* p = der.data();
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   ERR_clear_error();
   if (!cert) {
-    return WebAuthnStatus(ErrorKind::kMalformed,
-                          std::string(what) + " is not a DER X.509 certificate");
+    return WebAuthnError(ErrorKind::kMalformed,
+                         std::string(what) + " is not a DER X.509 certificate");
   }
   if (p != der.data() + der.size()) {
-    return WebAuthnStatus(ErrorKind::kMalformed,
-                          std::string(what) + " has bytes after its DER certificate");
+    return WebAuthnError(ErrorKind::kMalformed,
+                         std::string(what) + " has bytes after its DER certificate");
   }
   return cert;
 }
 
-WebAuthnStatus VerifyChain(const std::vector<X509Ptr>& chain, const std::vector<Bytes>& anchors,
-                           std::chrono::sys_seconds at) {
+Status VerifyChain(const std::vector<X509Ptr>& chain, const std::vector<Bytes>& anchors,
+                   std::chrono::sys_seconds at) {
   if (chain.empty()) {
-    return WebAuthnStatus(ErrorKind::kUntrustedChain, "the attestation has no certificates");
+    return WebAuthnError(ErrorKind::kUntrustedChain, "the attestation has no certificates");
   }
   std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
-  if (!store) return WebAuthnStatus(ErrorKind::kInternal, "OpenSSL could not make a store");
+  if (!store) return WebAuthnError(ErrorKind::kInternal, "OpenSSL could not make a store");
   for (size_t i = 0; i < anchors.size(); ++i) {
     auto anchor = ParseCertificate(anchors[i], "trust anchor " + std::to_string(i));
     if (!anchor.ok()) return anchor.status();
@@ -207,7 +205,7 @@ WebAuthnStatus VerifyChain(const std::vector<X509Ptr>& chain, const std::vector<
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), chain[0].get(), untrusted.get()) != 1) {
     ERR_clear_error();
-    return WebAuthnStatus(ErrorKind::kInternal, "OpenSSL could not set up chain verification");
+    return WebAuthnError(ErrorKind::kInternal, "OpenSSL could not set up chain verification");
   }
   // Anchors may be intermediates an operator chose to pin; PARTIAL_CHAIN lets them end a path.
   X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_PARTIAL_CHAIN);
@@ -217,12 +215,12 @@ WebAuthnStatus VerifyChain(const std::vector<X509Ptr>& chain, const std::vector<
   int depth = X509_STORE_CTX_get_error_depth(ctx.get());
   ERR_clear_error();
   if (rc != 1) {
-    return WebAuthnStatus(ErrorKind::kUntrustedChain,
-                          "the attestation certificate chain does not lead to a trust anchor: " +
-                              std::string(X509_verify_cert_error_string(err)) + " (certificate " +
-                              std::to_string(depth) + " of x5c)");
+    return WebAuthnError(ErrorKind::kUntrustedChain,
+                         "the attestation certificate chain does not lead to a trust anchor: " +
+                             std::string(X509_verify_cert_error_string(err)) + " (certificate " +
+                             std::to_string(depth) + " of x5c)");
   }
-  return WebAuthnStatus::Ok();
+  return Status::Ok();
 }
 
 std::optional<ExtensionData> FindExtension(X509* cert, const char* oid) {

@@ -52,16 +52,16 @@ const char* DigestNameForAlg(int64_t alg);
 // Verifies `sig` over `data` with an OpenSSL key under COSE algorithm `alg`. The key type must
 // suit the algorithm (EC on the matching curve for ES*, RSA for RS*/PS*, Ed25519/Ed448 for
 // EdDSA). A signature that does not verify yields `on_mismatch` with a sentence naming `what`.
-WebAuthnStatus VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan sig,
-                             ErrorKind on_mismatch, std::string_view what);
+Status VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan sig, ErrorKind on_mismatch,
+                     std::string_view what);
 
 // Parses one DER certificate; kMalformed naming `what` when it cannot.
-WebAuthnResult<X509Ptr> ParseCertificate(ByteSpan der, std::string_view what);
+Result<X509Ptr> ParseCertificate(ByteSpan der, std::string_view what);
 
 // Verifies that chain[0] (leaf) leads, through chain[1..] as untrusted intermediates, to one of
 // `anchors`, with every validity period checked at `at`. kUntrustedChain on failure.
-WebAuthnStatus VerifyChain(const std::vector<X509Ptr>& chain, const std::vector<Bytes>& anchors,
-                           std::chrono::sys_seconds at);
+Status VerifyChain(const std::vector<X509Ptr>& chain, const std::vector<Bytes>& anchors,
+                   std::chrono::sys_seconds at);
 
 // The DER contents (inside the extnValue OCTET STRING) of the extension with dotted `oid`, and
 // whether it is critical; nullopt when absent.

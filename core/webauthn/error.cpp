@@ -42,47 +42,47 @@ std::string_view ErrorKindName(ErrorKind kind) {
   return "unknown";
 }
 
-Status WebAuthnStatus::ToStatus() const {
-  switch (kind_) {
-    case ErrorKind::kNone:
-      return Status::Ok();
+Status WebAuthnError(ErrorKind kind, std::string message) {
+  assert(kind != ErrorKind::kNone && "an error needs a kind");
+  Code code = Code::kUnauthenticated;
+  switch (kind) {
     case ErrorKind::kMalformed:
     case ErrorKind::kUnsupportedAlgorithm:
     case ErrorKind::kUnsupportedFormat:
-      return Status::InvalidArgument(message_);
+      code = Code::kInvalidArgument;
+      break;
     case ErrorKind::kCounterRegression:
-      return Status::FailedPrecondition(message_);
+      code = Code::kFailedPrecondition;
+      break;
     case ErrorKind::kUntrustedChain:
-      return Status::PermissionDenied(message_);
+      code = Code::kPermissionDenied;
+      break;
     case ErrorKind::kInternal:
-      return Status::Internal(message_);
+      code = Code::kInternal;
+      break;
     default:
-      return Status::Unauthenticated(message_);
+      break;
   }
+  return Status(code, std::move(message)).WithReason(std::string(ErrorKindName(kind)));
 }
 
-std::string WebAuthnStatus::ToString() const {
-  if (ok()) return "ok";
-  std::string out(ErrorKindName(kind_));
-  out += ": ";
-  out += message_;
-  return out;
+ErrorKind KindOf(const Status& status) {
+  if (status.ok()) return ErrorKind::kNone;
+  for (int k = static_cast<int>(ErrorKind::kMalformed); k <= static_cast<int>(ErrorKind::kInternal);
+       ++k) {
+    if (status.reason() == ErrorKindName(static_cast<ErrorKind>(k))) {
+      return static_cast<ErrorKind>(k);
+    }
+  }
+  return status.code() == Code::kInvalidArgument ? ErrorKind::kMalformed : ErrorKind::kInternal;
 }
 
-WebAuthnStatus WebAuthnStatus::WithContext(std::string_view context) const {
-  if (ok()) return *this;
-  std::string m(context);
-  m += ": ";
-  m += message_;
-  return WebAuthnStatus(kind_, std::move(m));
-}
-
-WebAuthnStatus Malformed(const Status& status, std::string_view context) {
+Status Malformed(const Status& status, std::string_view context) {
   assert(!status.ok());
   std::string m(context);
   m += ": ";
   m += status.message();
-  return WebAuthnStatus(ErrorKind::kMalformed, std::move(m));
+  return WebAuthnError(ErrorKind::kMalformed, std::move(m));
 }
 
 }  // namespace strato::webauthn

@@ -1,8 +1,8 @@
-// WebAuthnStatus and WebAuthnResult<T>: the outcome of a verification step, carrying an
-// ErrorKind the HTTP layer can branch on plus a sentence for people and logs.
+// Why a WebAuthn verification step failed: an ErrorKind the HTTP layer can branch on, carried by
+// an ordinary strato::Status (its reason) beside a sentence for people and logs.
 //
-// Plain values: copyable, movable, safe to hand between threads. Messages name what was wrong
-// and never contain key material, signatures or session secrets (credential ids may appear).
+// Messages name what was wrong and never contain key material, signatures or session secrets
+// (credential ids may appear).
 #pragma once
 
 #include <cassert>
@@ -40,74 +40,21 @@ enum class ErrorKind {
 // "challenge_mismatch", ... — stable names for logs, metrics and tests.
 std::string_view ErrorKindName(ErrorKind kind);
 
-class [[nodiscard]] WebAuthnStatus {
- public:
-  WebAuthnStatus() = default;
-  WebAuthnStatus(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {
-    assert(kind != ErrorKind::kNone && "an error status needs a kind");
-  }
-  static WebAuthnStatus Ok() { return WebAuthnStatus(); }
+// A refused ceremony step is a strato::Status like any other failure, with the ErrorKind's
+// name as its reason ("challenge_mismatch") and a code the HTTP layer can use as it is:
+// malformed/unsupported → invalid_argument, counter regression → failed_precondition, untrusted
+// chain → permission_denied, internal → internal, every other kind → unauthenticated.
+Status WebAuthnError(ErrorKind kind, std::string message);
 
-  bool ok() const { return kind_ == ErrorKind::kNone; }
-  ErrorKind kind() const { return kind_; }
-  const std::string& message() const { return message_; }
-
-  // The same failure as a strato::Status (malformed/unsupported → invalid_argument, counter
-  // regression → failed_precondition, untrusted chain → permission_denied, others →
-  // unauthenticated), for code paths that only carry Status.
-  Status ToStatus() const;
-
-  // "malformed: clientDataJSON is not valid JSON ..." for logs.
-  std::string ToString() const;
-
-  // A copy whose message is prefixed with context: "attestationObject: <message>".
-  WebAuthnStatus WithContext(std::string_view context) const;
-
- private:
-  ErrorKind kind_ = ErrorKind::kNone;
-  std::string message_;
-};
+// The kind a Status carries: kNone when OK; for a Status that did not come from WebAuthnError,
+// kMalformed when its code is invalid_argument and kInternal otherwise.
+ErrorKind KindOf(const Status& status);
+template <typename T>
+ErrorKind KindOf(const Result<T>& result) {
+  return result.ok() ? ErrorKind::kNone : KindOf(result.status());
+}
 
 // Turns a lower-level Status (from base64url or CBOR decoding) into a kMalformed failure.
-WebAuthnStatus Malformed(const Status& status, std::string_view context);
-
-template <typename T>
-class [[nodiscard]] WebAuthnResult {
- public:
-  WebAuthnResult(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  WebAuthnResult(WebAuthnStatus status)                  // NOLINT: implicit by design
-      : status_(std::move(status)) {
-    assert(!status_.ok() && "a WebAuthnResult built from a status must carry an error");
-  }
-
-  bool ok() const { return value_.has_value(); }
-  const WebAuthnStatus& status() const { return status_; }
-  ErrorKind kind() const { return status_.kind(); }
-
-  T& value() & {
-    assert(ok());
-    return *value_;
-  }
-  const T& value() const& {
-    assert(ok());
-    return *value_;
-  }
-  T&& value() && {
-    assert(ok());
-    return std::move(*value_);
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
- private:
-  std::optional<T> value_;
-  WebAuthnStatus status_;
-};
+Status Malformed(const Status& status, std::string_view context);
 
 }  // namespace strato::webauthn
-
-#define STRATO_WEBAUTHN_RETURN_IF_ERROR(expr)               \
-  do {                                                      \
-    ::strato::webauthn::WebAuthnStatus wa_status_ = (expr); \
-    if (!wa_status_.ok()) return wa_status_;                \
-  } while (0)

@@ -85,7 +85,8 @@ if(STRATO_CLANGXX AND STRATO_CLANGXX_HAS_LIBFUZZER)
     ${CMAKE_SOURCE_DIR}/test/core/webauthn/fuzz_cbor.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/cbor.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/base64url.cpp
-    ${CMAKE_SOURCE_DIR}/core/status.cpp)
+    ${CMAKE_SOURCE_DIR}/core/status.cpp
+    ${CMAKE_SOURCE_DIR}/core/parse.cpp)
   add_custom_command(
     OUTPUT ${STRATO_FUZZ_CBOR}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/fuzz
@@ -108,7 +109,8 @@ if(STRATO_CLANGXX AND STRATO_CLANGXX_HAS_LIBFUZZER)
     ${CMAKE_SOURCE_DIR}/core/webauthn/error.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/cbor.cpp
     ${CMAKE_SOURCE_DIR}/core/webauthn/base64url.cpp
-    ${CMAKE_SOURCE_DIR}/core/status.cpp)
+    ${CMAKE_SOURCE_DIR}/core/status.cpp
+    ${CMAKE_SOURCE_DIR}/core/parse.cpp)
   add_custom_command(
     OUTPUT ${STRATO_FUZZ_AUTHDATA}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/fuzz

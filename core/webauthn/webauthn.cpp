@@ -21,26 +21,26 @@ using internal::Bytes;
 using internal::SameBytes;
 using internal::Sha256;
 
-WebAuthnStatus Bad(std::string m) {
-  return WebAuthnStatus(ErrorKind::kMalformed, std::move(m));
+Status Bad(std::string m) {
+  return WebAuthnError(ErrorKind::kMalformed, std::move(m));
 }
 
 // Far above any real response (a 5-certificate x5c is about 10 KiB); bounds parsing work.
 constexpr size_t kMaxCredentialJsonBytes = 512 * 1024;
 
-WebAuthnStatus TooLarge(size_t size) {
+Status TooLarge(size_t size) {
   return Bad("the credential JSON is " + std::to_string(size) + " bytes; the limit is " +
              std::to_string(kMaxCredentialJsonBytes));
 }
 
 // Finds a member that must be a base64url string and decodes it.
-WebAuthnStatus DecodeMember(const rapidjson::Value& object, const char* name, const char* path,
-                            bool required, Bytes* out, bool* present = nullptr) {
+Status DecodeMember(const rapidjson::Value& object, const char* name, const char* path,
+                    bool required, Bytes* out, bool* present = nullptr) {
   if (present != nullptr) *present = false;
   auto it = object.FindMember(name);
   if (it == object.MemberEnd() || it->value.IsNull()) {
     if (required) return Bad(std::string("the credential has no ") + path);
-    return WebAuthnStatus::Ok();
+    return Status::Ok();
   }
   if (!it->value.IsString()) return Bad(std::string(path) + " is not a string");
   auto bytes =
@@ -48,12 +48,11 @@ WebAuthnStatus DecodeMember(const rapidjson::Value& object, const char* name, co
   if (!bytes.ok()) return Malformed(bytes.status(), path);
   *out = std::move(bytes).value();
   if (present != nullptr) *present = true;
-  return WebAuthnStatus::Ok();
+  return Status::Ok();
 }
 
 // Common outer shape of a PublicKeyCredential JSON: returns the "response" object.
-WebAuthnResult<const rapidjson::Value*> CredentialEnvelope(const rapidjson::Document& doc,
-                                                           Bytes* raw_id) {
+Result<const rapidjson::Value*> CredentialEnvelope(const rapidjson::Document& doc, Bytes* raw_id) {
   if (doc.HasParseError()) {
     return Bad("the credential is not valid JSON: " +
                std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at offset " +
@@ -65,10 +64,10 @@ WebAuthnResult<const rapidjson::Value*> CredentialEnvelope(const rapidjson::Docu
       return Bad("the credential type is not \"public-key\"");
     }
   }
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(DecodeMember(doc, "rawId", "rawId", true, raw_id));
+  STRATO_RETURN_IF_ERROR(DecodeMember(doc, "rawId", "rawId", true, raw_id));
   Bytes id;
   bool has_id = false;
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(DecodeMember(doc, "id", "id", false, &id, &has_id));
+  STRATO_RETURN_IF_ERROR(DecodeMember(doc, "id", "id", false, &id, &has_id));
   if (has_id && id != *raw_id) return Bad("the credential id and rawId differ");
   auto r = doc.FindMember("response");
   if (r == doc.MemberEnd() || !r->value.IsObject()) {
@@ -77,28 +76,28 @@ WebAuthnResult<const rapidjson::Value*> CredentialEnvelope(const rapidjson::Docu
   return &r->value;
 }
 
-WebAuthnStatus CheckRpIdHash(const RelyingParty& rp, const AuthenticatorData& ad) {
+Status CheckRpIdHash(const RelyingParty& rp, const AuthenticatorData& ad) {
   if (!SameBytes(ad.rp_id_hash, Sha256(rp.id))) {
-    return WebAuthnStatus(ErrorKind::kRpIdMismatch,
-                          "authenticatorData.rpIdHash is not SHA-256 of the RP ID " + rp.id);
+    return WebAuthnError(ErrorKind::kRpIdMismatch,
+                         "authenticatorData.rpIdHash is not SHA-256 of the RP ID " + rp.id);
   }
-  return WebAuthnStatus::Ok();
+  return Status::Ok();
 }
 
-WebAuthnStatus CheckFlags(const AuthenticatorData& ad, bool require_up, bool require_uv) {
+Status CheckFlags(const AuthenticatorData& ad, bool require_up, bool require_uv) {
   if (require_up && !ad.user_present()) {
-    return WebAuthnStatus(ErrorKind::kFlags,
-                          "authenticatorData flags lack UP: the user was not present");
+    return WebAuthnError(ErrorKind::kFlags,
+                         "authenticatorData flags lack UP: the user was not present");
   }
   if (require_uv && !ad.user_verified()) {
-    return WebAuthnStatus(ErrorKind::kFlags,
-                          "authenticatorData flags lack UV: user verification is required");
+    return WebAuthnError(ErrorKind::kFlags,
+                         "authenticatorData flags lack UV: user verification is required");
   }
   if (ad.backup_state() && !ad.backup_eligible()) {
-    return WebAuthnStatus(ErrorKind::kFlags,
-                          "authenticatorData flags set BS (backed up) without BE (eligible)");
+    return WebAuthnError(ErrorKind::kFlags,
+                         "authenticatorData flags set BS (backed up) without BE (eligible)");
   }
-  return WebAuthnStatus::Ok();
+  return Status::Ok();
 }
 
 std::string IdForMessage(const Bytes& id) {
@@ -125,7 +124,7 @@ std::string_view AttestationTypeName(AttestationType type) {
   return "unknown";
 }
 
-WebAuthnResult<RegistrationResponse> ParseRegistrationResponseJson(std::string_view json) {
+Result<RegistrationResponse> ParseRegistrationResponseJson(std::string_view json) {
   if (json.size() > kMaxCredentialJsonBytes) return TooLarge(json.size());
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(),
@@ -135,11 +134,10 @@ WebAuthnResult<RegistrationResponse> ParseRegistrationResponseJson(std::string_v
   if (!response.ok()) return response.status();
   const rapidjson::Value& r = *response.value();
   Bytes cdj;
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
-      DecodeMember(r, "clientDataJSON", "response.clientDataJSON", true, &cdj));
+  STRATO_RETURN_IF_ERROR(DecodeMember(r, "clientDataJSON", "response.clientDataJSON", true, &cdj));
   out.client_data_json.assign(cdj.begin(), cdj.end());
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(DecodeMember(r, "attestationObject", "response.attestationObject",
-                                               true, &out.attestation_object));
+  STRATO_RETURN_IF_ERROR(DecodeMember(r, "attestationObject", "response.attestationObject", true,
+                                      &out.attestation_object));
   if (auto t = r.FindMember("transports"); t != r.MemberEnd()) {
     if (!t->value.IsArray()) return Bad("response.transports is not an array");
     for (const auto& v : t->value.GetArray()) {
@@ -150,7 +148,7 @@ WebAuthnResult<RegistrationResponse> ParseRegistrationResponseJson(std::string_v
   return out;
 }
 
-WebAuthnResult<AssertionResponse> ParseAssertionResponseJson(std::string_view json) {
+Result<AssertionResponse> ParseAssertionResponseJson(std::string_view json) {
   if (json.size() > kMaxCredentialJsonBytes) return TooLarge(json.size());
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(),
@@ -160,24 +158,22 @@ WebAuthnResult<AssertionResponse> ParseAssertionResponseJson(std::string_view js
   if (!response.ok()) return response.status();
   const rapidjson::Value& r = *response.value();
   Bytes cdj;
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
-      DecodeMember(r, "clientDataJSON", "response.clientDataJSON", true, &cdj));
+  STRATO_RETURN_IF_ERROR(DecodeMember(r, "clientDataJSON", "response.clientDataJSON", true, &cdj));
   out.client_data_json.assign(cdj.begin(), cdj.end());
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(DecodeMember(r, "authenticatorData", "response.authenticatorData",
-                                               true, &out.authenticator_data));
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
-      DecodeMember(r, "signature", "response.signature", true, &out.signature));
+  STRATO_RETURN_IF_ERROR(DecodeMember(r, "authenticatorData", "response.authenticatorData", true,
+                                      &out.authenticator_data));
+  STRATO_RETURN_IF_ERROR(DecodeMember(r, "signature", "response.signature", true, &out.signature));
   Bytes handle;
   bool has_handle = false;
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
+  STRATO_RETURN_IF_ERROR(
       DecodeMember(r, "userHandle", "response.userHandle", false, &handle, &has_handle));
   if (has_handle && !handle.empty()) out.user_handle = std::move(handle);
   return out;
 }
 
-WebAuthnResult<RegisteredCredential> VerifyRegistration(const RelyingParty& rp,
-                                                        const RegistrationOptions& options,
-                                                        const RegistrationResponse& response) {
+Result<RegisteredCredential> VerifyRegistration(const RelyingParty& rp,
+                                                const RegistrationOptions& options,
+                                                const RegistrationResponse& response) {
   auto client_data = CheckClientData(response.client_data_json, kTypeCreate, options.challenge, rp);
   if (!client_data.ok()) return client_data.status();
   auto client_data_hash = Sha256(response.client_data_json);
@@ -208,8 +204,8 @@ WebAuthnResult<RegisteredCredential> VerifyRegistration(const RelyingParty& rp,
   auto auth_data = ParseAuthenticatorData(auth_data_bytes->bytes);
   if (!auth_data.ok()) return auth_data.status();
   const AuthenticatorData& ad = auth_data.value();
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(CheckRpIdHash(rp, ad));
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
+  STRATO_RETURN_IF_ERROR(CheckRpIdHash(rp, ad));
+  STRATO_RETURN_IF_ERROR(
       CheckFlags(ad, options.require_user_presence, options.require_user_verification));
   if (!ad.attested) {
     return Bad("authenticatorData of a registration has no attested credential data (AT flag)");
@@ -218,16 +214,16 @@ WebAuthnResult<RegisteredCredential> VerifyRegistration(const RelyingParty& rp,
   if (!options.allowed_algorithms.empty() &&
       std::find(options.allowed_algorithms.begin(), options.allowed_algorithms.end(),
                 cred.public_key.alg) == options.allowed_algorithms.end()) {
-    return WebAuthnStatus(ErrorKind::kUnsupportedAlgorithm,
-                          "the credential uses COSE algorithm " +
-                              std::to_string(cred.public_key.alg) +
-                              ", which this relying party did not offer");
+    return WebAuthnError(ErrorKind::kUnsupportedAlgorithm,
+                         "the credential uses COSE algorithm " +
+                             std::to_string(cred.public_key.alg) +
+                             ", which this relying party did not offer");
   }
   if (response.raw_id != cred.credential_id) {
-    return WebAuthnStatus(ErrorKind::kCredentialIdMismatch,
-                          "rawId " + IdForMessage(response.raw_id) +
-                              " is not the credential id attested in authenticatorData (" +
-                              IdForMessage(cred.credential_id) + ")");
+    return WebAuthnError(ErrorKind::kCredentialIdMismatch,
+                         "rawId " + IdForMessage(response.raw_id) +
+                             " is not the credential id attested in authenticatorData (" +
+                             IdForMessage(cred.credential_id) + ")");
   }
 
   internal::AttestationInput input{fmt->text, *statement, auth_data_bytes->bytes, ad,
@@ -237,15 +233,15 @@ WebAuthnResult<RegisteredCredential> VerifyRegistration(const RelyingParty& rp,
 
   bool trusted = false;
   if (!outcome->chain.empty() && !options.trust_anchors.empty()) {
-    STRATO_WEBAUTHN_RETURN_IF_ERROR(
+    STRATO_RETURN_IF_ERROR(
         internal::VerifyChain(outcome->chain, options.trust_anchors, options.verification_time));
     trusted = true;
   }
   if (options.require_trusted_attestation && !trusted) {
-    return WebAuthnStatus(ErrorKind::kUntrustedChain,
-                          std::string(fmt->text) + " attestation of type " +
-                              std::string(AttestationTypeName(outcome->type)) +
-                              " cannot be traced to a configured trust anchor");
+    return WebAuthnError(ErrorKind::kUntrustedChain,
+                         std::string(fmt->text) + " attestation of type " +
+                             std::string(AttestationTypeName(outcome->type)) +
+                             " cannot be traced to a configured trust anchor");
   }
 
   RegisteredCredential out;
@@ -264,25 +260,24 @@ WebAuthnResult<RegisteredCredential> VerifyRegistration(const RelyingParty& rp,
   return out;
 }
 
-WebAuthnResult<AssertionResult> VerifyAssertion(const RelyingParty& rp,
-                                                const AssertionOptions& options,
-                                                const StoredCredential& credential,
-                                                const AssertionResponse& response) {
+Result<AssertionResult> VerifyAssertion(const RelyingParty& rp, const AssertionOptions& options,
+                                        const StoredCredential& credential,
+                                        const AssertionResponse& response) {
   if (!credential.credential_id.empty() && response.raw_id != credential.credential_id) {
-    return WebAuthnStatus(ErrorKind::kCredentialIdMismatch,
-                          "rawId " + IdForMessage(response.raw_id) +
-                              " is not the stored credential " +
-                              IdForMessage(credential.credential_id));
+    return WebAuthnError(ErrorKind::kCredentialIdMismatch,
+                         "rawId " + IdForMessage(response.raw_id) +
+                             " is not the stored credential " +
+                             IdForMessage(credential.credential_id));
   }
   if (options.expected_user_handle) {
     if (!response.user_handle) {
-      return WebAuthnStatus(ErrorKind::kUserHandleMismatch,
-                            "the response has no userHandle but this sign-in needs one");
+      return WebAuthnError(ErrorKind::kUserHandleMismatch,
+                           "the response has no userHandle but this sign-in needs one");
     }
     if (!SameBytes(*response.user_handle, *options.expected_user_handle)) {
-      return WebAuthnStatus(ErrorKind::kUserHandleMismatch,
-                            "userHandle is not the handle of the account that owns credential " +
-                                IdForMessage(credential.credential_id));
+      return WebAuthnError(ErrorKind::kUserHandleMismatch,
+                           "userHandle is not the handle of the account that owns credential " +
+                               IdForMessage(credential.credential_id));
     }
   }
   auto client_data = CheckClientData(response.client_data_json, kTypeGet, options.challenge, rp);
@@ -290,8 +285,8 @@ WebAuthnResult<AssertionResult> VerifyAssertion(const RelyingParty& rp,
   auto auth_data = ParseAuthenticatorData(response.authenticator_data);
   if (!auth_data.ok()) return auth_data.status();
   const AuthenticatorData& ad = auth_data.value();
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(CheckRpIdHash(rp, ad));
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
+  STRATO_RETURN_IF_ERROR(CheckRpIdHash(rp, ad));
+  STRATO_RETURN_IF_ERROR(
       CheckFlags(ad, options.require_user_presence, options.require_user_verification));
 
   auto key = ParseCoseKey(credential.public_key_cose);
@@ -299,15 +294,15 @@ WebAuthnResult<AssertionResult> VerifyAssertion(const RelyingParty& rp,
   auto client_data_hash = Sha256(response.client_data_json);
   Bytes signed_data(response.authenticator_data.begin(), response.authenticator_data.end());
   signed_data.insert(signed_data.end(), client_data_hash.begin(), client_data_hash.end());
-  STRATO_WEBAUTHN_RETURN_IF_ERROR(
+  STRATO_RETURN_IF_ERROR(
       VerifyCoseSignature(key.value(), signed_data, response.signature, "assertion signature"));
 
   if (ad.sign_count != 0 && credential.sign_count != 0 && ad.sign_count <= credential.sign_count) {
-    return WebAuthnStatus(ErrorKind::kCounterRegression,
-                          "signCount " + std::to_string(ad.sign_count) +
-                              " is not above the stored " + std::to_string(credential.sign_count) +
-                              " for credential " + IdForMessage(credential.credential_id) +
-                              "; the authenticator may have been cloned");
+    return WebAuthnError(ErrorKind::kCounterRegression,
+                         "signCount " + std::to_string(ad.sign_count) +
+                             " is not above the stored " + std::to_string(credential.sign_count) +
+                             " for credential " + IdForMessage(credential.credential_id) +
+                             "; the authenticator may have been cloned");
   }
   AssertionResult out;
   out.credential_id = response.raw_id;
@@ -319,10 +314,10 @@ WebAuthnResult<AssertionResult> VerifyAssertion(const RelyingParty& rp,
   return out;
 }
 
-WebAuthnResult<std::vector<std::vector<uint8_t>>> LoadPemCertificates(std::string_view pem) {
+Result<std::vector<std::vector<uint8_t>>> LoadPemCertificates(std::string_view pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  if (!bio) return WebAuthnStatus(ErrorKind::kInternal, "OpenSSL could not allocate a BIO");
+  if (!bio) return WebAuthnError(ErrorKind::kInternal, "OpenSSL could not allocate a BIO");
   std::vector<std::vector<uint8_t>> out;
   while (true) {
     X509* raw = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);

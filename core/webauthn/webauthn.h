@@ -4,7 +4,7 @@
 // (the verification time is a parameter), no I/O, no global state.
 //
 // Safe to call from any thread at once. All inputs are borrowed for the call; results are owned
-// values. Failures are WebAuthnStatus values with an ErrorKind (see error.h) and a sentence.
+// values. Failures are Status values with an ErrorKind (see error.h) and a sentence.
 #pragma once
 
 #include <array>
@@ -34,7 +34,7 @@ struct RegistrationResponse {
 // Decodes the PublicKeyCredential JSON a browser sends after navigator.credentials.create()
 // ({"id","rawId","type":"public-key","response":{"clientDataJSON","attestationObject",
 // "transports"?}}, binary fields base64url). kMalformed when it does not fit.
-WebAuthnResult<RegistrationResponse> ParseRegistrationResponseJson(std::string_view json);
+Result<RegistrationResponse> ParseRegistrationResponseJson(std::string_view json);
 
 struct RegistrationOptions {
   std::vector<uint8_t> challenge;  // the raw challenge bytes issued for this ceremony
@@ -72,9 +72,9 @@ struct RegisteredCredential {
 
 // WebAuthn §7.1 steps 5-26 (without the RP's own bookkeeping: it must still check that the
 // credential id is not already registered to another user).
-WebAuthnResult<RegisteredCredential> VerifyRegistration(const RelyingParty& rp,
-                                                        const RegistrationOptions& options,
-                                                        const RegistrationResponse& response);
+Result<RegisteredCredential> VerifyRegistration(const RelyingParty& rp,
+                                                const RegistrationOptions& options,
+                                                const RegistrationResponse& response);
 
 // --- Authentication (sign-in) ----------------------------------------------------------------
 
@@ -88,7 +88,7 @@ struct AssertionResponse {
 };
 
 // Decodes the PublicKeyCredential JSON a browser sends after navigator.credentials.get().
-WebAuthnResult<AssertionResponse> ParseAssertionResponseJson(std::string_view json);
+Result<AssertionResponse> ParseAssertionResponseJson(std::string_view json);
 
 // The credential as the RP stored it at registration.
 struct StoredCredential {
@@ -118,15 +118,14 @@ struct AssertionResult {
 // WebAuthn §7.2 steps 5-21. A signCount that did not grow (both counters non-zero and
 // new <= stored) fails with ErrorKind::kCounterRegression after the signature verified, so the
 // caller knows the response is authentic but possibly from a cloned authenticator.
-WebAuthnResult<AssertionResult> VerifyAssertion(const RelyingParty& rp,
-                                                const AssertionOptions& options,
-                                                const StoredCredential& credential,
-                                                const AssertionResponse& response);
+Result<AssertionResult> VerifyAssertion(const RelyingParty& rp, const AssertionOptions& options,
+                                        const StoredCredential& credential,
+                                        const AssertionResponse& response);
 
 // --- Trust anchors ---------------------------------------------------------------------------
 
 // Reads every certificate in PEM text into DER, for RegistrationOptions::trust_anchors.
 // kMalformed when the text holds no certificate or a broken one.
-WebAuthnResult<std::vector<std::vector<uint8_t>>> LoadPemCertificates(std::string_view pem);
+Result<std::vector<std::vector<uint8_t>>> LoadPemCertificates(std::string_view pem);
 
 }  // namespace strato::webauthn

@@ -133,8 +133,8 @@ void CredentialList(Writer& w, const char* key, const std::vector<StoredPasskey>
   w.EndArray();
 }
 
-Response CeremonyError(const webauthn::WebAuthnStatus& s, int http_status) {
-  return JsonError(http_status, webauthn::ErrorKindName(s.kind()), s.message());
+Response CeremonyError(const Status& s, int http_status) {
+  return JsonError(http_status, webauthn::ErrorKindName(webauthn::KindOf(s)), s.message());
 }
 
 // Reads and consumes the challenge named in clientDataJSON: whatever happens next, it cannot
@@ -307,11 +307,12 @@ Response RegisterVerify(App& app, Request& req) {
   options.verification_time = std::chrono::time_point_cast<std::chrono::seconds>(app.clock.Now());
   auto verified = webauthn::VerifyRegistration(app.relying_party, options, response.value());
   if (!verified.ok()) {
-    log::Warn("passkey registration refused", {{"reason", webauthn::ErrorKindName(verified.kind())},
-                                               {"client", req.client_address}});
-    int status = verified.kind() == webauthn::ErrorKind::kMalformed ||
-                         verified.kind() == webauthn::ErrorKind::kUnsupportedFormat ||
-                         verified.kind() == webauthn::ErrorKind::kUnsupportedAlgorithm
+    log::Warn("passkey registration refused",
+              {{"reason", webauthn::ErrorKindName(webauthn::KindOf(verified))},
+               {"client", req.client_address}});
+    int status = webauthn::KindOf(verified) == webauthn::ErrorKind::kMalformed ||
+                         webauthn::KindOf(verified) == webauthn::ErrorKind::kUnsupportedFormat ||
+                         webauthn::KindOf(verified) == webauthn::ErrorKind::kUnsupportedAlgorithm
                      ? 400
                      : 401;
     return CeremonyError(verified.status(), status);
@@ -466,9 +467,9 @@ Response LoginVerify(App& app, Request& req) {
   }
   auto verified = webauthn::VerifyAssertion(app.relying_party, options, stored, response.value());
   if (!verified.ok()) {
-    RecordFailure(
-        app, req, owner_id, credential_id,
-        std::string(webauthn::ErrorKindName(verified.kind())) + ": " + verified.status().message());
+    RecordFailure(app, req, owner_id, credential_id,
+                  std::string(webauthn::ErrorKindName(webauthn::KindOf(verified))) + ": " +
+                      verified.status().message());
     return CeremonyError(verified.status(), 401);
   }
   events::CommandContext ctx = ContextFor(req);

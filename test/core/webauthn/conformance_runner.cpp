@@ -64,8 +64,8 @@ struct Verdict {
   std::vector<std::string> mismatches;  // expected_values that differ on success
 };
 
-Verdict Failed(const WebAuthnStatus& s) {
-  return {false, s.kind(), s.message(), {}};
+Verdict Failed(const Status& s) {
+  return {false, KindOf(s), s.message(), {}};
 }
 
 Verdict RunRegistration(const std::string& dir, const rapidjson::Value& c, const RelyingParty& rp,
