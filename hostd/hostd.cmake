@@ -1,10 +1,16 @@
 # hostd: the host daemon (strato-hostd). The control plane's side of the host protocol is
 # events/hosts/ (events/events.cmake); hostd's NATS connection on its loop is events/bus/.
 
-# --- the daemon library: configuration, reconcile, the loop.
+# --- the daemon library: configuration, reconcile, the VMM supervisor, the control link, the
+# loop that runs them.
 add_library(strato_hostd STATIC
   ${CMAKE_SOURCE_DIR}/hostd/config.cpp
   ${CMAKE_SOURCE_DIR}/hostd/reconcile.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/retry.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/vm_state.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/work_queue.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/supervisor.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/control_link.cpp
   ${CMAKE_SOURCE_DIR}/hostd/daemon.cpp
   ${CMAKE_SOURCE_DIR}/hostd/nats_permissions.cpp
 )
@@ -24,6 +30,8 @@ add_executable(hostd_tests
   ${CMAKE_SOURCE_DIR}/test/hostd/host_limits_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/nats_permissions_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/reconcile_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/vm_state_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/retry_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/config_test.cpp
 )
 target_link_libraries(hostd_tests PRIVATE strato_test_support strato_hostd)
