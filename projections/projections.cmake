@@ -22,6 +22,11 @@ target_link_libraries(strato_read_models PUBLIC strato_projection_runner strato_
 add_library(strato_read_queries STATIC
   projections/queries/tuple_feed.cpp
   projections/queries/org_queries.cpp
+  projections/queries/user_queries.cpp
   projections/queries/page_queries.cpp
+  projections/queries/vm_queries.cpp
+  projections/queries/host_queries.cpp
+  projections/queries/audit_queries.cpp
+  projections/queries/pg_queries.cpp
 )
 target_link_libraries(strato_read_queries PUBLIC strato_read_models strato_authz)

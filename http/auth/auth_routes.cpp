@@ -1,26 +1,20 @@
 #include "http/auth/auth_routes.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <cctype>
 
 #include "core/domain/user.h"
 #include "core/ids.h"
+#include "core/json_writer.h"
 #include "core/log.h"
 #include "core/webauthn/client_data.h"
 #include "core/webauthn/webauthn.h"
 #include "http/auth/auth_store.h"
 #include "http/server/json_body.h"
-#include "http/server/json_out.h"
+#include "projections/queries/user_queries.h"
 
 namespace strato::http {
 
 namespace {
-
-using Writer = JsonWriter;
-constexpr auto Str = JsonStr;
-constexpr auto Done = JsonText;
 
 constexpr int64_t kCeremonyTimeoutMs = 300000;
 // The cookie that ties a ceremony to the browser that started it (0012_ceremony_binding.sql).
@@ -76,54 +70,37 @@ std::string UserHandle(const std::string& user_id) {
       std::span<const uint8_t>(id->bytes().data(), id->bytes().size()));
 }
 
-struct StoredPasskey {
-  std::string credential_id, transports;
-};
-
-Result<std::vector<StoredPasskey>> PasskeysOf(App& app, const std::string& user_id) {
+Result<std::vector<projections::PasskeyRow>> PasskeysOf(App& app, const std::string& user_id) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      "SELECT credential_id, transports FROM passkeys WHERE user_id = $1 ORDER BY created_at",
-      {user_id});
-  if (!r.ok()) return r.status().WithContext("reading passkeys");
-  std::vector<StoredPasskey> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back({std::string(r->Get(i, 0)), std::string(r->Get(i, 1))});
-  }
-  return out;
+  return projections::ListPasskeys(**db, user_id);
 }
 
-struct UserRow {
-  std::string user_id, username, display_name;
-};
+enum class UserKey { kId, kUsername };
 
-Result<std::optional<UserRow>> FindUser(App& app, const char* column, const std::string& value) {
+Result<std::optional<projections::UserRow>> FindUser(App& app, UserKey key,
+                                                     const std::string& value) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  std::string sql =
-      std::string("SELECT user_id, username, display_name FROM users WHERE ") + column + " = $1";
-  auto r = (*db)->Exec(sql, {value});
-  if (!r.ok()) return r.status().WithContext("reading users");
-  if (r->rows() == 0) return std::optional<UserRow>();
-  return std::optional<UserRow>(
-      UserRow{std::string(r->Get(0, 0)), std::string(r->Get(0, 1)), std::string(r->Get(0, 2))});
+  return key == UserKey::kId ? projections::FindUserById(**db, value)
+                             : projections::FindUserByUsername(**db, value);
 }
 
-void CredentialList(Writer& w, const char* key, const std::vector<StoredPasskey>& keys) {
+void CredentialList(JsonWriter& w, const char* key,
+                    const std::vector<projections::PasskeyRow>& keys) {
   w.Key(key);
-  w.StartArray();
-  for (const StoredPasskey& k : keys) {
-    w.StartObject();
-    Str(w, "type", "public-key");
-    Str(w, "id", k.credential_id);
+  w.BeginArray();
+  for (const projections::PasskeyRow& k : keys) {
+    w.BeginObject();
+    w.Str("type", "public-key");
+    w.Str("id", k.credential_id);
     w.Key("transports");
-    w.StartArray();
+    w.BeginArray();
     std::string_view rest = k.transports;
     while (!rest.empty()) {
       size_t comma = rest.find(',');
       std::string_view t = rest.substr(0, comma);
-      if (!t.empty()) w.String(t.data(), static_cast<rapidjson::SizeType>(t.size()));
+      if (!t.empty()) w.String(t);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
@@ -178,14 +155,13 @@ Response SignedIn(App& app, const Request& req, const std::string& user_id,
   auto session =
       app.auth.StartSession(user_id, credential_id, req.client_address, req.Header("User-Agent"));
   if (!session.ok()) return JsonError(session.status());
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  Str(w, "user_id", user_id);
-  Str(w, "username", username);
-  Str(w, "csrf_token", session->csrf_token);
+  JsonWriter w;
+  w.BeginObject();
+  w.Str("user_id", user_id);
+  w.Str("username", username);
+  w.Str("csrf_token", session->csrf_token);
   w.EndObject();
-  Response r = Response::Json(status, Done(buf));
+  Response r = Response::Json(status, w.Text());
   auto max_age = std::chrono::duration_cast<std::chrono::seconds>(app.auth.options().absolute);
   r.With("Set-Cookie", SessionCookie(session->token, max_age.count(),
                                      app.environment != Environment::kDevelopment));
@@ -198,9 +174,9 @@ Response RegisterOptions(App& app, Request& req) {
   Challenge c;
   c.user_verification = UserVerification(app);
   c.browser_binding = CeremonyBinding(req);
-  std::vector<StoredPasskey> existing;
+  std::vector<projections::PasskeyRow> existing;
   if (req.principal && !body->Has("username")) {
-    auto user = FindUser(app, "user_id", req.principal->user_id);
+    auto user = FindUser(app, UserKey::kId, req.principal->user_id);
     if (!user.ok()) return JsonError(user.status());
     if (!*user) return JsonError(Status::NotFound("your account is not there any more"));
     c.purpose = "add_passkey";
@@ -218,7 +194,7 @@ Response RegisterOptions(App& app, Request& req) {
     Status valid = domain::ValidateUsername(*username);
     if (valid.ok()) valid = domain::ValidateDisplayName(display->value_or(*username));
     if (!valid.ok()) return JsonError(valid);
-    auto taken = FindUser(app, "username", *username);
+    auto taken = FindUser(app, UserKey::kUsername, *username);
     if (!taken.ok()) return JsonError(taken.status());
     if (*taken) {
       return JsonError(
@@ -232,46 +208,45 @@ Response RegisterOptions(App& app, Request& req) {
   auto challenge = app.auth.CreateChallenge(c);
   if (!challenge.ok()) return JsonError(challenge.status());
 
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  Str(w, "challenge", webauthn::Base64UrlEncode(*challenge));
+  JsonWriter w;
+  w.BeginObject();
+  w.Str("challenge", webauthn::Base64UrlEncode(*challenge));
   w.Key("rp");
-  w.StartObject();
-  Str(w, "id", app.relying_party.id);
-  Str(w, "name", app.relying_party_name);
+  w.BeginObject();
+  w.Str("id", app.relying_party.id);
+  w.Str("name", app.relying_party_name);
   w.EndObject();
   w.Key("user");
-  w.StartObject();
-  Str(w, "id", UserHandle(c.user_id));
-  Str(w, "name", c.username);
-  Str(w, "displayName", c.display_name);
+  w.BeginObject();
+  w.Str("id", UserHandle(c.user_id));
+  w.Str("name", c.username);
+  w.Str("displayName", c.display_name);
   w.EndObject();
   w.Key("pubKeyCredParams");
-  w.StartArray();
+  w.BeginArray();
   for (int alg : {-7, -8, -257}) {
-    w.StartObject();
-    Str(w, "type", "public-key");
+    w.BeginObject();
+    w.Str("type", "public-key");
     w.Key("alg");
     w.Int(alg);
     w.EndObject();
   }
   w.EndArray();
   w.Key("timeout");
-  w.Int64(kCeremonyTimeoutMs);
-  Str(w, "attestation", "direct");
+  w.Int(kCeremonyTimeoutMs);
+  w.Str("attestation", "direct");
   w.Key("authenticatorSelection");
-  w.StartObject();
+  w.BeginObject();
   // Discoverable: sign-in never lists an account's credentials (LoginOptions), so the
   // authenticator must find them itself.
-  Str(w, "residentKey", "required");
+  w.Str("residentKey", "required");
   w.Key("requireResidentKey");
   w.Bool(true);
-  Str(w, "userVerification", c.user_verification);
+  w.Str("userVerification", c.user_verification);
   w.EndObject();
   CredentialList(w, "excludeCredentials", existing);
   w.EndObject();
-  return WithCeremonyCookie(Response::Json(200, Done(buf)), app, c.browser_binding);
+  return WithCeremonyCookie(Response::Json(200, w.Text()), app, c.browser_binding);
 }
 
 Response RegisterVerify(App& app, Request& req) {
@@ -348,14 +323,13 @@ Response RegisterVerify(App& app, Request& req) {
   if (c->purpose == "register") {
     return SignedIn(app, req, c->user_id, c->username, key.credential_id, 201);
   }
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  Str(w, "credential_id", key.credential_id);
+  JsonWriter w;
+  w.BeginObject();
+  w.Str("credential_id", key.credential_id);
   w.Key("position");
-  w.Int64(outcome->position);
+  w.Int(outcome->position);
   w.EndObject();
-  return Response::Json(201, Done(buf));
+  return Response::Json(201, w.Text());
 }
 
 // The same answer for every username, known or not: a challenge and no credential ids, so the
@@ -372,7 +346,7 @@ Response LoginOptions(App& app, Request& req) {
   c.browser_binding = CeremonyBinding(req);
   if (*username && !(*username)->empty()) {
     if (!UsernameAllowed(app, **username)) return TooManyForUsername();
-    auto user = FindUser(app, "username", **username);
+    auto user = FindUser(app, UserKey::kUsername, **username);
     if (!user.ok()) return JsonError(user.status());
     c.username = **username;
     // No account by that name: a user id no passkey belongs to, so any passkey offered is
@@ -381,17 +355,16 @@ Response LoginOptions(App& app, Request& req) {
   }
   auto challenge = app.auth.CreateChallenge(c);
   if (!challenge.ok()) return JsonError(challenge.status());
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  Str(w, "challenge", webauthn::Base64UrlEncode(*challenge));
-  Str(w, "rpId", app.relying_party.id);
+  JsonWriter w;
+  w.BeginObject();
+  w.Str("challenge", webauthn::Base64UrlEncode(*challenge));
+  w.Str("rpId", app.relying_party.id);
   w.Key("timeout");
-  w.Int64(kCeremonyTimeoutMs);
-  Str(w, "userVerification", c.user_verification);
+  w.Int(kCeremonyTimeoutMs);
+  w.Str("userVerification", c.user_verification);
   CredentialList(w, "allowCredentials", {});
   w.EndObject();
-  return WithCeremonyCookie(Response::Json(200, Done(buf)), app, c.browser_binding);
+  return WithCeremonyCookie(Response::Json(200, w.Text()), app, c.browser_binding);
 }
 
 // Records a failed sign-in on the user's stream (the audit trail); the reason has no secrets.
@@ -426,14 +399,14 @@ Response LoginVerify(App& app, Request& req) {
   {
     auto db = app.db.Acquire();
     if (!db.ok()) return JsonError(db.status());
-    auto r = (*db)->Exec("SELECT user_id FROM passkeys WHERE credential_id = $1", {credential_id});
-    if (!r.ok()) return JsonError(r.status());
-    if (r->rows() == 0) {
+    auto owner = projections::FindPasskeyOwner(**db, credential_id);
+    if (!owner.ok()) return JsonError(owner.status());
+    if (!owner->has_value()) {
       log::Warn("sign-in with an unknown passkey", {{"client", req.client_address}});
       return JsonError(401, "unknown_credential",
                        "this passkey is not registered here; register, or use another passkey");
     }
-    owner_id = std::string(r->Get(0, 0));
+    owner_id = **owner;
   }
   if (!c->user_id.empty() && c->user_id != owner_id) {
     RecordFailure(app, req, owner_id, credential_id,
@@ -498,63 +471,41 @@ Response Logout(App& app, Request& req) {
 }
 
 Response CurrentSession(App&, Request& req) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
+  JsonWriter w;
+  w.BeginObject();
   w.Key("signed_in");
   w.Bool(req.principal.has_value());
   if (req.principal) {
-    Str(w, "user_id", req.principal->user_id);
-    Str(w, "username", req.principal->username);
-    Str(w, "csrf_token", req.principal->csrf_token);
+    w.Str("user_id", req.principal->user_id);
+    w.Str("username", req.principal->username);
+    w.Str("csrf_token", req.principal->csrf_token);
   }
   w.EndObject();
-  return Response::Json(200, Done(buf));
+  return Response::Json(200, w.Text());
 }
 
 Response ListPasskeys(App& app, Request& req) {
-  auto db = app.db.Acquire();
-  if (!db.ok()) return JsonError(db.status());
-  auto r = (*db)->Exec(
-      "SELECT credential_id, name, algorithm, sign_count, transports, backup_eligible, "
-      "backup_state, aaguid, attestation_format, to_char(created_at AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(to_char(last_used_at AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM passkeys WHERE user_id = $1 ORDER BY "
-      "created_at",
-      {req.principal->user_id});
-  if (!r.ok()) return JsonError(r.status());
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  w.Key("passkeys");
-  w.StartArray();
-  for (int i = 0; i < r->rows(); ++i) {
-    w.StartObject();
-    Str(w, "credential_id", r->Get(i, 0));
-    Str(w, "name", r->Get(i, 1));
-    w.Key("algorithm");
-    w.Int64(r->GetInt64(i, 2));
-    w.Key("sign_count");
-    w.Int64(r->GetInt64(i, 3));
-    Str(w, "transports", r->Get(i, 4));
-    w.Key("backup_eligible");
-    w.Bool(r->Get(i, 5) == "t");
-    w.Key("backup_state");
-    w.Bool(r->Get(i, 6) == "t");
-    Str(w, "aaguid", r->Get(i, 7));
-    Str(w, "attestation_format", r->Get(i, 8));
-    Str(w, "created_at", r->Get(i, 9));
-    if (r->Get(i, 10).empty()) {
-      w.Key("last_used_at");
-      w.Null();
-    } else {
-      Str(w, "last_used_at", r->Get(i, 10));
-    }
-    w.EndObject();
+  auto passkeys = PasskeysOf(app, req.principal->user_id);
+  if (!passkeys.ok()) return JsonError(passkeys.status());
+  JsonWriter w;
+  w.BeginObject().Key("passkeys").BeginArray();
+  for (const projections::PasskeyRow& p : *passkeys) {
+    w.BeginObject()
+        .Str("credential_id", p.credential_id)
+        .Str("name", p.name)
+        .Int("algorithm", p.algorithm)
+        .Int("sign_count", p.sign_count)
+        .Str("transports", p.transports)
+        .Bool("backup_eligible", p.backup_eligible)
+        .Bool("backup_state", p.backup_state)
+        .Str("aaguid", p.aaguid)
+        .Str("attestation_format", p.attestation_format)
+        .Str("created_at", p.created_at)
+        .OptStr("last_used_at", p.last_used_at)
+        .EndObject();
   }
-  w.EndArray();
-  w.EndObject();
-  return Response::Json(200, Done(buf));
+  w.EndArray().EndObject();
+  return Response::Json(200, w.Text());
 }
 
 Response RemovePasskey(App& app, Request& req) {
@@ -570,26 +521,25 @@ Response RemovePasskey(App& app, Request& req) {
 Response ListSessions(App& app, Request& req) {
   auto rows = app.auth.ListSessions(req.principal->user_id, req.principal->session_id);
   if (!rows.ok()) return JsonError(rows.status());
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
+  JsonWriter w;
+  w.BeginObject();
   w.Key("sessions");
-  w.StartArray();
+  w.BeginArray();
   for (const SessionRow& s : *rows) {
-    w.StartObject();
-    Str(w, "session_id", s.session_id);
-    Str(w, "created_at", s.created_at);
-    Str(w, "last_seen_at", s.last_seen_at);
-    Str(w, "expires_at", s.expires_at);
-    Str(w, "client_address", s.client_address);
-    Str(w, "user_agent", s.user_agent);
+    w.BeginObject();
+    w.Str("session_id", s.session_id);
+    w.Str("created_at", s.created_at);
+    w.Str("last_seen_at", s.last_seen_at);
+    w.Str("expires_at", s.expires_at);
+    w.Str("client_address", s.client_address);
+    w.Str("user_agent", s.user_agent);
     w.Key("current");
     w.Bool(s.current);
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  return Response::Json(200, Done(buf));
+  return Response::Json(200, w.Text());
 }
 
 Response EndSession(App& app, Request& req) {
@@ -602,27 +552,26 @@ Response EndSession(App& app, Request& req) {
 Response ListTokens(App& app, Request& req) {
   auto rows = app.auth.ListTokens(req.principal->user_id);
   if (!rows.ok()) return JsonError(rows.status());
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
+  JsonWriter w;
+  w.BeginObject();
   w.Key("tokens");
-  w.StartArray();
+  w.BeginArray();
   for (const AuthStore::TokenRow& t : *rows) {
-    w.StartObject();
-    Str(w, "id", t.token_id);
-    Str(w, "name", t.name);
-    Str(w, "created_at", t.created_at);
+    w.BeginObject();
+    w.Str("id", t.token_id);
+    w.Str("name", t.name);
+    w.Str("created_at", t.created_at);
     if (t.last_used_at.empty()) {
       w.Key("last_used_at");
       w.Null();
     } else {
-      Str(w, "last_used_at", t.last_used_at);
+      w.Str("last_used_at", t.last_used_at);
     }
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  return Response::Json(200, Done(buf));
+  return Response::Json(200, w.Text());
 }
 
 Response CreateToken(App& app, Request& req) {
@@ -635,14 +584,13 @@ Response CreateToken(App& app, Request& req) {
   if (!valid.ok()) return JsonError(valid);
   auto token = app.auth.CreateToken(req.principal->user_id, *name);
   if (!token.ok()) return JsonError(token.status());
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  Str(w, "id", token->token_id);
-  Str(w, "name", *name);
-  Str(w, "token", token->token);  // shown this once; only its hash is kept
+  JsonWriter w;
+  w.BeginObject();
+  w.Str("id", token->token_id);
+  w.Str("name", *name);
+  w.Str("token", token->token);  // shown this once; only its hash is kept
   w.EndObject();
-  return Response::Json(201, Done(buf)).With("Cache-Control", "no-store");
+  return Response::Json(201, w.Text()).With("Cache-Control", "no-store");
 }
 
 Response RevokeToken(App& app, Request& req) {
