@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/domain/state_json.h"
+#include "core/parse.h"
 
 namespace strato::events {
 namespace {
@@ -34,8 +35,11 @@ std::string Json(const AnyState& state) {
 
 Result<int64_t> ResolveAsOf(EventStore& store, const std::string& as_of) {
   if (!as_of.empty() && as_of.find_first_not_of("0123456789") == std::string::npos) {
-    if (as_of.size() > 18) return Status::InvalidArgument("--as-of " + as_of + " is too large");
-    return static_cast<int64_t>(std::strtoll(as_of.c_str(), nullptr, 10));
+    std::optional<int64_t> position = ParseInt(as_of);
+    if (!position || as_of.size() > 18) {
+      return Status::InvalidArgument("--as-of " + as_of + " is too large");
+    }
+    return *position;
   }
   auto when = ParseRfc3339(as_of, "--as-of");
   if (!when.ok()) return when.status();

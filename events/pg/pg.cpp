@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "core/clock.h"
+#include "core/parse.h"
 
 namespace strato::events {
 
@@ -31,7 +32,8 @@ std::string_view PgResult::Get(int row, int col) const {
                           static_cast<size_t>(PQgetlength(res_.get(), row, col)));
 }
 int64_t PgResult::GetInt64(int row, int col) const {
-  return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
+  // PostgreSQL's text for an integer column; 0 for NULL or anything else (as before).
+  return ParseInt(Get(row, col)).value_or(0);
 }
 
 PgConnection::~PgConnection() {

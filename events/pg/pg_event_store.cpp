@@ -181,19 +181,91 @@ void PgEventStore::ProcessBatch(std::vector<Pending*>& batch) {
   }
 }
 
+// One attempt at writing a batch: what TryBatch's steps hand each other.
+struct PgEventStore::Attempt {
+  Attempt(PgConnection& connection, bool all) : db(connection), lookup_all(all) {}
+
+  // Rolls back the transaction if one is open; returns `s`.
+  Status Fail(Status s) {
+    if (in_txn && db.Healthy()) (void)db.Run("ROLLBACK");
+    in_txn = false;
+    return s;
+  }
+
+  PgConnection& db;
+  const bool lookup_all;
+  bool in_txn = false;
+  // 1. Each event's payload and metadata as jsonb gives them back, in batch order.
+  std::vector<std::string> norm_data, norm_meta;
+  // 2. Where the log ends (and ended before this batch), and whether that came from our cache.
+  bool known_end = false;
+  int64_t last_position = 0;
+  Hash previous = kGenesisHash;
+  int64_t last_recorded_us = 0;
+  int64_t start_position = 0;
+  Hash start_hash = kGenesisHash;
+  // 3. Each stream's current version; the results of command ids used before.
+  std::map<std::string, int64_t, std::less<>> versions;
+  std::map<std::string, AppendResult, std::less<>> commands;
+  // 4. The rows of the accepted requests, one array per column.
+  int64_t now_us = 0;
+  int normalized_row = 0;
+  PgArray col_pos, col_stream, col_version, col_id, col_type, col_data, col_meta, col_cmd,
+      col_first, col_hash;
+};
+
+namespace {
+
+// Why a stream's expected version does not hold at `current`; nullopt when it does.
+std::optional<Status> ExpectationConflict(const StreamAppend& s, int64_t current) {
+  if (s.expected.kind == ExpectedVersion::Kind::kNoStream && current != 0) {
+    return Status::Conflict("stream " + s.stream_id + " already exists (at version " +
+                            std::to_string(current) + "); the append expected no stream");
+  }
+  if (s.expected.kind == ExpectedVersion::Kind::kExact && current != s.expected.version) {
+    return Status::Conflict("stream " + s.stream_id + " is at version " + std::to_string(current) +
+                            "; the append expected version " + std::to_string(s.expected.version));
+  }
+  return std::nullopt;
+}
+
+size_t EventsIn(const AppendRequest& req) {
+  size_t n = 0;
+  for (const auto& s : req.streams) n += s.events.size();
+  return n;
+}
+
+}  // namespace
+
 Status PgEventStore::TryBatch(const std::vector<Pending*>& batch, bool lookup_all) {
+  STRATO_RETURN_IF_ERROR(ConnectWriter());
+  Attempt a(*writer_conn_, lookup_all);
+  STRATO_RETURN_IF_ERROR(NormalisePayloads(batch, a));
+  STRATO_RETURN_IF_ERROR(FindLogEnd(a));
+  STRATO_RETURN_IF_ERROR(LookUpVersionsAndCommands(batch, a));
+  if (!DecideRequests(batch, a)) {
+    // A retry of an append that succeeded conflicts with its own events: find out whether
+    // the command id was used before deciding.
+    (void)a.Fail(Status::Ok());
+    return TryBatch(batch, /*lookup_all=*/true);
+  }
+  return WriteAccepted(batch, a);
+}
+
+Status PgEventStore::ConnectWriter() {
   if (!writer_conn_ || !writer_conn_->Healthy()) {
     writer_conn_.reset();
     auto c = PgConnection::Connect(url_);
     if (!c.ok()) return c.status();
     writer_conn_ = std::move(*c);
   }
-  PgConnection& db = *writer_conn_;
+  return Status::Ok();
+}
 
-  // 1. The hash covers exactly the text jsonb gives back for each payload. JsonbText predicts
-  //    it (and the insert below checks the prediction); what it cannot predict, or everything
-  //    after a failed prediction, PostgreSQL normalises in one query.
-  std::vector<std::string> norm_data, norm_meta;
+// 1. The hash covers exactly the text jsonb gives back for each payload. JsonbText predicts
+//    it (and the insert checks the prediction); what it cannot predict, or everything after a
+//    failed prediction, PostgreSQL normalises in one query.
+Status PgEventStore::NormalisePayloads(const std::vector<Pending*>& batch, Attempt& a) {
   PgArray ask_data, ask_meta;
   std::vector<size_t> asked;
   for (const Pending* p : batch) {
@@ -206,217 +278,208 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch, bool lookup_al
           if (d && options_.test_skew_prediction) options_.test_skew_prediction(*d);
         }
         if (!d || !m) {
-          asked.push_back(norm_data.size());
+          asked.push_back(a.norm_data.size());
           ask_data.Add(e.data);
           ask_meta.Add(e.metadata);
         }
-        norm_data.push_back(d ? std::move(*d) : std::string());
-        norm_meta.push_back(m ? std::move(*m) : std::string());
+        a.norm_data.push_back(d ? std::move(*d) : std::string());
+        a.norm_meta.push_back(m ? std::move(*m) : std::string());
       }
     }
   }
-  if (!asked.empty()) {
-    auto r = db.ExecPrepared("strato_normalize",
+  if (asked.empty()) return Status::Ok();
+  auto r = a.db.ExecPrepared("strato_normalize",
                              "SELECT d::text, m::text FROM unnest($1::jsonb[], $2::jsonb[]) "
                              "WITH ORDINALITY AS t(d, m, i) ORDER BY i",
                              {ask_data.Literal(), ask_meta.Literal()});
-    if (!r.ok()) return r.status();
-    for (size_t k = 0; k < asked.size(); ++k) {
-      norm_data[asked[k]] = std::string(r->Get(static_cast<int>(k), 0));
-      norm_meta[asked[k]] = std::string(r->Get(static_cast<int>(k), 1));
-    }
+  if (!r.ok()) return r.status();
+  for (size_t k = 0; k < asked.size(); ++k) {
+    a.norm_data[asked[k]] = std::string(r->Get(static_cast<int>(k), 0));
+    a.norm_meta[asked[k]] = std::string(r->Get(static_cast<int>(k), 1));
   }
+  return Status::Ok();
+}
 
-  // 2. Where the log ends. After our own commit we know it, and the transaction checks it
-  //    under the append lock (strato_expect_log_end): one round trip for the whole batch.
-  //    Otherwise take the lock first and read it.
-  bool in_txn = false;
-  auto fail = [&db, &in_txn](Status s) {
-    if (in_txn && db.Healthy()) (void)db.Run("ROLLBACK");
-    in_txn = false;
-    return s;
-  };
-  const bool known_end = !lookup_all && end_known_;
-  int64_t last_position = 0;
-  Hash previous = kGenesisHash;
-  int64_t last_recorded_us = 0;
-  if (known_end) {
-    last_position = cached_through_;
-    previous = cached_hash_;
-    last_recorded_us = cached_recorded_us_;
+// 2. Where the log ends. After our own commit we know it, and the transaction checks it
+//    under the append lock (strato_expect_log_end): one round trip for the whole batch.
+//    Otherwise take the lock first and read it.
+Status PgEventStore::FindLogEnd(Attempt& a) {
+  a.known_end = !a.lookup_all && end_known_;
+  if (a.known_end) {
+    a.last_position = cached_through_;
+    a.previous = cached_hash_;
+    a.last_recorded_us = cached_recorded_us_;
   } else {
     end_known_ = false;
     auto tail =
-        db.ExecScript("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kAppendLockKey) +
-                      "); SELECT global_position, encode(hash, 'hex'), "
-                      "(extract(epoch FROM recorded_at) * 1000000)::bigint "
-                      "FROM events ORDER BY global_position DESC LIMIT 1");
-    in_txn = true;
-    if (!tail.ok()) return fail(tail.status());
+        a.db.ExecScript("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kAppendLockKey) +
+                        "); SELECT global_position, encode(hash, 'hex'), "
+                        "(extract(epoch FROM recorded_at) * 1000000)::bigint "
+                        "FROM events ORDER BY global_position DESC LIMIT 1");
+    a.in_txn = true;
+    if (!tail.ok()) return a.Fail(tail.status());
     if (tail->rows() == 1) {
-      last_position = tail->GetInt64(0, 0);
+      a.last_position = tail->GetInt64(0, 0);
       auto h = HashFromHex(tail->Get(0, 1));
-      if (!h.ok()) return fail(h.status());
-      previous = *h;
-      last_recorded_us = tail->GetInt64(0, 2);
+      if (!h.ok()) return a.Fail(h.status());
+      a.previous = *h;
+      a.last_recorded_us = tail->GetInt64(0, 2);
     }
   }
-  const int64_t start_position = last_position;
-  const Hash start_hash = previous;
+  a.start_position = a.last_position;
+  a.start_hash = a.previous;
+  return Status::Ok();
+}
 
-  // 3. What must be known before deciding: the current version of each stream, and whether
-  //    a command id was used before. Checks are optimistic where a unique index backs them:
-  //    a stream expected not to exist is assumed absent (events' (stream_id, stream_version)
-  //    key refuses it otherwise) and command ids are assumed new (the command key refuses a
-  //    reused one). A refusal rolls the batch back and it is decided again with `lookup_all`.
-  //    Versions this writer committed itself are cached, and still true when nobody else
-  //    appended since (the log ends where our last commit ended it).
-  if (lookup_all || last_position != cached_through_ || stream_cache_.size() > kMaxCachedStreams) {
+// 3. What must be known before deciding: the current version of each stream, and whether
+//    a command id was used before. Checks are optimistic where a unique index backs them:
+//    a stream expected not to exist is assumed absent (events' (stream_id, stream_version)
+//    key refuses it otherwise) and command ids are assumed new (the command key refuses a
+//    reused one). A refusal rolls the batch back and it is decided again with `lookup_all`.
+//    Versions this writer committed itself are cached, and still true when nobody else
+//    appended since (the log ends where our last commit ended it).
+Status PgEventStore::LookUpVersionsAndCommands(const std::vector<Pending*>& batch, Attempt& a) {
+  if (a.lookup_all || a.last_position != cached_through_ ||
+      stream_cache_.size() > kMaxCachedStreams) {
     stream_cache_.clear();
   }
-  std::map<std::string, int64_t, std::less<>> versions;
   PgArray stream_ids, command_ids;
   for (const Pending* p : batch) {
     for (const auto& s : p->request.streams) {
       if (auto it = stream_cache_.find(s.stream_id); it != stream_cache_.end()) {
-        versions[s.stream_id] = it->second;
-      } else if (!lookup_all && s.expected.kind == ExpectedVersion::Kind::kNoStream) {
-        versions.emplace(s.stream_id, 0);
+        a.versions[s.stream_id] = it->second;
+      } else if (!a.lookup_all && s.expected.kind == ExpectedVersion::Kind::kNoStream) {
+        a.versions.emplace(s.stream_id, 0);
       } else {
         stream_ids.Add(s.stream_id);
       }
     }
-    if (lookup_all && !p->request.command_id.IsNil()) {
+    if (a.lookup_all && !p->request.command_id.IsNil()) {
       command_ids.Add(p->request.command_id.ToString());
     }
   }
-  std::map<std::string, AppendResult, std::less<>> commands;
-  if (stream_ids.size() > 0 || command_ids.size() > 0) {
-    // Planned per call: a generic plan made while the table was small would keep scanning
-    // it whole as it grows.
-    auto known = db.Exec(
-        "SELECT 'v', s, (SELECT stream_version FROM events WHERE stream_id = s "
-        "                ORDER BY stream_version DESC LIMIT 1), "
-        "       NULL::text, NULL::bigint, NULL::bigint, NULL::bigint "
-        "FROM unnest($1::text[]) AS s "
-        "UNION ALL "
-        "SELECT 'c', f.command_id::text, min(e.stream_version), e.stream_id, "
-        "       max(e.stream_version), min(e.global_position), max(e.global_position) "
-        "FROM events f JOIN events e ON e.command_id = f.command_id "
-        "  AND e.global_position BETWEEN f.global_position AND f.global_position + $3 "
-        "WHERE f.first_of_command AND f.command_id = ANY($2::uuid[]) "
-        "GROUP BY f.command_id, e.stream_id",
-        {stream_ids.Literal(), command_ids.Literal(), std::to_string(kMaxEventsPerAppend)});
-    if (!known.ok()) return fail(known.status());
-    for (int i = 0; i < known->rows(); ++i) {
-      std::string key(known->Get(i, 1));
-      if (known->Get(i, 0) == "v") {
-        versions[key] = known->IsNull(i, 2) ? 0 : known->GetInt64(i, 2);
-        continue;
-      }
-      AppendResult& r = commands[key];
-      r.streams.push_back(
-          {std::string(known->Get(i, 3)), known->GetInt64(i, 2), known->GetInt64(i, 4)});
-      int64_t first = known->GetInt64(i, 5), last = known->GetInt64(i, 6);
-      r.first_position = r.first_position == 0 ? first : std::min(r.first_position, first);
-      r.last_position = std::max(r.last_position, last);
+  if (stream_ids.size() == 0 && command_ids.size() == 0) return Status::Ok();
+  // Planned per call: a generic plan made while the table was small would keep scanning
+  // it whole as it grows.
+  auto known = a.db.Exec(
+      "SELECT 'v', s, (SELECT stream_version FROM events WHERE stream_id = s "
+      "                ORDER BY stream_version DESC LIMIT 1), "
+      "       NULL::text, NULL::bigint, NULL::bigint, NULL::bigint "
+      "FROM unnest($1::text[]) AS s "
+      "UNION ALL "
+      "SELECT 'c', f.command_id::text, min(e.stream_version), e.stream_id, "
+      "       max(e.stream_version), min(e.global_position), max(e.global_position) "
+      "FROM events f JOIN events e ON e.command_id = f.command_id "
+      "  AND e.global_position BETWEEN f.global_position AND f.global_position + $3 "
+      "WHERE f.first_of_command AND f.command_id = ANY($2::uuid[]) "
+      "GROUP BY f.command_id, e.stream_id",
+      {stream_ids.Literal(), command_ids.Literal(), std::to_string(kMaxEventsPerAppend)});
+  if (!known.ok()) return a.Fail(known.status());
+  for (int i = 0; i < known->rows(); ++i) {
+    std::string key(known->Get(i, 1));
+    if (known->Get(i, 0) == "v") {
+      a.versions[key] = known->IsNull(i, 2) ? 0 : known->GetInt64(i, 2);
+      continue;
     }
+    AppendResult& r = a.commands[key];
+    r.streams.push_back(
+        {std::string(known->Get(i, 3)), known->GetInt64(i, 2), known->GetInt64(i, 4)});
+    int64_t first = known->GetInt64(i, 5), last = known->GetInt64(i, 6);
+    r.first_position = r.first_position == 0 ? first : std::min(r.first_position, first);
+    r.last_position = std::max(r.last_position, last);
   }
+  return Status::Ok();
+}
 
-  // 4. Decide each request on its own; build the rows of those accepted.
-  int64_t now_us = std::max(UnixMicros(clock_.Now()), last_recorded_us);
-  PgArray col_pos, col_stream, col_version, col_id, col_type, col_data, col_meta, col_cmd,
-      col_first, col_hash;
-  int normalized_row = 0;
+// 4. Decide each request on its own: a command id used before answers with its first result,
+//    an expectation that does not hold with a conflict, and the rest become rows. False when a
+//    request with a command id conflicts before command ids were looked up (decide again with
+//    `lookup_all`).
+bool PgEventStore::DecideRequests(const std::vector<Pending*>& batch, Attempt& a) {
+  a.now_us = std::max(UnixMicros(clock_.Now()), a.last_recorded_us);
   for (Pending* p : batch) {
     const AppendRequest& req = p->request;
-    size_t events_in_request = 0;
-    for (const auto& s : req.streams) events_in_request += s.events.size();
+    const int events_in_request = static_cast<int>(EventsIn(req));
     std::string cmd = req.command_id.IsNil() ? "" : req.command_id.ToString();
     if (!cmd.empty()) {
-      if (auto it = commands.find(cmd); it != commands.end()) {
+      if (auto it = a.commands.find(cmd); it != a.commands.end()) {
         AppendResult dup = it->second;
         dup.duplicate = true;
         p->result = dup;
-        normalized_row += static_cast<int>(events_in_request);
+        a.normalized_row += events_in_request;
         continue;
       }
     }
     std::optional<Status> conflict;
     for (const auto& s : req.streams) {
-      int64_t current = versions[s.stream_id];
-      if (s.expected.kind == ExpectedVersion::Kind::kNoStream && current != 0) {
-        conflict = Status::Conflict("stream " + s.stream_id + " already exists (at version " +
-                                    std::to_string(current) + "); the append expected no stream");
-      } else if (s.expected.kind == ExpectedVersion::Kind::kExact &&
-                 current != s.expected.version) {
-        conflict =
-            Status::Conflict("stream " + s.stream_id + " is at version " + std::to_string(current) +
-                             "; the append expected version " + std::to_string(s.expected.version));
-      }
+      conflict = ExpectationConflict(s, a.versions[s.stream_id]);
       if (conflict) break;
     }
-    if (conflict && !cmd.empty() && !lookup_all) {
-      // A retry of an append that succeeded conflicts with its own events: find out whether
-      // the command id was used before deciding.
-      (void)fail(Status::Ok());
-      return TryBatch(batch, /*lookup_all=*/true);
-    }
+    if (conflict && !cmd.empty() && !a.lookup_all) return false;
     if (conflict) {
       p->result = *conflict;
-      normalized_row += static_cast<int>(events_in_request);
+      a.normalized_row += events_in_request;
       continue;
     }
-    AppendResult result;
-    for (const auto& s : req.streams) {
-      StreamAppendResult sr{s.stream_id, 0, versions[s.stream_id]};
-      for (const auto& ne : s.events) {
-        RecordedEvent e;
-        e.position = ++last_position;
-        e.stream_id = s.stream_id;
-        e.stream_version = ++versions[s.stream_id];
-        e.event_id = ne.event_id.IsNil() ? Uuid::NewV7At(now_us / 1000) : ne.event_id;
-        e.type = ne.type;
-        e.data = std::move(norm_data[normalized_row]);
-        e.metadata = std::move(norm_meta[normalized_row]);
-        ++normalized_row;
-        e.recorded_at = FromUnixMicros(now_us);
-        e.command_id = req.command_id;
-        e.hash = ChainHash(previous, e);
-        previous = e.hash;
-        if (sr.first_version == 0) sr.first_version = e.stream_version;
-        sr.last_version = e.stream_version;
-        if (result.first_position == 0) result.first_position = e.position;
-        result.last_position = e.position;
-        col_pos.Add(e.position);
-        col_stream.Add(e.stream_id);
-        col_version.Add(e.stream_version);
-        col_id.Add(e.event_id.ToString());
-        col_type.Add(e.type);
-        col_data.Add(e.data);
-        col_meta.Add(e.metadata);
-        if (cmd.empty()) {
-          col_cmd.AddNull();
-        } else {
-          col_cmd.Add(cmd);
-        }
-        col_first.Add(!cmd.empty() && e.position == result.first_position ? "t" : "f");
-        col_hash.Add(HexEncode(e.hash.data(), e.hash.size()));
-      }
-      result.streams.push_back(sr);
-    }
-    if (!cmd.empty() && result.last_position != 0) commands[cmd] = result;
+    AppendResult result = AddRows(req, cmd, a);
+    if (!cmd.empty() && result.last_position != 0) a.commands[cmd] = result;
     p->result = result;
   }
+  return true;
+}
 
-  // 5. Write everything accepted, check the predicted payload text, signal followers and
-  //    commit, in one pipeline.
-  if (col_pos.size() == 0) {
-    (void)fail(Status::Ok());
+// 4b. An accepted request's events: positions, versions, ids, the hash chain, and their rows.
+AppendResult PgEventStore::AddRows(const AppendRequest& req, const std::string& cmd, Attempt& a) {
+  AppendResult result;
+  for (const auto& s : req.streams) {
+    StreamAppendResult sr{s.stream_id, 0, a.versions[s.stream_id]};
+    for (const auto& ne : s.events) {
+      RecordedEvent e;
+      e.position = ++a.last_position;
+      e.stream_id = s.stream_id;
+      e.stream_version = ++a.versions[s.stream_id];
+      e.event_id = ne.event_id.IsNil() ? Uuid::NewV7At(a.now_us / 1000) : ne.event_id;
+      e.type = ne.type;
+      e.data = std::move(a.norm_data[a.normalized_row]);
+      e.metadata = std::move(a.norm_meta[a.normalized_row]);
+      ++a.normalized_row;
+      e.recorded_at = FromUnixMicros(a.now_us);
+      e.command_id = req.command_id;
+      e.hash = ChainHash(a.previous, e);
+      a.previous = e.hash;
+      if (sr.first_version == 0) sr.first_version = e.stream_version;
+      sr.last_version = e.stream_version;
+      if (result.first_position == 0) result.first_position = e.position;
+      result.last_position = e.position;
+      a.col_pos.Add(e.position);
+      a.col_stream.Add(e.stream_id);
+      a.col_version.Add(e.stream_version);
+      a.col_id.Add(e.event_id.ToString());
+      a.col_type.Add(e.type);
+      a.col_data.Add(e.data);
+      a.col_meta.Add(e.metadata);
+      if (cmd.empty()) {
+        a.col_cmd.AddNull();
+      } else {
+        a.col_cmd.Add(cmd);
+      }
+      a.col_first.Add(!cmd.empty() && e.position == result.first_position ? "t" : "f");
+      a.col_hash.Add(HexEncode(e.hash.data(), e.hash.size()));
+    }
+    result.streams.push_back(sr);
+  }
+  return result;
+}
+
+// 5. Write everything accepted, check the predicted payload text, signal followers and
+//    commit, in one pipeline.
+Status PgEventStore::WriteAccepted(const std::vector<Pending*>& batch, Attempt& a) {
+  if (a.col_pos.size() == 0) {
+    (void)a.Fail(Status::Ok());
     return Status::Ok();
   }
   std::vector<PgStatement> pipeline;
-  if (known_end) {
+  if (a.known_end) {
     pipeline.push_back({"", "BEGIN", {}});
     pipeline.push_back({"strato_lock",
                         "SELECT pg_advisory_xact_lock($1::bigint)",
@@ -424,7 +487,7 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch, bool lookup_al
     pipeline.push_back(
         {"strato_expect_end",
          "SELECT strato_expect_log_end($1, decode($2, 'hex'))",
-         {std::to_string(start_position), HexEncode(start_hash.data(), start_hash.size())}});
+         {std::to_string(a.start_position), HexEncode(a.start_hash.data(), a.start_hash.size())}});
   }
   pipeline.push_back(
       {"strato_insert",
@@ -439,43 +502,55 @@ Status PgEventStore::TryBatch(const std::vector<Pending*>& batch, bool lookup_al
        "       pg_notify($11, $12) "
        "FROM ins JOIN unnest($1::bigint[], $6::text[], $7::text[]) AS x(p, d, m) "
        "  ON x.p = ins.global_position",
-       {col_pos.Literal(), col_stream.Literal(), col_version.Literal(), col_id.Literal(),
-        col_type.Literal(), col_data.Literal(), col_meta.Literal(), MicrosToSql(now_us),
-        col_cmd.Literal(), col_hash.Literal(), kAppendChannel, std::to_string(last_position),
-        col_first.Literal()}});
+       {a.col_pos.Literal(), a.col_stream.Literal(), a.col_version.Literal(), a.col_id.Literal(),
+        a.col_type.Literal(), a.col_data.Literal(), a.col_meta.Literal(), MicrosToSql(a.now_us),
+        a.col_cmd.Literal(), a.col_hash.Literal(), kAppendChannel, std::to_string(a.last_position),
+        a.col_first.Literal()}});
   pipeline.push_back({"", "COMMIT", {}});
-  in_txn = true;
-  auto done = db.ExecPipeline(pipeline);
-  if (!done.ok()) {
-    const std::string state = db.last_sqlstate();
-    Status error = fail(done.status());
-    if (error.code() == Code::kUnavailable) return error;
-    end_known_ = false;
-    stream_cache_.clear();
-    if (state == "SX001") {
-      // Another writer appended since our last commit: decide again from where the log ends.
-      return TryBatch(batch, lookup_all);
-    }
-    if (state == "SX002") {
-      log::Warn("jsonb text prediction differed; redoing the batch with PostgreSQL's text");
-      distrust_prediction_ = true;
-      Status again = TryBatch(batch, lookup_all);
-      distrust_prediction_ = false;
-      return again;
-    }
-    if (error.code() == Code::kConflict && !lookup_all) {
-      // An optimistic assumption was wrong (a stream exists, a command id was used before):
-      // decide the batch again knowing everything.
-      return TryBatch(batch, /*lookup_all=*/true);
-    }
-    return error;
-  }
-  for (const auto& [stream, version] : versions) stream_cache_[stream] = version;
-  cached_through_ = last_position;
-  cached_hash_ = previous;
-  cached_recorded_us_ = now_us;
-  end_known_ = true;
+  a.in_txn = true;
+  auto done = a.db.ExecPipeline(pipeline);
+  if (!done.ok()) return RetryFailedWrite(batch, a, done.status());
+  RememberLogEnd(a);
   return Status::Ok();
+}
+
+// 6. A write that failed: PostgreSQL unavailable (the caller answers), another writer appended
+//    since our last commit, the jsonb text prediction was wrong, or an optimistic assumption
+//    was; the last three decide the batch again.
+Status PgEventStore::RetryFailedWrite(const std::vector<Pending*>& batch, Attempt& a,
+                                      Status failure) {
+  const std::string state = a.db.last_sqlstate();
+  Status error = a.Fail(std::move(failure));
+  if (error.code() == Code::kUnavailable) return error;
+  end_known_ = false;
+  stream_cache_.clear();
+  if (state == "SX001") {
+    // Another writer appended since our last commit: decide again from where the log ends.
+    return TryBatch(batch, a.lookup_all);
+  }
+  if (state == "SX002") {
+    log::Warn("jsonb text prediction differed; redoing the batch with PostgreSQL's text");
+    distrust_prediction_ = true;
+    Status again = TryBatch(batch, a.lookup_all);
+    distrust_prediction_ = false;
+    return again;
+  }
+  if (error.code() == Code::kConflict && !a.lookup_all) {
+    // An optimistic assumption was wrong (a stream exists, a command id was used before):
+    // decide the batch again knowing everything.
+    return TryBatch(batch, /*lookup_all=*/true);
+  }
+  return error;
+}
+
+// 7. After a commit: the versions and the log's end as this writer left them, for the next
+//    batch.
+void PgEventStore::RememberLogEnd(const Attempt& a) {
+  for (const auto& [stream, version] : a.versions) stream_cache_[stream] = version;
+  cached_through_ = a.last_position;
+  cached_hash_ = a.previous;
+  cached_recorded_us_ = a.now_us;
+  end_known_ = true;
 }
 
 Result<std::unique_ptr<PgConnection>> PgEventStore::AcquireReader() {

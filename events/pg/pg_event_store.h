@@ -58,7 +58,18 @@ class PgEventStore final : public EventStore {
   PgEventStore(std::string url, PgEventStoreOptions options);
   void WriterLoop();
   void ProcessBatch(std::vector<Pending*>& batch);
+  // Writes a batch in one transaction, its steps below (pg_event_store.cpp names them).
+  struct Attempt;
   Status TryBatch(const std::vector<Pending*>& batch, bool lookup_all);
+  Status ConnectWriter();
+  Status NormalisePayloads(const std::vector<Pending*>& batch, Attempt& a);
+  Status FindLogEnd(Attempt& a);
+  Status LookUpVersionsAndCommands(const std::vector<Pending*>& batch, Attempt& a);
+  bool DecideRequests(const std::vector<Pending*>& batch, Attempt& a);
+  AppendResult AddRows(const AppendRequest& req, const std::string& cmd, Attempt& a);
+  Status WriteAccepted(const std::vector<Pending*>& batch, Attempt& a);
+  Status RetryFailedWrite(const std::vector<Pending*>& batch, Attempt& a, Status failure);
+  void RememberLogEnd(const Attempt& a);
   Result<std::unique_ptr<PgConnection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<PgConnection> conn);
   Result<std::vector<RecordedEvent>> Query(std::string_view sql,
