@@ -168,178 +168,27 @@ namespace {
 
 class HostBulk final : public BulkFold {
  public:
+  // Host events change the hosts' rows; VM events the desired VMs and the allocations (and
+  // through them the hosts' allocated_* columns). One member function per event type.
   Status Add(const FoldEvent& fe) override {
     const events::RecordedEvent& e = fe.event;
     const std::string_view category = e.Category();
     if (category != "host" && category != "vm") return Status::Ok();
     domain::EventFields f(e.type, fe.data);
     const std::string id = StreamEntityId(e);
-    auto host = [&](const std::string& h) -> Host* {
-      auto it = hosts_.find(h);
-      return it == hosts_.end() ? nullptr : &it->second;
-    };
-    auto desired = [&]() -> Desired* {
-      auto it = desired_.find(id);
-      return it == desired_.end() ? nullptr : &it->second;
-    };
-    // hosts.allocated_* changed by (cpu, mem, disk), when the host has a row.
-    auto allocate = [&](const std::string& h, int64_t cpu, int64_t mem, int64_t disk) {
-      if (Host* x = host(h)) {
-        x->alloc_cpu += cpu;
-        x->alloc_mem += mem;
-        x->alloc_disk += disk;
-        x->updated_at = FormatRfc3339(e.recorded_at);
-        x->last_position = e.position;
-      }
-    };
-    auto set_flag = [&](bool cordon, bool value) -> Status {
-      std::string reason = value == cordon ? f.OptStr("reason").value_or("") : "";
-      STRATO_RETURN_IF_ERROR(f.status());
-      if (Host* x = host(id)) {
-        (cordon ? x->cordoned : x->reachable) = value;
-        (cordon ? x->cordon_reason : x->unreachable_reason) = reason;
-        x->updated_at = FormatRfc3339(e.recorded_at);
-        x->last_position = e.position;
-      }
-      return Status::Ok();
-    };
-
-    if (e.type == "HostRegistered") {
-      Host h;
-      std::string host_id = f.Str("host_id");
-      h.name = f.Str("name");
-      h.address = f.Str("address");
-      h.cpu = f.Int("cpu_count");
-      h.mem = f.Int("memory_mb");
-      h.disk = f.Int("disk_gb");
-      h.hv_kind = f.Str("hypervisor_kind");
-      h.hv_version = f.Str("hypervisor_version");
-      STRATO_RETURN_IF_ERROR(f.status());
-      h.registered_at = h.updated_at = FormatRfc3339(e.recorded_at);
-      h.last_position = e.position;
-      if (Host* x = host(host_id)) {
-        x->name = h.name;
-        x->address = h.address;
-        x->cpu = h.cpu;
-        x->mem = h.mem;
-        x->disk = h.disk;
-        x->hv_kind = h.hv_kind;
-        x->hv_version = h.hv_version;
-        x->updated_at = h.updated_at;
-        x->last_position = h.last_position;
-      } else {
-        for (const auto& [vm, a] : allocations_) {
-          if (a.host_id != host_id) continue;
-          h.alloc_cpu += a.cpu;
-          h.alloc_mem += a.mem;
-          h.alloc_disk += a.disk;
-        }
-        hosts_.emplace(host_id, std::move(h));
-      }
-    } else if (e.type == "HostCapacityUpdated") {
-      int64_t cpu = f.Int("cpu_count"), mem = f.Int("memory_mb"), disk = f.Int("disk_gb");
-      STRATO_RETURN_IF_ERROR(f.status());
-      if (Host* x = host(id)) {
-        x->cpu = cpu;
-        x->mem = mem;
-        x->disk = disk;
-        x->updated_at = FormatRfc3339(e.recorded_at);
-        x->last_position = e.position;
-      }
-    } else if (e.type == "HostCordoned") {
-      STRATO_RETURN_IF_ERROR(set_flag(true, true));
-    } else if (e.type == "HostUncordoned") {
-      STRATO_RETURN_IF_ERROR(set_flag(true, false));
-    } else if (e.type == "HostUnreachable") {
-      STRATO_RETURN_IF_ERROR(set_flag(false, false));
-    } else if (e.type == "HostReachable") {
-      STRATO_RETURN_IF_ERROR(set_flag(false, true));
-    } else if (category != "vm") {
-      // another host event: nothing to fold
-    } else if (e.type == "VmCreated") {
-      Desired d;
-      std::string vm_id = f.Str("vm_id");
-      d.org_id = f.Str("org_id");
-      d.name = f.Str("name");
-      d.image = f.Str("image");
-      d.cpu = f.Int("cpu_count");
-      d.mem = f.Int("memory_mb");
-      d.disk = f.Int("disk_gb");
-      d.desired = f.Str("desired");
-      d.generation = f.Int("generation");
-      STRATO_RETURN_IF_ERROR(f.status());
-      d.last_action = "create";
-      d.position = e.position;
-      if (!desired_.emplace(vm_id, std::move(d)).second) {
-        return Status::Conflict("hosts: a duplicate VM at position " + std::to_string(e.position));
-      }
-    } else if (Request r = RequestOf(e.type); !r.desired.empty()) {
-      bool force = e.type == "VmStopRequested" && f.Bool("force");
-      int64_t generation = f.Int("generation");
-      STRATO_RETURN_IF_ERROR(f.status());
-      if (Desired* d = desired()) {
-        d->desired = std::string(r.desired);
-        d->generation = generation;
-        d->last_action = std::string(r.action);
-        d->force = force;
-        d->position = e.position;
-      }
-    } else if (e.type == "VmDeleteRequested") {
-      int64_t generation = f.Int("generation");
-      STRATO_RETURN_IF_ERROR(f.status());
-      if (Desired* d = desired()) {
-        d->desired = "deleted";
-        d->generation = generation;
-        d->last_action = "delete";
-        d->force = false;
-        d->position = e.position;
-      }
-      auto a = allocations_.find(id);
-      if (a != allocations_.end()) {
-        Allocation old = a->second;
-        allocations_.erase(a);
-        allocate(old.host_id, -old.cpu, -old.mem, -old.disk);
-      }
-    } else if (e.type == "VmResized") {
-      int64_t cpu = f.Int("cpu_count"), mem = f.Int("memory_mb"), disk = f.Int("disk_gb"),
-              generation = f.Int("generation");
-      STRATO_RETURN_IF_ERROR(f.status());
-      if (Desired* d = desired()) {
-        d->cpu = cpu;
-        d->mem = mem;
-        d->disk = disk;
-        d->generation = generation;
-        d->last_action = "resize";
-        d->force = false;
-        d->position = e.position;
-      }
-      auto a = allocations_.find(id);
-      if (a != allocations_.end()) {
-        Allocation old = a->second;
-        a->second.cpu = cpu;
-        a->second.mem = mem;
-        a->second.disk = disk;
-        allocate(old.host_id, cpu - old.cpu, mem - old.mem, disk - old.disk);
-      }
-    } else if (e.type == "VmRenamed") {
-      std::string name = f.Str("name");
-      STRATO_RETURN_IF_ERROR(f.status());
-      if (Desired* d = desired()) {
-        d->name = name;
-        d->position = e.position;
-      }
-    } else if (e.type == "VmScheduled") {
-      std::string host_id = f.Str("host_id");
-      STRATO_RETURN_IF_ERROR(f.status());
-      if (Desired* d = desired()) {
-        d->host_id = host_id;
-        d->position = e.position;
-        if (d->desired != "deleted" && !allocations_.count(id)) {
-          allocations_.emplace(id, Allocation{host_id, d->cpu, d->mem, d->disk});
-          allocate(host_id, d->cpu, d->mem, d->disk);
-        }
-      }
-    }
+    if (e.type == "HostRegistered") return HostRegistered(e, f);
+    if (e.type == "HostCapacityUpdated") return HostCapacityUpdated(e, f, id);
+    if (e.type == "HostCordoned") return SetHostFlag(e, f, id, /*cordon=*/true, true);
+    if (e.type == "HostUncordoned") return SetHostFlag(e, f, id, /*cordon=*/true, false);
+    if (e.type == "HostUnreachable") return SetHostFlag(e, f, id, /*cordon=*/false, false);
+    if (e.type == "HostReachable") return SetHostFlag(e, f, id, /*cordon=*/false, true);
+    if (category != "vm") return f.status();  // another host event: nothing to fold
+    if (e.type == "VmCreated") return VmCreated(e, f);
+    if (Request r = RequestOf(e.type); !r.desired.empty()) return VmRequested(e, f, id, r);
+    if (e.type == "VmDeleteRequested") return VmDeleteRequested(e, f, id);
+    if (e.type == "VmResized") return VmResized(e, f, id);
+    if (e.type == "VmRenamed") return VmRenamed(e, f, id);
+    if (e.type == "VmScheduled") return VmScheduled(e, f, id);
     return f.status();
   }
 
@@ -411,6 +260,7 @@ class HostBulk final : public BulkFold {
   }
 
  private:
+  using Event = events::RecordedEvent;
   struct Host {
     std::string name, address;
     int64_t cpu = 0, mem = 0, disk = 0, alloc_cpu = 0, alloc_mem = 0, alloc_disk = 0;
@@ -434,6 +284,198 @@ class HostBulk final : public BulkFold {
     bool force = false;
     int64_t position = 0;
   };
+
+  Host* FindHost(const std::string& host_id) {
+    auto it = hosts_.find(host_id);
+    return it == hosts_.end() ? nullptr : &it->second;
+  }
+  Desired* FindDesired(const std::string& vm_id) {
+    auto it = desired_.find(vm_id);
+    return it == desired_.end() ? nullptr : &it->second;
+  }
+  // hosts.allocated_* changed by (cpu, mem, disk), when the host has a row.
+  void Allocate(const Event& e, const std::string& host_id, int64_t cpu, int64_t mem,
+                int64_t disk) {
+    if (Host* x = FindHost(host_id)) {
+      x->alloc_cpu += cpu;
+      x->alloc_mem += mem;
+      x->alloc_disk += disk;
+      x->updated_at = FormatRfc3339(e.recorded_at);
+      x->last_position = e.position;
+    }
+  }
+
+  // A new host (its allocations counted from the VMs already placed on it), or a known one
+  // registering again with new facts.
+  Status HostRegistered(const Event& e, domain::EventFields& f) {
+    Host h;
+    std::string host_id = f.Str("host_id");
+    h.name = f.Str("name");
+    h.address = f.Str("address");
+    h.cpu = f.Int("cpu_count");
+    h.mem = f.Int("memory_mb");
+    h.disk = f.Int("disk_gb");
+    h.hv_kind = f.Str("hypervisor_kind");
+    h.hv_version = f.Str("hypervisor_version");
+    STRATO_RETURN_IF_ERROR(f.status());
+    h.registered_at = h.updated_at = FormatRfc3339(e.recorded_at);
+    h.last_position = e.position;
+    if (Host* x = FindHost(host_id)) {
+      x->name = h.name;
+      x->address = h.address;
+      x->cpu = h.cpu;
+      x->mem = h.mem;
+      x->disk = h.disk;
+      x->hv_kind = h.hv_kind;
+      x->hv_version = h.hv_version;
+      x->updated_at = h.updated_at;
+      x->last_position = h.last_position;
+    } else {
+      for (const auto& [vm, a] : allocations_) {
+        if (a.host_id != host_id) continue;
+        h.alloc_cpu += a.cpu;
+        h.alloc_mem += a.mem;
+        h.alloc_disk += a.disk;
+      }
+      hosts_.emplace(host_id, std::move(h));
+    }
+    return f.status();
+  }
+
+  Status HostCapacityUpdated(const Event& e, domain::EventFields& f, const std::string& id) {
+    int64_t cpu = f.Int("cpu_count"), mem = f.Int("memory_mb"), disk = f.Int("disk_gb");
+    STRATO_RETURN_IF_ERROR(f.status());
+    if (Host* x = FindHost(id)) {
+      x->cpu = cpu;
+      x->mem = mem;
+      x->disk = disk;
+      x->updated_at = FormatRfc3339(e.recorded_at);
+      x->last_position = e.position;
+    }
+    return f.status();
+  }
+
+  // Cordoned/uncordoned (`cordon`) or reachable/unreachable: the flag becomes `value`, with the
+  // event's reason when the flag is set to what needs one (cordoned, unreachable).
+  Status SetHostFlag(const Event& e, domain::EventFields& f, const std::string& id, bool cordon,
+                     bool value) {
+    std::string reason = value == cordon ? f.OptStr("reason").value_or("") : "";
+    STRATO_RETURN_IF_ERROR(f.status());
+    if (Host* x = FindHost(id)) {
+      (cordon ? x->cordoned : x->reachable) = value;
+      (cordon ? x->cordon_reason : x->unreachable_reason) = reason;
+      x->updated_at = FormatRfc3339(e.recorded_at);
+      x->last_position = e.position;
+    }
+    return f.status();
+  }
+
+  Status VmCreated(const Event& e, domain::EventFields& f) {
+    Desired d;
+    std::string vm_id = f.Str("vm_id");
+    d.org_id = f.Str("org_id");
+    d.name = f.Str("name");
+    d.image = f.Str("image");
+    d.cpu = f.Int("cpu_count");
+    d.mem = f.Int("memory_mb");
+    d.disk = f.Int("disk_gb");
+    d.desired = f.Str("desired");
+    d.generation = f.Int("generation");
+    STRATO_RETURN_IF_ERROR(f.status());
+    d.last_action = "create";
+    d.position = e.position;
+    if (!desired_.emplace(vm_id, std::move(d)).second) {
+      return Status::Conflict("hosts: a duplicate VM at position " + std::to_string(e.position));
+    }
+    return f.status();
+  }
+
+  // Start, stop, reboot and the like (RequestOf): the desired state and the last action.
+  Status VmRequested(const Event& e, domain::EventFields& f, const std::string& id, Request r) {
+    bool force = e.type == "VmStopRequested" && f.Bool("force");
+    int64_t generation = f.Int("generation");
+    STRATO_RETURN_IF_ERROR(f.status());
+    if (Desired* d = FindDesired(id)) {
+      d->desired = std::string(r.desired);
+      d->generation = generation;
+      d->last_action = std::string(r.action);
+      d->force = force;
+      d->position = e.position;
+    }
+    return f.status();
+  }
+
+  // Deleted: desired "deleted", and its allocation given back to its host.
+  Status VmDeleteRequested(const Event& e, domain::EventFields& f, const std::string& id) {
+    int64_t generation = f.Int("generation");
+    STRATO_RETURN_IF_ERROR(f.status());
+    if (Desired* d = FindDesired(id)) {
+      d->desired = "deleted";
+      d->generation = generation;
+      d->last_action = "delete";
+      d->force = false;
+      d->position = e.position;
+    }
+    auto a = allocations_.find(id);
+    if (a != allocations_.end()) {
+      Allocation old = a->second;
+      allocations_.erase(a);
+      Allocate(e, old.host_id, -old.cpu, -old.mem, -old.disk);
+    }
+    return f.status();
+  }
+
+  // Resized: the desired size, and its host's allocation by the difference.
+  Status VmResized(const Event& e, domain::EventFields& f, const std::string& id) {
+    int64_t cpu = f.Int("cpu_count"), mem = f.Int("memory_mb"), disk = f.Int("disk_gb"),
+            generation = f.Int("generation");
+    STRATO_RETURN_IF_ERROR(f.status());
+    if (Desired* d = FindDesired(id)) {
+      d->cpu = cpu;
+      d->mem = mem;
+      d->disk = disk;
+      d->generation = generation;
+      d->last_action = "resize";
+      d->force = false;
+      d->position = e.position;
+    }
+    auto a = allocations_.find(id);
+    if (a != allocations_.end()) {
+      Allocation old = a->second;
+      a->second.cpu = cpu;
+      a->second.mem = mem;
+      a->second.disk = disk;
+      Allocate(e, old.host_id, cpu - old.cpu, mem - old.mem, disk - old.disk);
+    }
+    return f.status();
+  }
+
+  Status VmRenamed(const Event& e, domain::EventFields& f, const std::string& id) {
+    std::string name = f.Str("name");
+    STRATO_RETURN_IF_ERROR(f.status());
+    if (Desired* d = FindDesired(id)) {
+      d->name = name;
+      d->position = e.position;
+    }
+    return f.status();
+  }
+
+  // Placed on a host: the desired VM's host, and (unless deleted or already placed) an
+  // allocation on it.
+  Status VmScheduled(const Event& e, domain::EventFields& f, const std::string& id) {
+    std::string host_id = f.Str("host_id");
+    STRATO_RETURN_IF_ERROR(f.status());
+    if (Desired* d = FindDesired(id)) {
+      d->host_id = host_id;
+      d->position = e.position;
+      if (d->desired != "deleted" && !allocations_.count(id)) {
+        allocations_.emplace(id, Allocation{host_id, d->cpu, d->mem, d->disk});
+        Allocate(e, host_id, d->cpu, d->mem, d->disk);
+      }
+    }
+    return f.status();
+  }
+
   std::unordered_map<std::string, Host> hosts_;
   std::unordered_map<std::string, Allocation> allocations_;
   std::unordered_map<std::string, Desired> desired_;

@@ -21,11 +21,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/ids.h"
+#include "core/parse.h"
 #include "events/pg/log_scan.h"
 #include "events/pg/migrator.h"
 #include "events/pg/pg_event_store.h"
@@ -128,8 +130,10 @@ int main() {
     return 2;
   }
   int64_t n = 200000;
-  if (const char* e = std::getenv("BENCH_REPLAY_EVENTS"); e != nullptr && std::atoll(e) > 0) {
-    n = std::atoll(e);
+  if (const char* e = std::getenv("BENCH_REPLAY_EVENTS"); e != nullptr && *e != '\0') {
+    std::optional<int64_t> events = ParseInt(e, 1);
+    if (!events) Die(std::string("BENCH_REPLAY_EVENTS is not a whole number of 1 or more: ") + e);
+    n = *events;
   }
   auto url = test::CreateScratchDatabase(admin, "strato_bench_");
   if (!url.ok()) Die(url.status().ToString());
