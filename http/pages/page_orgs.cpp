@@ -29,45 +29,26 @@ Response OrgsPage(App& app, Request& req, int status, const std::string& name_va
   const Principal& me = *req.principal;
   auto orgs = ReadOrgs(app, me);
   if (!orgs.ok()) return UiErrorPage(req, orgs.status());
-  Page page;
-  page.title = "Organizations";
-  page.principal = &me;
-  page.current = "orgs";
-  std::string h = "<h1>Organizations</h1>\n";
-  if (req.Query("notice") == "left") {
-    h += NoticeHtml(NoticeKind::kDone, "You are no longer a member of that organization.");
+  View v = PageView(&me);
+  v.set("notice",
+        req.Query("notice") == "left"
+            ? NoticeView(NoticeKind::kDone, "You are no longer a member of that organization.")
+            : Flag(false));
+  v.set("live", LiveView("org-list", "/orgs", {"org"}));
+  v.set("has_orgs", Flag(!orgs->empty()));
+  View list = ViewList();
+  for (const projections::OrgListItem& o : *orgs) {
+    View item = ViewObject();
+    item.set("id", o.id);
+    item.set("id_url", UrlEncode(o.id));
+    item.set("name", o.name);
+    item.set("role", o.role.empty() ? "viewer" : o.role);
+    list.push_back(item);
   }
-  h += LiveRegionStart("org-list", "/orgs", {"org"});
-  if (orgs->empty()) {
-    h += "<p id=\"no-orgs\">You do not belong to any organization yet. Create one below; VMs "
-         "belong to organizations.</p>\n";
-  } else {
-    h += "<table class=\"list\" id=\"orgs\">\n<thead><tr><th scope=\"col\">Name</th><th "
-         "scope=\"col\">Your role</th><th scope=\"col\">VMs</th></tr></thead>\n<tbody>\n";
-    for (const projections::OrgListItem& o : *orgs) {
-      std::string href = "/orgs/" + UrlEncode(o.id);
-      h += "<tr data-org-id=\"" + HtmlEscape(o.id) + "\"><th scope=\"row\"><a href=\"" +
-           HtmlEscape(href) + "\">" + HtmlEscape(o.name) + "</a></th><td>" +
-           HtmlEscape(o.role.empty() ? "viewer" : o.role) + "</td><td><a href=\"" +
-           HtmlEscape("/vms?org=" + UrlEncode(o.id)) + "\">VMs of " + HtmlEscape(o.name) +
-           "</a></td></tr>\n";
-    }
-    h += "</tbody>\n</table>\n";
-  }
-  h += LiveRegionEnd();
-  h += "<section aria-labelledby=\"create-org-heading\">\n<h2 id=\"create-org-heading\">Create "
-       "an organization</h2>\n<form method=\"post\" action=\"/orgs\" class=\"card\" "
-       "novalidate>" +
-       CsrfFieldHtml(me) +
-       "<label for=\"org-name\">Name</label>\n<input id=\"org-name\" name=\"name\" required "
-       "maxlength=\"100\" value=\"" +
-       HtmlEscape(name_value) + "\"" +
-       (name_error.empty() ? "" : " aria-invalid=\"true\" aria-describedby=\"org-name-error\"") +
-       ">\n" + FieldErrorHtml("org-name-error", name_error) +
-       "<p class=\"hint\">You become its owner; add members on its page.</p>\n<button "
-       "type=\"submit\">Create organization</button>\n</form>\n</section>";
-  page.main_html = std::move(h);
-  return PageResponse(status, page);
+  v.set("orgs", list);
+  v.set("name_value", name_value);
+  v.set("name_error", FieldErrorView("org-name-error", name_error));
+  return TemplatePage(status, {"Organizations", &me, "orgs", {}, ""}, "orgs", v);
 }
 
 Response Orgs(App& app, Request& req) {
@@ -113,78 +94,47 @@ Response OrgPage(App& app, Request& req, int status, const std::string& error,
     }
     org = std::move(**read);
   }
-  const std::string& org_name = org.name;
-  const std::vector<projections::OrgMember>& members = org.members;
-  const int64_t vm_count = org.vm_count;
   const bool manage = UserMay(app, me, "organization", org_id, "manage");
   const std::string base = "/orgs/" + UrlEncode(org_id);
 
-  Page page;
-  page.title = org_name;
-  page.principal = &me;
-  page.current = "orgs";
-  std::string h = "<p class=\"crumbs\"><a href=\"/orgs\">Organizations</a></p>\n<h1>" +
-                  HtmlEscape(org_name) + "</h1>\n";
+  View v = PageView(&me);
+  v.set("org_name", org.name);
+  v.set("org_id_url", UrlEncode(org_id));
   if (!error.empty()) {
-    h += NoticeHtml(NoticeKind::kError, error);
+    v.set("notice", NoticeView(NoticeKind::kError, error));
   } else {
-    std::string notice = req.Query("notice");
-    if (notice == "created") h += NoticeHtml(NoticeKind::kDone, "The organization was created.");
-    if (notice == "added") h += NoticeHtml(NoticeKind::kDone, "The member was added.");
-    if (notice == "removed") h += NoticeHtml(NoticeKind::kDone, "The member was removed.");
+    const std::string notice = req.Query("notice");
+    v.set("notice", notice == "created"
+                        ? NoticeView(NoticeKind::kDone, "The organization was created.")
+                    : notice == "added"   ? NoticeView(NoticeKind::kDone, "The member was added.")
+                    : notice == "removed" ? NoticeView(NoticeKind::kDone, "The member was removed.")
+                                          : Flag(false));
   }
-  // The VM count and the members refresh themselves when a VM or the organization changes; the
-  // add-member form stays outside, so what is typed in it is never swapped away.
-  h += LiveRegionStart("org-vms", base, {"vm"});
-  h += "<p>" + std::to_string(vm_count) + (vm_count == 1 ? " VM" : " VMs") + ": <a href=\"" +
-       HtmlEscape("/vms?org=" + UrlEncode(org_id)) + "\">see the VMs of " + HtmlEscape(org_name) +
-       "</a>.</p>\n" + LiveRegionEnd();
-  h += "<section aria-labelledby=\"members-heading\">\n<h2 id=\"members-heading\">Members</h2>\n" +
-       LiveRegionStart("org-members", base, {"org-" + org_id}) +
-       "<table class=\"list\" id=\"members\">\n<thead><tr><th scope=\"col\">User</th><th "
-       "scope=\"col\">Role</th>";
-  if (manage) h += "<th scope=\"col\"><span class=\"sr-only\">Actions</span></th>";
-  h += "</tr></thead>\n<tbody>\n";
-  for (const projections::OrgMember& m : members) {
-    std::string who = m.username.empty() ? m.user_id : m.username;
-    h += "<tr data-user-id=\"" + HtmlEscape(m.user_id) + "\"><th scope=\"row\">" + HtmlEscape(who);
-    if (!m.display_name.empty() && m.display_name != m.username) {
-      h += " <span class=\"hint\">(" + HtmlEscape(m.display_name) + ")</span>";
-    }
-    if (m.user_id == me.user_id) h += " <span class=\"hint\">(you)</span>";
-    h += "</th><td>" + HtmlEscape(m.role) + "</td>";
-    if (manage) {
-      h += "<td><form method=\"post\" action=\"" +
-           HtmlEscape(base + "/members/" + UrlEncode(m.user_id) + "/remove") +
-           "\" class=\"inline\">" + CsrfFieldHtml(me) +
-           "<button type=\"submit\" class=\"danger\" aria-label=\"Remove " + HtmlEscape(who) +
-           " from " + HtmlEscape(org_name) + "\">Remove</button></form></td>";
-    }
-    h += "</tr>\n";
+  v.set("live_vms", LiveView("org-vms", base, {"vm"}));
+  v.set("vm_count", Number(org.vm_count));
+  v.set("vm_word", org.vm_count == 1 ? "VM" : "VMs");
+  v.set("live_members", LiveView("org-members", base, {"org-" + org_id}));
+  v.set("manage", Flag(manage));
+  View members = ViewList();
+  for (const projections::OrgMember& m : org.members) {
+    View item = ViewObject();
+    item.set("user_id", m.user_id);
+    item.set("user_id_url", UrlEncode(m.user_id));
+    item.set("who", m.username.empty() ? m.user_id : m.username);
+    item.set("display_name", Maybe(m.display_name != m.username ? m.display_name : std::string()));
+    item.set("you", Flag(m.user_id == me.user_id));
+    item.set("role", m.role);
+    members.push_back(item);
   }
-  h += "</tbody>\n</table>\n";
-  h += LiveRegionEnd();
-  if (manage) {
-    h += "<h3>Add a member</h3>\n<form method=\"post\" action=\"" + HtmlEscape(base + "/members") +
-         "\" class=\"card\" id=\"add-member\">" + CsrfFieldHtml(me) +
-         "<label for=\"member-username\">Username</label>\n<input id=\"member-username\" "
-         "name=\"username\" required maxlength=\"32\" autocapitalize=\"none\" "
-         "spellcheck=\"false\" value=\"" +
-         HtmlEscape(username_value) +
-         "\">\n<p class=\"hint\">They must have registered already.</p>\n<label "
-         "for=\"member-role\">Role</label>\n<select id=\"member-role\" name=\"role\">" +
-         OptionHtml("member", "member: sees and operates the organization's VMs",
-                    role_value != "owner") +
-         OptionHtml("owner", "owner: also manages members and deletes any VM",
-                    role_value == "owner") +
-         "</select>\n<button type=\"submit\">Add member</button>\n</form>\n";
-  } else {
-    h += "<p class=\"hint\">Only owners of " + HtmlEscape(org_name) +
-         " can add or remove members.</p>\n";
-  }
-  h += "</section>";
-  page.main_html = std::move(h);
-  return PageResponse(status, page);
+  v.set("members", members);
+  v.set("username_value", username_value);
+  View roles = ViewList();
+  roles.push_back(OptionView("member", "member: sees and operates the organization's VMs",
+                             role_value != "owner"));
+  roles.push_back(
+      OptionView("owner", "owner: also manages members and deletes any VM", role_value == "owner"));
+  v.set("role_options", roles);
+  return TemplatePage(status, {org.name, &me, "orgs", {}, ""}, "org", v);
 }
 
 Response Org(App& app, Request& req) {
