@@ -12,6 +12,7 @@
 #include "http/app/ui_support.h"
 #include "http/app/visibility.h"
 #include "http/pages/ui_html.h"
+#include "projections/queries/page_queries.h"
 
 namespace strato::http {
 
@@ -44,40 +45,23 @@ std::pair<std::string, std::string> Split(const std::string& stream_or_actor) {
 // What the read models call the users, hosts, VMs and organizations the entries name, by
 // stream/actor id ("user-<id>" → username, "vm-<id>" → VM name, ...), and which VMs are
 // deleted.
-struct Names {
-  std::map<std::string, std::string> name;
-  std::set<std::string> deleted;
-};
+using Names = projections::EntityNames;
 
 Result<Names> LookUpNames(App& app, const std::vector<AuditEntry>& entries) {
-  std::map<std::string, std::set<std::string>> ids;  // category -> bare ids
+  projections::EntityIdSets ids;
   for (const AuditEntry& e : entries) {
     for (const std::string* s : {&e.actor, &e.stream_id}) {
       auto [category, id] = Split(*s);
-      if (!id.empty()) ids[category].insert(id);
+      if (id.empty()) continue;
+      if (category == "user") ids.users.insert(id);
+      if (category == "host") ids.hosts.insert(id);
+      if (category == "vm") ids.vms.insert(id);
+      if (category == "org") ids.orgs.insert(id);
     }
   }
-  auto array = [&](const char* category) {
-    events::PgArray a;
-    for (const std::string& id : ids[category]) a.Add(id);
-    return a.Literal();
-  };
-  Names out;
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      "SELECT 'user-' || user_id, username, false FROM users WHERE user_id = ANY($1::text[]) "
-      "UNION ALL SELECT 'host-' || host_id, name, false FROM hosts WHERE host_id = "
-      "ANY($2::text[]) UNION ALL SELECT 'vm-' || vm_id, name, deleted FROM vms WHERE vm_id = "
-      "ANY($3::text[]) UNION ALL SELECT 'org-' || org_id, name, false FROM organizations WHERE "
-      "org_id = ANY($4::text[])",
-      {array("user"), array("host"), array("vm"), array("org")});
-  if (!r.ok()) return r.status().WithContext("reading names for the audit log");
-  for (int i = 0; i < r->rows(); ++i) {
-    out.name[std::string(r->Get(i, 0))] = std::string(r->Get(i, 1));
-    if (r->Get(i, 2) == "t") out.deleted.insert(std::string(r->Get(i, 0)));
-  }
-  return out;
+  return projections::ReadEntityNames(**db, ids);
 }
 
 std::string ActorHtml(const std::string& actor, const Names& names) {

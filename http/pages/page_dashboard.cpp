@@ -11,6 +11,7 @@
 #include "http/app/vm_directory.h"
 #include "http/pages/page_hosts.h"
 #include "http/pages/ui_html.h"
+#include "projections/queries/page_queries.h"
 
 namespace strato::http {
 
@@ -123,23 +124,23 @@ std::string StreamHref(const std::string& stream_id) {
 std::map<std::string, std::string> ActorNames(const App& app,
                                               const std::vector<AuditEntry>& entries) {
   std::map<std::string, std::string> out;
-  events::PgArray ids;
+  projections::EntityIdSets ids;
   for (const AuditEntry& e : entries) {
     if (e.actor == "system") out[e.actor] = "the system";
     if (e.actor.rfind("user-", 0) == 0 || e.actor.rfind("user:", 0) == 0) {
-      ids.Add(e.actor.substr(5));
+      ids.users.insert(e.actor.substr(5));
     }
   }
-  if (ids.size() == 0) return out;
+  if (ids.users.empty()) return out;
   auto db = app.db.Acquire();
   if (!db.ok()) return out;
-  auto r = (*db)->Exec("SELECT user_id, username FROM users WHERE user_id = ANY($1::text[])",
-                       {ids.Literal()});
-  if (!r.ok()) return out;
-  for (int i = 0; i < r->rows(); ++i) {
-    const std::string id(r->Get(i, 0)), name(r->Get(i, 1));
-    out["user-" + id] = name;
-    out["user:" + id] = name;
+  auto names = projections::ReadEntityNames(**db, ids);
+  if (!names.ok()) return out;
+  for (const std::string& id : ids.users) {
+    auto it = names->name.find("user-" + id);
+    if (it == names->name.end()) continue;
+    out["user-" + id] = it->second;
+    out["user:" + id] = it->second;
   }
   return out;
 }
@@ -180,9 +181,9 @@ Response Dashboard(App& app, Request& req) {
   {
     auto db = app.db.Acquire();
     if (!db.ok()) return UiErrorPage(req, db.status());
-    auto r = (*db)->Exec("SELECT display_name FROM users WHERE user_id = $1", {me.user_id});
-    if (!r.ok()) return UiErrorPage(req, r.status().WithContext("reading your name"));
-    if (r->rows() == 1) display = std::string(r->Get(0, 0));
+    auto name = projections::ReadDisplayName(**db, me.user_id);
+    if (!name.ok()) return UiErrorPage(req, name.status());
+    if (*name) display = **name;
   }
   auto vms = CountVms(app, me);
   if (!vms.ok()) return UiErrorPage(req, vms.status());

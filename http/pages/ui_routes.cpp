@@ -11,12 +11,11 @@
 #include "http/pages/page_vms.h"
 #include "http/pages/ui_assets.h"
 #include "http/pages/ui_html.h"
+#include "projections/queries/page_queries.h"
 
 namespace strato::http {
 
 namespace {
-
-constexpr const char* kTimeFormat = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
 
 // A page for an error the handler met (database down, ...): the sentence in role="alert".
 Response ErrorPage(const Request& req, const Status& s) {
@@ -106,28 +105,12 @@ Response Register(App&, Request& req) {
 
 // --- GET /account
 
-struct PasskeyRow {
-  std::string credential_id, name, created_at, last_used_at, transports;
-  bool backup_state = false;
-};
+using projections::PasskeyRow;
 
 Result<std::vector<PasskeyRow>> ReadPasskeys(App& app, const std::string& user_id) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(std::string("SELECT credential_id, name, to_char(created_at AT TIME ZONE "
-                                   "'UTC', ") +
-                           kTimeFormat + "), coalesce(to_char(last_used_at AT TIME ZONE 'UTC', " +
-                           kTimeFormat +
-                           "), ''), backup_state, transports FROM passkeys WHERE user_id = $1 "
-                           "ORDER BY created_at, credential_id",
-                       {user_id});
-  if (!r.ok()) return r.status().WithContext("reading your passkeys");
-  std::vector<PasskeyRow> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back({std::string(r->Get(i, 0)), std::string(r->Get(i, 1)), std::string(r->Get(i, 2)),
-                   std::string(r->Get(i, 3)), std::string(r->Get(i, 5)), r->Get(i, 4) == "t"});
-  }
-  return out;
+  return projections::ReadPasskeys(**db, user_id);
 }
 
 std::string NoticeFor(std::string_view code) {
