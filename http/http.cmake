@@ -19,6 +19,7 @@ add_library(strato_http_app STATIC
   http/app/visibility.cpp
   http/app/vm_directory.cpp
   http/app/ui_support.cpp
+  http/app/permissions.cpp
 )
 target_link_libraries(strato_http_app PUBLIC strato_http_server strato_commands strato_pg
                                              strato_read_queries strato_webauthn)
@@ -36,6 +37,8 @@ add_library(strato_http_api STATIC
   http/api/api_hosts.cpp
   http/api/api_events.cpp
   http/api/openapi.cpp
+  http/api/api_shapes.cpp
+  http/api/api_contracts.cpp
 )
 target_link_libraries(strato_http_api PUBLIC strato_http_app)
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <string>
 
+#include "core/json_writer.h"
 #include "events/log/audit.h"
 #include "http/app/visibility.h"
-#include "http/server/json_out.h"
 
 namespace strato::http {
 
@@ -20,31 +20,20 @@ Response ListEvents(App& app, Request& req) {
   if (!page.ok()) return JsonError(page.status());
   const std::vector<AuditEntry>* entries = &page->entries;
   const bool more = page->more;
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("events");
-  w.StartArray();
+  JsonWriter w;
+  w.BeginObject().Key("events").BeginArray();
   for (const AuditEntry& e : *entries) {
-    w.StartObject();
-    w.Key("position");
-    w.Int64(e.position);
-    JsonStr(w, "recorded_at", e.recorded_at);
-    JsonStr(w, "actor", e.actor);
-    JsonStr(w, "stream_id", e.stream_id);
-    JsonStr(w, "type", e.type);
-    JsonStr(w, "summary", e.summary);
+    w.BeginObject();
+    w.Int("position", e.position).Str("recorded_at", e.recorded_at).Str("actor", e.actor);
+    w.Str("stream_id", e.stream_id).Str("type", e.type).Str("summary", e.summary);
     w.EndObject();
   }
   w.EndArray();
-  if (more) {
-    JsonStr(w, "next_cursor", std::to_string(entries->back().position));
-  } else {
-    w.Key("next_cursor");
-    w.Null();
-  }
+  w.OptStr("next_cursor", more
+                              ? std::optional<std::string>(std::to_string(entries->back().position))
+                              : std::nullopt);
   w.EndObject();
-  return Response::Json(200, JsonText(buf));
+  return Response::Json(200, w.Text());
 }
 
 // The whole chain, from position 1: as costly as `strato audit verify` (one pass over the log).
@@ -53,29 +42,15 @@ Response VerifyChain(App& app, Request&) {
   if (!head.ok()) return JsonError(head.status());
   auto report = events::VerifyLog(*app.log);
   if (!report.ok()) return JsonError(report.status());
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("ok");
-  w.Bool(report->ok);
-  w.Key("events_checked");
-  w.Int64(report->verified);
-  w.Key("head_position");
-  w.Int64(std::max(*head, report->verified));
-  w.Key("first_bad_position");
-  if (report->ok) {
-    w.Null();
-  } else {
-    w.Int64(report->first_bad_position);
-  }
-  w.Key("problem");
-  if (report->ok) {
-    w.Null();
-  } else {
-    w.String(report->problem.c_str(), static_cast<rapidjson::SizeType>(report->problem.size()));
-  }
+  JsonWriter w;
+  w.BeginObject();
+  w.Bool("ok", report->ok).Int("events_checked", report->verified);
+  w.Int("head_position", std::max(*head, report->verified));
+  w.OptInt("first_bad_position",
+           report->ok ? std::nullopt : std::optional<int64_t>(report->first_bad_position));
+  w.OptStr("problem", report->ok ? std::nullopt : std::optional<std::string>(report->problem));
   w.EndObject();
-  return Response::Json(200, JsonText(buf));
+  return Response::Json(200, w.Text());
 }
 
 }  // namespace

@@ -1,61 +1,36 @@
 #include "http/api/api_hosts.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "core/domain/host.h"
+#include "core/json_writer.h"
 #include "http/app/ui_support.h"
 #include "http/server/json_body.h"
-#include "http/server/json_out.h"
 
 namespace strato::http {
 
 namespace {
 
-constexpr const char* kTime = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
-
-void WriteResource(JsonWriter& w, const char* key, int64_t total, int64_t allocated) {
-  w.Key(key);
-  w.StartObject();
-  w.Key("total");
-  w.Int64(total);
-  w.Key("allocated");
-  w.Int64(allocated);
-  w.Key("free");
-  w.Int64(FreeOf(total, allocated));
+void WriteResource(JsonWriter& w, std::string_view key, int64_t total, int64_t allocated) {
+  w.Key(key).BeginObject();
+  w.Int("total", total).Int("allocated", allocated).Int("free", FreeOf(total, allocated));
   w.EndObject();
 }
 
 void WriteHost(JsonWriter& w, const HostRow& h, bool may_manage) {
-  w.StartObject();
-  JsonStr(w, "id", h.id);
-  JsonStr(w, "name", h.name);
-  JsonStr(w, "address", h.address);
-  w.Key("hypervisor");
-  w.StartObject();
-  JsonStr(w, "kind", h.hypervisor_kind);
-  JsonStr(w, "version", h.hypervisor_version);
+  w.BeginObject();
+  w.Str("id", h.id).Str("name", h.name).Str("address", h.address);
+  w.Key("hypervisor").BeginObject();
+  w.Str("kind", h.hypervisor_kind).Str("version", h.hypervisor_version);
   w.EndObject();
-  w.Key("capacity");
-  w.StartObject();
+  w.Key("capacity").BeginObject();
   WriteResource(w, "cpu_count", h.capacity.cpu_count, h.allocated.cpu_count);
   WriteResource(w, "memory_mb", h.capacity.memory_mb, h.allocated.memory_mb);
   WriteResource(w, "disk_gb", h.capacity.disk_gb, h.allocated.disk_gb);
   w.EndObject();
-  w.Key("reachable");
-  w.Bool(h.reachable);
-  JsonStr(w, "unreachable_reason", h.unreachable_reason);
-  w.Key("cordoned");
-  w.Bool(h.cordoned);
-  JsonStr(w, "cordon_reason", h.cordon_reason);
-  w.Key("vm_count");
-  w.Int64(h.vm_count);
-  w.Key("may_manage");
-  w.Bool(may_manage);
-  JsonStr(w, "registered_at", h.registered_at);
-  JsonStr(w, "updated_at", h.updated_at);
-  w.Key("position");
-  w.Int64(h.position);
+  w.Bool("reachable", h.reachable).Str("unreachable_reason", h.unreachable_reason);
+  w.Bool("cordoned", h.cordoned).Str("cordon_reason", h.cordon_reason);
+  w.Int("vm_count", h.vm_count).Bool("may_manage", may_manage);
+  w.Str("registered_at", h.registered_at).Str("updated_at", h.updated_at);
+  w.Int("position", h.position);
   w.EndObject();
 }
 
@@ -64,10 +39,9 @@ Result<std::string> HostJson(App& app, const Request& req, const std::string& id
   auto rows = ReadHosts(app, {id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::NotFound("there is no host " + id);
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
+  JsonWriter w;
   WriteHost(w, rows->front(), UserMay(app, *req.principal, "host", id, "manage"));
-  return JsonText(buf);
+  return w.Text();
 }
 
 Response ListHosts(App& app, Request& req) {
@@ -75,17 +49,13 @@ Response ListHosts(App& app, Request& req) {
   if (!ids.ok()) return JsonError(ids.status());
   auto rows = ReadHosts(app, **ids);
   if (!rows.ok()) return JsonError(rows.status());
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("hosts");
-  w.StartArray();
+  JsonWriter w;
+  w.BeginObject().Key("hosts").BeginArray();
   for (const HostRow& h : *rows) {
     WriteHost(w, h, UserMay(app, *req.principal, "host", h.id, "manage"));
   }
-  w.EndArray();
-  w.EndObject();
-  return Response::Json(200, JsonText(buf));
+  w.EndArray().EndObject();
+  return Response::Json(200, w.Text());
 }
 
 Response GetHost(App& app, Request& req) {
@@ -126,44 +96,8 @@ Response UncordonHost(App& app, Request& req) {
 }  // namespace
 
 Result<std::vector<HostRow>> ReadHosts(const App& app, const std::vector<std::string>& ids) {
-  std::vector<HostRow> out;
-  if (ids.empty()) return out;
-  events::PgArray array;
-  for (const std::string& id : ids) array.Add(id);
-  auto db = app.db.Acquire();
-  if (!db.ok()) return db.status();
-  auto r = (*db)->Exec(
-      std::string("SELECT h.host_id, h.name, h.address, h.hypervisor_kind, h.hypervisor_version, "
-                  "h.cordon_reason, h.unreachable_reason, to_char(h.registered_at AT TIME ZONE "
-                  "'UTC', ") +
-          kTime + "), to_char(h.updated_at AT TIME ZONE 'UTC', " + kTime +
-          "), h.cpu_count, h.memory_mb, h.disk_gb, h.allocated_cpu_count, "
-          "h.allocated_memory_mb, h.allocated_disk_gb, h.cordoned, h.reachable, (SELECT count(*) "
-          "FROM host_allocations a WHERE a.host_id = h.host_id), h.last_position FROM hosts h "
-          "WHERE h.host_id = ANY($1::text[]) ORDER BY h.name, h.host_id",
-      {array.Literal()});
-  if (!r.ok()) return r.status().WithContext("reading hosts");
-  for (int i = 0; i < r->rows(); ++i) {
-    HostRow h;
-    std::string* text[] = {&h.id,
-                           &h.name,
-                           &h.address,
-                           &h.hypervisor_kind,
-                           &h.hypervisor_version,
-                           &h.cordon_reason,
-                           &h.unreachable_reason,
-                           &h.registered_at,
-                           &h.updated_at};
-    for (int c = 0; c < 9; ++c) *text[c] = std::string(r->Get(i, c));
-    h.capacity = {r->GetInt64(i, 9), r->GetInt64(i, 10), r->GetInt64(i, 11)};
-    h.allocated = {r->GetInt64(i, 12), r->GetInt64(i, 13), r->GetInt64(i, 14)};
-    h.cordoned = r->Get(i, 15) == "t";
-    h.reachable = r->Get(i, 16) == "t";
-    h.vm_count = r->GetInt64(i, 17);
-    h.position = r->GetInt64(i, 18);
-    out.push_back(std::move(h));
-  }
-  return out;
+  if (ids.empty()) return std::vector<HostRow>();
+  return app.queries->Hosts(ids);
 }
 
 void AddHostApiRoutes(Router& router, App& app) {

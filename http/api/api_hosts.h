@@ -14,36 +14,26 @@
 // (read-your-writes). Errors are JsonError's shape.
 //
 // Also here, for the hosts page and the dashboard: ReadHosts, the hosts read model rows for a
-// set of ids. Handlers run on the server's threads; the App is borrowed.
+// set of ids (through App::queries). Handlers run on the server's threads; the App is borrowed.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "core/domain/domain_event.h"
 #include "http/app/app.h"
 #include "http/server/router.h"
+#include "projections/queries/host_queries.h"
 
 namespace strato::http {
 
 void AddHostApiRoutes(Router& router, App& app);
 
-struct HostRow {
-  std::string id, name, address, hypervisor_kind, hypervisor_version, cordon_reason,
-      unreachable_reason, registered_at, updated_at;  // times in RFC 3339, UTC
-  domain::Resources capacity, allocated;
-  bool cordoned = false, reachable = true;
-  int64_t vm_count = 0;  // VMs placed on the host and not deleted
-  int64_t position = 0;  // the last event folded into the row
-};
+// A host as the hosts read model has it (projections/queries/host_queries.h).
+using projections::FreeOf;
+using projections::HostRow;
 
-// The hosts among `ids` that the hosts read model has, by name.
+// The hosts among `ids` that the hosts read model has, by name (App::queries).
 Result<std::vector<HostRow>> ReadHosts(const App& app, const std::vector<std::string>& ids);
-
-// What is free of `total` once `allocated` is taken (never below 0).
-inline int64_t FreeOf(int64_t total, int64_t allocated) {
-  return total > allocated ? total - allocated : 0;
-}
 
 }  // namespace strato::http

@@ -1,8 +1,5 @@
 #include "http/api/api_routes.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -11,59 +8,31 @@
 #include <tuple>
 #include <utility>
 
-#include "core/domain/audit_line.h"
 #include "core/domain/organization.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
+#include "core/json_writer.h"
+#include "core/parse.h"
 #include "core/webauthn/base64url.h"
 #include "http/app/ui_support.h"
 #include "http/app/vm_directory.h"
 #include "http/server/json_body.h"
-#include "http/server/json_out.h"
-#include "projections/queries/org_queries.h"
 
 namespace strato::http {
 
 namespace {
 
-using Writer = JsonWriter;
-constexpr auto Str = JsonStr;
-constexpr auto Done = JsonText;
-
-constexpr const char* kTime = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
-
-void WriteVm(Writer& w, const VmRecord& v) {
-  auto number = [&](const char* key, int64_t n) {
-    w.Key(key);
-    w.Int64(n);
-  };
-  w.StartObject();
-  Str(w, "id", v.id);
-  Str(w, "org_id", v.org_id);
-  Str(w, "owner_id", v.owner_id);
-  Str(w, "name", v.name);
-  Str(w, "description", v.description);
-  Str(w, "image", v.image);
-  number("cpu_count", v.cpu_count);
-  number("memory_mb", v.memory_mb);
-  number("disk_gb", v.disk_gb);
-  Str(w, "desired", v.desired);
-  number("generation", v.generation);
-  w.Key("host_id");
-  if (v.host_id.empty()) {
-    w.Null();
-  } else {
-    w.String(v.host_id.data(), static_cast<rapidjson::SizeType>(v.host_id.size()));
-  }
-  Str(w, "placement_failure", v.placement_failure);
-  Str(w, "observed", v.observed);
-  number("observed_generation", v.observed_generation);
-  Str(w, "observed_error", v.observed_error);
-  Str(w, "created_at", v.created_at);
-  Str(w, "updated_at", v.updated_at);
-  number("position", v.position);
-  w.Key("deleted");
-  w.Bool(v.deleted);
+void WriteVm(JsonWriter& w, const VmRecord& v) {
+  w.BeginObject();
+  w.Str("id", v.id).Str("org_id", v.org_id).Str("owner_id", v.owner_id).Str("name", v.name);
+  w.Str("description", v.description).Str("image", v.image);
+  w.Int("cpu_count", v.cpu_count).Int("memory_mb", v.memory_mb).Int("disk_gb", v.disk_gb);
+  w.Str("desired", v.desired).Int("generation", v.generation);
+  w.OptStr("host_id", v.host_id.empty() ? std::nullopt : std::optional<std::string>(v.host_id));
+  w.Str("placement_failure", v.placement_failure).Str("observed", v.observed);
+  w.Int("observed_generation", v.observed_generation).Str("observed_error", v.observed_error);
+  w.Str("created_at", v.created_at).Str("updated_at", v.updated_at);
+  w.Int("position", v.position).Bool("deleted", v.deleted);
   w.EndObject();
 }
 
@@ -77,31 +46,14 @@ Response VersionedJson(int status, const Versioned& v) {
   return Response::Json(status, v.json).With("ETag", "\"" + std::to_string(v.version) + "\"");
 }
 
-// The stream version a read model shows is the last event of that stream at or before the
-// projection's checkpoint. Rows and checkpoint commit together and are read by one statement
-// (one snapshot), so the version is exactly the one the row was folded from.
-std::string VersionAsOf(const char* projection, const char* stream_param) {
-  return std::string(
-             "(SELECT coalesce(max(e.stream_version), 0) FROM events e WHERE e.stream_id "
-             "= ") +
-         stream_param +
-         " AND e.global_position <= coalesce((SELECT c.position FROM projection_checkpoints c "
-         "WHERE c.name = '" +
-         projection + "'), 0))";
-}
-
+// The VM as the API shows it, with the version of its stream the row shows (read together).
 Result<Versioned> VmJson(App& app, const std::string& vm_id) {
-  auto db = app.db.Acquire();
-  if (!db.ok()) return db.status();
-  auto r = (*db)->Exec("SELECT " + VmRecordColumns() + ", " + VersionAsOf("vms", "$2") +
-                           " FROM vms WHERE vm_id = $1",
-                       {vm_id, domain::VmStreamId(vm_id)});
-  if (!r.ok()) return r.status();
-  if (r->rows() == 0) return Status::NotFound("there is no VM " + vm_id);
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  WriteVm(w, VmRecordAt(*r, 0));
-  return Versioned{Done(buf), r->GetInt64(0, 20)};
+  auto vm = app.queries->Vm(vm_id);
+  if (!vm.ok()) return vm.status();
+  if (!*vm) return Status::NotFound("there is no VM " + vm_id);
+  JsonWriter w;
+  WriteVm(w, (*vm)->vm);
+  return Versioned{w.Text(), (*vm)->version};
 }
 
 // After a command: wait until the read models show it, then answer with what `read` gives (the
@@ -143,7 +95,14 @@ Result<std::optional<int64_t>> IfMatchVersion(const Request& req) {
         "(for example \"4\"); got " +
         (h.size() > 40 ? h.substr(0, 40) + "..." : h));
   }
-  return std::optional<int64_t>(std::stoll(h.substr(1, h.size() - 2)));
+  auto version = ParseInt(std::string_view(h).substr(1, h.size() - 2), 0);
+  if (!version) {
+    return Status::InvalidArgument(
+        "the If-Match header must be one version in double quotes, as the ETag header gave it "
+        "(for example \"4\"); got " +
+        (h.size() > 40 ? h.substr(0, 40) + "..." : h));
+  }
+  return std::optional<int64_t>(*version);
 }
 
 // The context for a command guarded by If-Match: ContextFor(req) with the version the header
@@ -167,33 +126,31 @@ std::optional<Response> RefuseIfStale(const Result<events::CommandOutcome>& outc
                                       const std::string& stream_id,
                                       const std::function<std::string()>& what) {
   if (outcome.ok()) return std::nullopt;
-  auto stale = events::ParseStaleVersion(outcome.status());
-  if (!stale || stale->stream_id != stream_id) return std::nullopt;
+  const Status& st = outcome.status();
+  if (!st.Is(Code::kConflict, "stale_version") || st.Detail("stream_id") != stream_id) {
+    return std::nullopt;
+  }
+  const std::optional<int64_t> expected = st.DetailInt("expected_version");
+  const std::optional<int64_t> current = st.DetailInt("current_version");
+  if (!expected || !current) return std::nullopt;
+  JsonWriter details;
+  details.BeginObject().Int("expected_version", *expected).Int("current_version", *current);
+  details.EndObject();
   return JsonError(409, "conflict",
-                   what() + " changed since you read it (version " +
-                       std::to_string(stale->expected) + ", now " + std::to_string(stale->actual) +
-                       "); reload it and try again",
-                   "{\"expected_version\":" + std::to_string(stale->expected) +
-                       ",\"current_version\":" + std::to_string(stale->actual) + "}");
+                   what() + " changed since you read it (version " + std::to_string(*expected) +
+                       ", now " + std::to_string(*current) + "); reload it and try again",
+                   details.Text());
 }
 
 // "VM web-1" from the read model (the id when the row is not there).
 std::string VmNamed(App& app, const std::string& vm_id) {
-  auto db = app.db.Acquire();
-  if (db.ok()) {
-    auto r = (*db)->Exec("SELECT name FROM vms WHERE vm_id = $1", {vm_id});
-    if (r.ok() && r->rows() == 1) return "VM " + std::string(r->Get(0, 0));
-  }
-  return "VM " + vm_id;
+  auto name = app.queries->VmName(vm_id);
+  return "VM " + (name.ok() && *name ? **name : vm_id);
 }
 
 std::string OrgNamed(App& app, const std::string& org_id) {
-  auto db = app.db.Acquire();
-  if (db.ok()) {
-    auto r = (*db)->Exec("SELECT name FROM organizations WHERE org_id = $1", {org_id});
-    if (r.ok() && r->rows() == 1) return "organization " + std::string(r->Get(0, 0));
-  }
-  return "organization " + org_id;
+  auto name = app.queries->OrganizationName(org_id);
+  return "organization " + (name.ok() && *name ? **name : org_id);
 }
 
 // ---- Paging --------------------------------------------------------------------------------
@@ -210,23 +167,18 @@ struct PageRequest {
 // The cursor is the last item's sort key, ["name","id"] as JSON, in base64url: opaque to
 // clients, stable across inserts and deletes (it names a position, not an offset).
 std::string EncodeCursor(std::string_view name, std::string_view id) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartArray();
-  w.String(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-  w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
-  w.EndArray();
-  return webauthn::Base64UrlEncode(std::string_view(buf.GetString(), buf.GetSize()));
+  JsonWriter w;
+  w.BeginArray().String(name).String(id).EndArray();
+  return webauthn::Base64UrlEncode(w.View());
 }
 
 Result<PageRequest> ParsePage(const Request& req) {
   PageRequest page;
   if (req.query.count("limit") > 0) {
     std::string text = req.Query("limit");
-    bool digits = !text.empty() && text.size() <= 7;
-    for (char c : text) digits = digits && c >= '0' && c <= '9';
-    int64_t n = digits ? std::stoll(text) : 0;
-    if (!digits || n < 1 || n > kMaxLimit) {
+    const std::optional<int64_t> n =
+        text.size() <= 7 ? ParseInt(text, 1, kMaxLimit) : std::optional<int64_t>();
+    if (!n) {
       // Echo the value only when it is short printable ASCII (never bytes that are not UTF-8).
       bool echo = text.size() <= 20;
       for (char c : text) echo = echo && c >= 0x20 && c < 0x7f;
@@ -234,7 +186,7 @@ Result<PageRequest> ParsePage(const Request& req) {
                                      std::to_string(kMaxLimit) +
                                      (echo ? "; got \"" + text + "\"" : std::string()));
     }
-    page.limit = n;
+    page.limit = *n;
   }
   if (req.query.count("cursor") > 0) {
     const Status bad = Status::InvalidArgument(
@@ -258,14 +210,13 @@ Result<PageRequest> ParsePage(const Request& req) {
 }
 
 // "next_cursor": the sort key (name, id) of the last item shown when more follow, else null.
-void WriteNextCursor(Writer& w, std::optional<std::pair<std::string_view, std::string_view>> last) {
-  w.Key("next_cursor");
+void WriteNextCursor(JsonWriter& w,
+                     std::optional<std::pair<std::string_view, std::string_view>> last) {
   if (!last) {
-    w.Null();
+    w.Null("next_cursor");
     return;
   }
-  std::string cursor = EncodeCursor(last->first, last->second);
-  w.String(cursor.data(), static_cast<rapidjson::SizeType>(cursor.size()));
+  w.Str("next_cursor", EncodeCursor(last->first, last->second));
 }
 
 Response ListVms(App& app, Request& req) {
@@ -281,8 +232,7 @@ Response ListVms(App& app, Request& req) {
   // Keyset paging on (name, id): unique, so every VM is on exactly one page. The VM directory
   // is filtered, sorted and paged in memory; limit + 1 rows say whether another page follows.
   const VmFilter filter{state, org, "", q};
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
+  JsonWriter w;
   Status read = app.vm_directory->Read([&](const VmDirectory::View& d) {
     // By (name, organization name, id); the page follows (name, id), which names are unique
     // within an organization only, so sort the matches by it.
@@ -302,9 +252,7 @@ Response ListVms(App& app, Request& req) {
                       });
     const bool more = static_cast<int64_t>(n) > page->limit;
     const size_t shown = more ? n - 1 : n;
-    w.StartObject();
-    w.Key("vms");
-    w.StartArray();
+    w.BeginObject().Key("vms").BeginArray();
     for (size_t i = 0; i < shown; ++i) WriteVm(w, *matches[i]);
     w.EndArray();
     if (more) {
@@ -316,7 +264,7 @@ Response ListVms(App& app, Request& req) {
     w.EndObject();
   });
   if (!read.ok()) return JsonError(read.WithContext("reading your VMs"));
-  return Response::Json(200, Done(buf));
+  return Response::Json(200, w.Text());
 }
 
 Response GetVm(App& app, Request& req) {
@@ -326,33 +274,18 @@ Response GetVm(App& app, Request& req) {
 }
 
 Response VmHistory(App& app, Request& req) {
-  auto db = app.db.Acquire();
-  if (!db.ok()) return JsonError(db.status());
-  auto r = (*db)->Exec(
-      "SELECT global_position, to_char(recorded_at AT TIME ZONE 'UTC', " + std::string(kTime) +
-          "), strato_event_actor(metadata), type, data::text FROM events WHERE stream_id = $1 "
-          "ORDER BY global_position",
-      {domain::VmStreamId(req.Param("id"))});
-  if (!r.ok()) return JsonError(r.status());
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  w.Key("events");
-  w.StartArray();
-  domain::JsonParser parser;
-  for (int i = 0; i < r->rows(); ++i) {
-    w.StartObject();
-    w.Key("position");
-    w.Int64(r->GetInt64(i, 0));
-    Str(w, "recorded_at", r->Get(i, 1));
-    Str(w, "actor", r->Get(i, 2));
-    Str(w, "type", r->Get(i, 3));
-    Str(w, "summary", domain::AuditSummary(r->Get(i, 3), parser.Parse(std::string(r->Get(i, 4)))));
+  auto history = app.queries->StreamHistory(domain::VmStreamId(req.Param("id")));
+  if (!history.ok()) return JsonError(history.status());
+  JsonWriter w;
+  w.BeginObject().Key("events").BeginArray();
+  for (const projections::AuditEntry& e : *history) {
+    w.BeginObject();
+    w.Int("position", e.position).Str("recorded_at", e.recorded_at).Str("actor", e.actor);
+    w.Str("type", e.type).Str("summary", e.summary);
     w.EndObject();
   }
-  w.EndArray();
-  w.EndObject();
-  return Response::Json(200, Done(buf));
+  w.EndArray().EndObject();
+  return Response::Json(200, w.Text());
 }
 
 Response CreateVm(App& app, Request& req) {
@@ -427,25 +360,16 @@ Response ListOrgs(App& app, Request& req) {
   if (!page.ok()) return JsonError(page.status());
   auto ids = UserEntities(app, *req.principal, "organization", "view");
   if (!ids.ok()) return JsonError(ids.status());
-  auto db = app.db.Acquire();
-  if (!db.ok()) return JsonError(db.status());
   // Keyset paging on (name, id), like the VM list; limit + 1 rows say whether more follow.
   projections::OrgListRequest list{**ids, req.principal->user_id, page->after, page->limit + 1};
-  auto orgs = projections::ReadOrganizations(**db, list);
+  auto orgs = app.queries->Organizations(list);
   if (!orgs.ok()) return JsonError(orgs.status());
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  w.Key("organizations");
-  w.StartArray();
+  JsonWriter w;
+  w.BeginObject().Key("organizations").BeginArray();
   const size_t shown = std::min<size_t>(orgs->size(), static_cast<size_t>(page->limit));
   for (size_t i = 0; i < shown; ++i) {
     const projections::OrgListItem& o = (*orgs)[i];
-    w.StartObject();
-    Str(w, "id", o.id);
-    Str(w, "name", o.name);
-    Str(w, "role", o.role);
-    w.EndObject();
+    w.BeginObject().Str("id", o.id).Str("name", o.name).Str("role", o.role).EndObject();
   }
   w.EndArray();
   if (orgs->size() > shown) {
@@ -455,36 +379,25 @@ Response ListOrgs(App& app, Request& req) {
     WriteNextCursor(w, std::nullopt);
   }
   w.EndObject();
-  return Response::Json(200, Done(buf));
+  return Response::Json(200, w.Text());
 }
 
 // The organization as the API shows it, with the version it shows (projections::ReadOrganization
 // reads both as of one snapshot).
 Result<Versioned> OrgJson(App& app, const std::string& org_id) {
-  auto db = app.db.Acquire();
-  if (!db.ok()) return db.status();
-  auto org = projections::ReadOrganization(**db, org_id);
+  auto org = app.queries->Organization(org_id);
   if (!org.ok()) return org.status();
   if (!*org) return Status::NotFound("there is no organization " + org_id);
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  Str(w, "id", (*org)->id);
-  Str(w, "name", (*org)->name);
-  w.Key("vm_count");  // read with the row (the organization page shows it too)
-  w.Int64((*org)->vm_count);
-  w.Key("members");
-  w.StartArray();
+  JsonWriter w;
+  w.BeginObject().Str("id", (*org)->id).Str("name", (*org)->name);
+  w.Int("vm_count", (*org)->vm_count);  // read with the row (the organization page shows it too)
+  w.Key("members").BeginArray();
   for (const projections::OrgMember& m : (*org)->members) {
-    w.StartObject();
-    Str(w, "user_id", m.user_id);
-    Str(w, "username", m.username);
-    Str(w, "role", m.role);
+    w.BeginObject().Str("user_id", m.user_id).Str("username", m.username).Str("role", m.role);
     w.EndObject();
   }
-  w.EndArray();
-  w.EndObject();
-  return Versioned{Done(buf), (*org)->version};
+  w.EndArray().EndObject();
+  return Versioned{w.Text(), (*org)->version};
 }
 
 // AfterCommand answering with the organization.
@@ -522,18 +435,13 @@ Response AddMember(App& app, Request& req) {
   if (!role_text.ok()) return JsonError(role_text.status());
   auto role = domain::ParseOrgRole(role_text->value_or("member"));
   if (!role.ok()) return JsonError(role.status());
-  std::string user_id;
-  {
-    auto db = app.db.Acquire();
-    if (!db.ok()) return JsonError(db.status());
-    auto found = projections::FindUserIdByUsername(**db, *username);
-    if (!found.ok()) return JsonError(found.status());
-    if (!*found) {
-      return JsonError(
-          Status::NotFound("there is no user named " + *username + "; they must register first"));
-    }
-    user_id = **found;
+  auto found = app.queries->UserIdByUsername(*username);
+  if (!found.ok()) return JsonError(found.status());
+  if (!*found) {
+    return JsonError(
+        Status::NotFound("there is no user named " + *username + "; they must register first"));
   }
+  const std::string user_id = **found;
   std::string org_id = req.Param("id");
   auto outcome = app.commands.Organization(*ctx, org_id, domain::AddMember{user_id, *role});
   if (auto stale = RefuseIfStale(outcome, domain::OrganizationStreamId(org_id),
@@ -557,23 +465,6 @@ Response RemoveMember(App& app, Request& req) {
 }
 
 }  // namespace
-
-ApiRouteTraits TraitsOf(std::string_view method, std::string_view pattern) {
-  ApiRouteTraits t;
-  const bool one_vm =
-      pattern == "/api/v1/vms/{id}" ||
-      (pattern.rfind("/api/v1/vms/{id}/", 0) == 0 && pattern != "/api/v1/vms/{id}/events");
-  const bool members =
-      pattern == "/api/v1/orgs/{id}/members" || pattern == "/api/v1/orgs/{id}/members/{user_id}";
-  if (method == "GET") {
-    t.etag = pattern == "/api/v1/vms/{id}" || pattern == "/api/v1/orgs/{id}";
-    t.paged = pattern == "/api/v1/vms" || pattern == "/api/v1/orgs";
-  } else {
-    t.if_match = one_vm || members;
-    t.etag = t.if_match || pattern == "/api/v1/orgs" || pattern == "/api/v1/orgs/{id}/vms";
-  }
-  return t;
-}
 
 void AddApiRoutes(Router& router, App& app) {
   router.Add(AppRoute("GET", "/api/v1/orgs", Access::SignedIn(),

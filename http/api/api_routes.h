@@ -21,9 +21,10 @@
 // add/remove take `If-Match: "<version>"`: another version is 409 and nothing is written; a
 // malformed header is 400. Lists are paged: `limit` (1..1000, default 100) and the opaque
 // `cursor` from the previous page's "next_cursor" (null on the last page).
+//
+// Each route's request and answers are declared in api_contracts.cpp. Reads go through
+// App::queries (projections/queries/queries.h) and the VM directory, never SQL here.
 #pragma once
-
-#include <string_view>
 
 #include "http/app/app.h"
 #include "http/server/router.h"
@@ -31,14 +32,5 @@
 namespace strato::http {
 
 void AddApiRoutes(Router& router, App& app);
-
-// What the OpenAPI document says about a route of this module beyond the table: whether its
-// answer carries an ETag, whether it takes If-Match, whether it is paged (limit, cursor).
-struct ApiRouteTraits {
-  bool etag = false;
-  bool if_match = false;
-  bool paged = false;
-};
-ApiRouteTraits TraitsOf(std::string_view method, std::string_view pattern);
 
 }  // namespace strato::http

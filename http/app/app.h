@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@
 #include "events/pg/pg_pool.h"
 #include "http/server/pipeline.h"
 #include "http/server/router.h"
+#include "projections/queries/pg_queries.h"
+#include "projections/queries/queries.h"
 #include "projections/queries/tuple_feed.h"
 #include "projections/runner/runner.h"
 
@@ -52,6 +55,10 @@ struct App {
   // The log, for reads that fold it (state as of a time, chain verification). Handlers never
   // append to it themselves: commands go through `commands`.
   events::EventStore* log = nullptr;
+  // Every read of a read model (projections/queries/queries.h): PostgreSQL through `db` unless
+  // replaced (handler tests give an in-memory fake).
+  std::shared_ptr<const projections::Queries> queries =
+      std::make_shared<projections::PgQueries>(db);
   // The relay's last published position when this process leads (for /metrics); empty or
   // returning nullopt otherwise.
   std::function<std::optional<int64_t>()> relay_published;

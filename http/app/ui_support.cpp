@@ -1,6 +1,5 @@
 #include "http/app/ui_support.h"
 
-#include "core/authz/engine.h"
 #include "http/pages/ui_html.h"
 
 namespace strato::http {
@@ -19,25 +18,6 @@ Response UiErrorPage(const Request& req, const Status& s, std::string_view title
                    NoticeHtml(NoticeKind::kError, s.message()) +
                    "<p><a href=\"/\">Back to the dashboard</a></p>";
   return PageResponse(status, page);
-}
-
-bool UserMay(const App& app, const Principal& who, std::string_view type, std::string_view id,
-             std::string_view permission) {
-  if (app.tuples == nullptr) return false;
-  authz::CheckRequest q;
-  q.entity_type = type;
-  q.entity_id = id;
-  q.permission = permission;
-  q.subject_type = "user";
-  q.subject_id = who.user_id;
-  auto r = app.tuples->engine().Check(q);
-  return r.ok() && *r;
-}
-
-Result<projections::EntityIds> UserEntities(const App& app, const Principal& who,
-                                            std::string_view type, std::string_view permission) {
-  if (app.tuples == nullptr) return Status::Unavailable("permissions are not loaded yet");
-  return app.tuples->Readable(type, permission, who.user_id);
 }
 
 std::string ObservedStateWords(std::string_view observed, std::string_view placement_failure) {

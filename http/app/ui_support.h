@@ -12,21 +12,13 @@
 
 #include "core/status.h"
 #include "http/app/app.h"
+#include "http/app/permissions.h"
 #include "http/server/request.h"
 
 namespace strato::http {
 
 // A page saying what went wrong (the sentence in role="alert"), with the status for its code.
 Response UiErrorPage(const Request& req, const Status& s, std::string_view title = "");
-
-// May the signed-in user do `permission` on `type`:`id`? False when the engine cannot say.
-bool UserMay(const App& app, const Principal& who, std::string_view type, std::string_view id,
-             std::string_view permission);
-
-// Ids of the entities of `type` on which the signed-in user has `permission` (sorted; shared
-// and kept until the tuples change: see TupleFeed::Readable).
-Result<projections::EntityIds> UserEntities(const App& app, const Principal& who,
-                                            std::string_view type, std::string_view permission);
 
 // The observed state in words, honest about what is not known: "pending — not placed on a host
 // yet", "unknown — host unreachable", "starting". `placement_failure` is shown for pending VMs.

@@ -13,8 +13,7 @@
 // one per WebStack, as App::stream_organizations; a stream's organization never changes).
 //
 // Also here, because the audit page and the events API both need them: the parsing of the
-// audit filters as people and clients type them, and a read-only view of the log through the
-// App's pool for the as-of view and the hash chain's verification.
+// audit filters as people and clients type them. Every read goes through App::queries.
 //
 // Everything is thread-safe; the App is borrowed for the call.
 #pragma once
@@ -34,43 +33,21 @@
 #include "events/log/event_store.h"
 #include "http/app/app.h"
 #include "http/server/request.h"
+#include "projections/queries/audit_queries.h"
 
 namespace strato::http {
 
-inline constexpr int kMaxAuditLimit = 1000;
-inline constexpr int kDefaultAuditLimit = 50;
+// The audit trail's structs and limits (projections/queries/audit_queries.h).
+using projections::AuditEntriesPage;
+using projections::AuditEntry;
+using projections::AuditQuery;
+using projections::kDefaultAuditLimit;
+using projections::kMaxAuditLimit;
 
-struct AuditEntry {
-  int64_t position = 0;
-  std::string recorded_at;  // RFC 3339, UTC, microseconds: 2026-11-27T10:31:02.123456Z
-  std::string actor;        // "user-<id>", "host-<id>", "system"
-  std::string stream_id;
-  std::string type;
-  std::string summary;
-};
-
-struct AuditQuery {
-  std::string actor;               // exact ("user-<id>", "host-<id>", "system"); empty: any
-  std::string stream_id;           // exact; empty: any
-  std::string type;                // exact event type; empty: any
-  std::string from;                // RFC 3339, inclusive; empty: no bound
-  std::string to;                  // RFC 3339, exclusive; empty: no bound
-  int64_t before_position = 0;     // cursor: only entries older than this (0: from the newest)
-  int limit = kDefaultAuditLimit;  // 1..kMaxAuditLimit
-};
-
-// The newest entries first that match `query` and that `who` may read, read from the log
-// itself (the actor as strato_event_actor gives it, schema/migrations/0010; the summary from
-// core/domain/audit_line.h). The engine's lookups give the readable streams,
-// audit_stream_organizations the VM streams of the organizations `who` may view; each time
-// filter is first found in the log as a position. Up to 1,000 readable streams are read
-// stream by stream through the log's (stream_id, stream_version) key (a user who may read
-// little of a long log), more from the log's end backwards. One entry more than the limit is
-// read to know whether an older page exists.
-struct AuditEntriesPage {
-  std::vector<AuditEntry> entries;  // at most query.limit
-  bool more = false;                // older entries match too (the next page, before the last)
-};
+// The newest entries first that match `query` and that `who` may read. The engine's lookups
+// give the readable streams (vm#read, organization#view, host#read, the user's own) and the
+// organizations whose VM streams are readable; the entries are read by
+// projections::Queries::AuditEntries (audit_queries.h says how).
 Result<AuditEntriesPage> ReadableAuditEntries(const App& app, const Principal& who,
                                               const AuditQuery& query);
 
@@ -112,8 +89,8 @@ struct AuditFilterText {
 
 // An AuditQuery from the text, or kInvalidArgument with a sentence naming the field: an
 // unknown username, a malformed stream id, an event type the log has never had, a time that
-// does not parse, a cursor or limit that is not a number in range. Reads the users table (and
-// the log for an event type outside the catalogue).
+// does not parse, a cursor or limit that is not a number in range. Reads the users read model
+// (and the log for an event type outside the catalogue) through App::queries.
 Result<AuditQuery> ParseAuditFilters(const App& app, const AuditFilterText& text);
 
 // The event types of the catalogue (schema/events.md), for the type filter's choices.

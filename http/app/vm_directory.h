@@ -5,9 +5,10 @@
 //
 // It follows the read models, not the log: before each read it asks the projection runner how
 // far the vms, hosts and organizations projections have committed and, when that moved, reads
-// the rows changed since (last_position beyond what it holds; indexed by migration 0007). A page
-// rendered after a command's read-your-writes wait (App::WaitForReadModels) therefore shows the
-// command. When a projection goes back (it was reset to rebuild), the copy is read again whole.
+// the rows changed since through projections::Queries (VmListChangesAfter) (last_position beyond
+// what it holds; indexed by migration 0007). A page rendered after a command's read-your-writes
+// wait (App::WaitForReadModels) therefore shows the command. When a projection goes back (it was
+// reset to rebuild), the copy is read again whole.
 //
 // Memory: every live VM's row is held (about 0.5 KiB each).
 // Thread-safety: Read may be called from any number of threads; refreshes are serialized and
@@ -26,28 +27,17 @@
 #include <vector>
 
 #include "core/status.h"
-#include "events/pg/pg.h"
 #include "events/pg/pg_pool.h"
+#include "projections/queries/pg_queries.h"
+#include "projections/queries/queries.h"
 #include "projections/queries/tuple_feed.h"
 #include "projections/runner/runner.h"
 
 namespace strato::http {
 
-// One row of the vms read model.
-struct VmRecord {
-  std::string id, org_id, owner_id, name, description, image;
-  int64_t cpu_count = 0, memory_mb = 0, disk_gb = 0;
-  std::string desired;
-  int64_t generation = 0;
-  std::string host_id;            // "" until scheduled
-  std::string placement_failure;  // "" unless it could not be placed
-  std::string observed;
-  int64_t observed_generation = 0;
-  std::string observed_error;
-  std::string created_at, updated_at;  // RFC 3339, UTC, microseconds
-  int64_t position = 0;                // the last event folded into the row
-  bool deleted = false;
-};
+// The vms read model's row and a host's label (projections/queries/vm_queries.h).
+using projections::HostLabel;
+using projections::VmRecord;
 
 // What a VM list may be narrowed to; an empty field matches every VM.
 struct VmFilter {
@@ -60,19 +50,17 @@ struct VmFilter {
   }
 };
 
-// The SELECT list (columns of vms, no alias) that VmRecordAt decodes, from column `first` on.
-std::string VmRecordColumns();
-VmRecord VmRecordAt(const events::PgResult& r, int row, int first = 0);
-
-struct HostLabel {
-  std::string name;
-  bool reachable = true;
-};
-
 class VmDirectory {
  public:
-  VmDirectory(events::PgPool& db, const projections::ProjectionRunner& runner)
-      : db_(db), runner_(runner) {}
+  // The lowest position the vms, hosts and organizations read models have committed.
+  using CommittedPosition = std::function<Result<int64_t>()>;
+
+  // Reads changes through `queries` (borrowed), up to what `committed` says.
+  VmDirectory(const projections::Queries& queries, CommittedPosition committed)
+      : queries_(queries), committed_(std::move(committed)) {}
+  // Reads from PostgreSQL through `db`, up to what `runner`'s projections have committed (both
+  // borrowed).
+  VmDirectory(events::PgPool& db, const projections::ProjectionRunner& runner);
 
   struct Hash {
     using is_transparent = void;
@@ -113,8 +101,9 @@ class VmDirectory {
  private:
   Status Refresh();
 
-  events::PgPool& db_;
-  const projections::ProjectionRunner& runner_;
+  std::unique_ptr<projections::Queries> owned_queries_;  // set by the PgPool constructor
+  const projections::Queries& queries_;
+  CommittedPosition committed_;
   std::atomic<int64_t> seen_{-1};
   std::mutex refresh_mu_;
   mutable std::shared_mutex mu_;

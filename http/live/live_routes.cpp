@@ -1,13 +1,13 @@
 #include "http/live/live_routes.h"
 
-#include <charconv>
 #include <chrono>
 #include <memory>
 
+#include "core/json_writer.h"
+#include "core/parse.h"
 #include "http/app/visibility.h"
 #include "http/auth/auth_store.h"
 #include "http/live/live_events.h"
-#include "http/server/json_out.h"
 
 namespace strato::http {
 
@@ -29,10 +29,7 @@ struct ClientSlot {
 };
 
 std::optional<int64_t> ParsePosition(std::string_view text) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
-  return v;
+  return ParseInt(text, 0);
 }
 
 // What the stream needs to check the caller again later: its credentials only.
@@ -142,17 +139,10 @@ std::string LiveMessage(int64_t position, const std::string& stream_id, const st
   size_t dash = stream_id.find('-');
   std::string kind = dash == std::string::npos ? stream_id : stream_id.substr(0, dash);
   std::string id = dash == std::string::npos ? "" : stream_id.substr(dash + 1);
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("position");
-  w.Int64(position);
-  JsonStr(w, "stream", stream_id);
-  JsonStr(w, "kind", kind);
-  JsonStr(w, "id", id);
-  JsonStr(w, "type", type);
-  w.EndObject();
-  return "id: " + std::to_string(position) + "\nevent: change\ndata: " + JsonText(buf) + "\n\n";
+  JsonWriter w;
+  w.BeginObject().Int("position", position).Str("stream", stream_id).Str("kind", kind);
+  w.Str("id", id).Str("type", type).EndObject();
+  return "id: " + std::to_string(position) + "\nevent: change\ndata: " + w.Text() + "\n\n";
 }
 
 void AddLiveRoutes(Router& router, App& app) {

@@ -57,6 +57,14 @@ Result<std::vector<OrgListItem>> ReadOrganizations(events::PgConnection& db,
   return out;
 }
 
+Result<std::optional<std::string>> ReadOrganizationName(events::PgConnection& db,
+                                                        const std::string& org_id) {
+  auto r = db.Exec("SELECT name FROM organizations WHERE org_id = $1", {org_id});
+  if (!r.ok()) return r.status().WithContext("reading organization " + org_id);
+  if (r->rows() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(r->Get(0, 0)));
+}
+
 Result<std::optional<std::string>> FindUserIdByUsername(events::PgConnection& db,
                                                         const std::string& username) {
   auto r = db.Exec("SELECT user_id FROM users WHERE username = $1", {username});

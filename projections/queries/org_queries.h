@@ -50,6 +50,10 @@ struct OrgListRequest {
 Result<std::vector<OrgListItem>> ReadOrganizations(events::PgConnection& db,
                                                    const OrgListRequest& request);
 
+// An organization's name; nullopt when there is none with that id.
+Result<std::optional<std::string>> ReadOrganizationName(events::PgConnection& db,
+                                                        const std::string& org_id);
+
 // A user's id by username; nullopt when nobody has that name.
 Result<std::optional<std::string>> FindUserIdByUsername(events::PgConnection& db,
                                                         const std::string& username);

@@ -72,6 +72,16 @@ Result<std::unique_ptr<TupleFeed>> TupleFeed::Create(std::shared_ptr<const authz
   return feed;
 }
 
+Result<std::unique_ptr<TupleFeed>> TupleFeed::FromStart(std::shared_ptr<const authz::Schema> schema,
+                                                        events::EventStore& store) {
+  auto memory = authz::MemoryTupleStore::FromRows(std::move(schema), {});
+  if (!memory.ok()) return memory.status();
+  std::unique_ptr<TupleFeed> feed(new TupleFeed(store, nullptr));
+  feed->tuples_ = std::move(*memory);
+  feed->engine_ = std::make_unique<authz::Engine>(*feed->tuples_);
+  return feed;
+}
+
 TupleFeed::~TupleFeed() {
   Stop();
 }

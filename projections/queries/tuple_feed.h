@@ -39,6 +39,10 @@ class TupleFeed {
                                                    const std::string& database_url,
                                                    events::EventStore& store,
                                                    std::unique_ptr<events::AppendWaiter> waiter);
+  // No snapshot: the tuples start empty at position 0 and follow `store` from its start (call
+  // CatchUp). For tests of handlers over an in-memory log (events/log/memory_event_store.h).
+  static Result<std::unique_ptr<TupleFeed>> FromStart(std::shared_ptr<const authz::Schema> schema,
+                                                      events::EventStore& store);
   ~TupleFeed();
 
   void Start();

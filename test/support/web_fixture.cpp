@@ -5,6 +5,7 @@
 
 #include "core/domain/host.h"
 #include "core/ids.h"
+#include "http/api/api_contracts.h"
 #include "projections/models/registry.h"
 
 namespace strato::test {
@@ -31,6 +32,9 @@ WebFixture::WebFixture() {
       http::WebStack::Create(config, server_->port(), db_.store(), *runner_, db_.NewWaiter(), env);
   REQUIRE_MESSAGE(web.ok(), web.status().ToString());
   web_ = std::move(*web);
+  // Every documented route declares its request and answers.
+  Status contracts = http::CheckRouteContracts(web_->router());
+  REQUIRE_MESSAGE(contracts.ok(), contracts.ToString());
   server_->SetPipeline(&web_->pipeline());
   REQUIRE(server_->Start().ok());
 }
@@ -63,7 +67,7 @@ std::string JsonField(const std::string& json, const char* field) {
   return it->value.GetString();
 }
 
-WebClient::WebClient(WebFixture& f) : client_("127.0.0.1", f.port()) {
+WebClient::WebClient(WebFixture& f) : fixture_(f), client_("127.0.0.1", f.port()) {
   client_.set_read_timeout(30, 0);
 }
 
@@ -89,7 +93,19 @@ WebResponse WebClient::Send(const std::string& method, const std::string& path,
   }
   std::string token = JsonField(out.body, "csrf_token");
   if (!token.empty()) csrf = token;
+  CheckAgainstContract(fixture_, method, path, out);
   return out;
+}
+
+void CheckAgainstContract(WebFixture& f, const std::string& method, const std::string& path,
+                          const WebResponse& response) {
+  const std::string bare = path.substr(0, path.find('?'));
+  http::Router::Match match = f.web().router().Find(method, bare);
+  if (match.route == nullptr || !http::Documented(*match.route)) return;
+  Status agrees = http::CheckAnswer(method, match.route->pattern, response.status,
+                                    response.Header("Content-Type"), response.body);
+  CHECK_MESSAGE(agrees.ok(), method << " " << path << ": " << agrees.message() << "\n"
+                                    << response.body.substr(0, 2000));
 }
 
 WebResponse WebClient::Get(const std::string& path, const httplib::Headers& headers) {

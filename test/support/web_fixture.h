@@ -48,7 +48,9 @@ struct WebResponse {
 };
 
 // A browser-like client: remembers the session cookie it was given and sends the CSRF token
-// with state changes once it knows it.
+// with state changes once it knows it. Every answer of a documented route (/api/, /auth/) is
+// checked against its route's declared contract (http/api/api_contracts.h): a body that is not
+// the declared shape for its status fails the test.
 class WebClient {
  public:
   explicit WebClient(WebFixture& f);
@@ -71,8 +73,14 @@ class WebClient {
  private:
   WebResponse Send(const std::string& method, const std::string& path, const std::string& body,
                    httplib::Headers headers);
+  WebFixture& fixture_;
   httplib::Client client_;
 };
+
+// Fails the test when `response` to METHOD `path` (query string allowed) does not agree with
+// the contract of the route it reached; answers of routes that are not documented pass.
+void CheckAgainstContract(WebFixture& f, const std::string& method, const std::string& path,
+                          const WebResponse& response);
 
 // A string field of a JSON object text ("" when absent).
 std::string JsonField(const std::string& json, const char* field);
