@@ -2,10 +2,13 @@
 # simulator (a test double, under test/fakes/) and their tests. Included by the root
 # CMakeLists.txt when present.
 
-# --- the driver: HTTP/1.1 over a unix socket + CloudHypervisorDriver. Links strato_core only.
+# --- the drivers: HTTP/1.1 over a unix socket + CloudHypervisorDriver; a QMP client for QEMU.
+# Links strato_core only.
 add_library(strato_hypervisor STATIC
+  ${CMAKE_SOURCE_DIR}/hostd/hypervisor/unix_socket.cpp
   ${CMAKE_SOURCE_DIR}/hostd/hypervisor/unix_http_client.cpp
   ${CMAKE_SOURCE_DIR}/hostd/hypervisor/ch_driver.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/hypervisor/qmp_client.cpp
 )
 target_link_libraries(strato_hypervisor PUBLIC strato_core)
 if(TARGET RapidJSON)
@@ -38,6 +41,7 @@ add_executable(hypervisor_tests
   ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/ch_driver_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/simulator_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/openapi_conformance_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/qmp_client_test.cpp
 )
 target_link_libraries(hypervisor_tests PRIVATE strato_hypervisor strato_ch_simulator_model
   PkgConfig::YAMLCPP doctest::doctest)
