@@ -12,6 +12,7 @@
 #include "http/pages/page_hosts.h"
 #include "http/pages/ui_html.h"
 #include "projections/queries/page_queries.h"
+#include "projections/queries/user_queries.h"
 
 namespace strato::http {
 
@@ -181,9 +182,9 @@ Response Dashboard(App& app, Request& req) {
   {
     auto db = app.db.Acquire();
     if (!db.ok()) return UiErrorPage(req, db.status());
-    auto name = projections::ReadDisplayName(**db, me.user_id);
-    if (!name.ok()) return UiErrorPage(req, name.status());
-    if (*name) display = **name;
+    auto user = projections::FindUserById(**db, me.user_id);
+    if (!user.ok()) return UiErrorPage(req, user.status().WithContext("reading your name"));
+    if (*user) display = (*user)->display_name;
   }
   auto vms = CountVms(app, me);
   if (!vms.ok()) return UiErrorPage(req, vms.status());

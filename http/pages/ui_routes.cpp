@@ -11,7 +11,7 @@
 #include "http/pages/page_vms.h"
 #include "http/pages/ui_assets.h"
 #include "http/pages/ui_html.h"
-#include "projections/queries/page_queries.h"
+#include "projections/queries/user_queries.h"
 
 namespace strato::http {
 
@@ -110,7 +110,7 @@ using projections::PasskeyRow;
 Result<std::vector<PasskeyRow>> ReadPasskeys(App& app, const std::string& user_id) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
-  return projections::ReadPasskeys(**db, user_id);
+  return projections::ListPasskeys(**db, user_id);
 }
 
 std::string NoticeFor(std::string_view code) {
@@ -145,7 +145,8 @@ Response AccountPage(App& app, Request& req, int status, const std::string& erro
     std::string name = k.name.empty() ? "Unnamed passkey" : k.name;
     h += "<tr data-credential-id=\"" + HtmlEscape(k.credential_id) + "\"><th scope=\"row\">" +
          HtmlEscape(name) + "</th><td>" + TimeHtml(k.created_at) + "</td><td>" +
-         TimeHtml(k.last_used_at) + "</td><td>" + (k.backup_state ? "yes" : "no") + "</td><td>";
+         TimeHtml(k.last_used_at.value_or("")) + "</td><td>" + (k.backup_state ? "yes" : "no") +
+         "</td><td>";
     if (only_one) {
       h += "<span class=\"hint\">Your only passkey: add another before removing it.</span>";
     } else {

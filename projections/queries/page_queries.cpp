@@ -84,27 +84,4 @@ Result<EntityNames> ReadEntityNames(events::PgConnection& db, const EntityIdSets
   return out;
 }
 
-Result<std::optional<std::string>> ReadDisplayName(events::PgConnection& db,
-                                                   const std::string& user_id) {
-  auto r = db.Exec("SELECT display_name FROM users WHERE user_id = $1", {user_id});
-  if (!r.ok()) return r.status().WithContext("reading your name");
-  if (r->rows() != 1) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(r->Get(0, 0)));
-}
-
-Result<std::vector<PasskeyRow>> ReadPasskeys(events::PgConnection& db, const std::string& user_id) {
-  auto r = db.Exec("SELECT credential_id, name, " + UtcText("created_at") + ", coalesce(" +
-                       UtcText("last_used_at") +
-                       ", ''), backup_state, transports FROM passkeys WHERE user_id = $1 "
-                       "ORDER BY created_at, credential_id",
-                   {user_id});
-  if (!r.ok()) return r.status().WithContext("reading your passkeys");
-  std::vector<PasskeyRow> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back({std::string(r->Get(i, 0)), std::string(r->Get(i, 1)), std::string(r->Get(i, 2)),
-                   std::string(r->Get(i, 3)), std::string(r->Get(i, 5)), r->Get(i, 4) == "t"});
-  }
-  return out;
-}
-
 }  // namespace strato::projections

@@ -1,6 +1,6 @@
 // Reads that only the HTML pages make (http/pages/), as structs: a VM with the names of its
 // organization, owner and host; a VM's recent history with the actors' usernames; the names the
-// audit log's entries refer to; a user's display name; a user's passkeys. Reads the API shares
+// audit log's entries refer to. (Users and passkeys: user_queries.h.) Reads the API shares
 // with the pages are in org_queries.h, vm_queries.h, host_queries.h and audit_queries.h.
 //
 // Each function takes a session from the caller's pool and runs parameterized statements on it;
@@ -54,17 +54,5 @@ struct EntityIdSets {
   std::set<std::string> users, hosts, vms, orgs;
 };
 Result<EntityNames> ReadEntityNames(events::PgConnection& db, const EntityIdSets& ids);
-
-// A user's display name; nullopt when there is no such user.
-Result<std::optional<std::string>> ReadDisplayName(events::PgConnection& db,
-                                                   const std::string& user_id);
-
-struct PasskeyRow {
-  std::string credential_id, name, created_at, last_used_at, transports;  // last_used_at: "" never
-  bool backup_state = false;
-};
-
-// A user's passkeys, oldest first.
-Result<std::vector<PasskeyRow>> ReadPasskeys(events::PgConnection& db, const std::string& user_id);
 
 }  // namespace strato::projections
