@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string_view>
 
+#include "core/parse.h"
+
 namespace strato {
 
 std::optional<std::string> ProcessEnv::Get(const std::string& name) const {
@@ -62,12 +64,11 @@ Result<HostPort> ParseHostPort(const std::string& name, const std::string& value
   if (host.empty()) {
     return Status::InvalidArgument(name + " is \"" + value + "\"; the host part is empty");
   }
-  char* end = nullptr;
-  long port = std::strtol(port_text.c_str(), &end, 10);
-  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+  std::optional<int64_t> port = ParseInt(port_text, 0, 65535);
+  if (!port) {
     return Status::InvalidArgument(name + " is \"" + value + "\"; the port must be 0-65535");
   }
-  return HostPort{host, static_cast<int>(port)};
+  return HostPort{host, static_cast<int>(*port)};
 }
 
 Result<std::string> ReadDatabaseUrl(const Env& env) {
@@ -127,14 +128,12 @@ Result<int64_t> ReadInt(const Env& env, const std::string& name, int64_t fallbac
                         int64_t max) {
   auto v = env.Get(name);
   if (!v || v->empty()) return fallback;
-  char* end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(v->c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE || n < min || n > max) {
+  std::optional<int64_t> n = ParseInt(*v, min, max);
+  if (!n) {
     return Status::InvalidArgument(name + " is \"" + *v + "\"; it must be a whole number from " +
                                    std::to_string(min) + " to " + std::to_string(max));
   }
-  return static_cast<int64_t>(n);
+  return *n;
 }
 
 Result<ServeConfig> ReadServeConfig(const Env& env) {
@@ -239,15 +238,14 @@ Result<TrustedProxies> TrustedProxies::Parse(const std::string& name, std::strin
     const bool v4 = IsV4Mapped(*address) && entry.find(':') == std::string_view::npos;
     if (slash != std::string_view::npos) {
       std::string_view bits = entry.substr(slash + 1);
-      int prefix = -1;
-      if (!bits.empty() && bits.size() <= 3 &&
-          bits.find_first_not_of("0123456789") == std::string_view::npos) {
-        prefix = std::stoi(std::string(bits));
+      std::optional<int64_t> prefix;
+      if (bits.size() <= 3 && bits.find_first_not_of("0123456789") == std::string_view::npos) {
+        prefix = ParseInt(bits, 0, v4 ? 32 : 128);
       }
-      if (prefix < 0 || prefix > (v4 ? 32 : 128)) {
+      if (!prefix) {
         return refuse(std::string("has a prefix length that is not 0 to ") + (v4 ? "32" : "128"));
       }
-      n.prefix = v4 ? prefix + 96 : prefix;
+      n.prefix = static_cast<int>(v4 ? *prefix + 96 : *prefix);
     }
     for (int bit = n.prefix; bit < 128; ++bit) {
       if (n.base[bit / 8] & (0x80 >> (bit % 8))) {

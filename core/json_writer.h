@@ -44,6 +44,11 @@ class JsonWriter {
   JsonWriter& RawValue(std::string_view json) {
     return Did(w_.RawValue(json.data(), json.size(), rapidjson::kObjectType));
   }
+  // A value RapidJSON parsed (a Document or one of its Values), written compact.
+  template <typename Parsed>
+  JsonWriter& Copy(const Parsed& v) {
+    return Did(v.Accept(w_));
+  }
 
   // Members of an object: key and value in one call.
   JsonWriter& Str(std::string_view key, std::string_view v) { return Key(key).String(v); }

@@ -1,13 +1,11 @@
 #include "core/log.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <atomic>
 #include <cstdio>
 #include <mutex>
 
 #include "core/clock.h"
+#include "core/json_writer.h"
 
 namespace strato::log {
 namespace {
@@ -36,22 +34,17 @@ void SetMinLevel(Level level) {
 }
 
 std::string Format(Level level, std::string_view msg, std::initializer_list<Field> fields) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  std::string ts = FormatRfc3339(SystemClock::Instance().Now());
-  w.Key("ts");
-  w.String(ts.data(), static_cast<rapidjson::SizeType>(ts.size()));
-  w.Key("level");
-  w.String(LevelName(level));
-  w.Key("msg");
-  w.String(msg.data(), static_cast<rapidjson::SizeType>(msg.size()));
+  JsonWriter w;
+  w.BeginObject()
+      .Str("ts", FormatRfc3339(SystemClock::Instance().Now()))
+      .Str("level", LevelName(level))
+      .Str("msg", msg);
   for (const Field& f : fields) {
-    w.Key(f.key.data(), static_cast<rapidjson::SizeType>(f.key.size()));
+    w.Key(f.key);
     if (auto* s = std::get_if<std::string>(&f.value)) {
-      w.String(s->data(), static_cast<rapidjson::SizeType>(s->size()));
+      w.String(*s);
     } else if (auto* i = std::get_if<int64_t>(&f.value)) {
-      w.Int64(*i);
+      w.Int(*i);
     } else if (auto* d = std::get_if<double>(&f.value)) {
       w.Double(*d);
     } else {
@@ -59,7 +52,7 @@ std::string Format(Level level, std::string_view msg, std::initializer_list<Fiel
     }
   }
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  return w.Text();
 }
 
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields) {

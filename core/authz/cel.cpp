@@ -1,8 +1,10 @@
 #include "core/authz/cel.h"
 
 #include <cctype>
-#include <charconv>
 #include <cstdlib>
+#include <optional>
+
+#include "core/parse.h"
 
 namespace strato::authz {
 
@@ -224,10 +226,9 @@ class CelParser {
     CelNode n;
     switch (tok_.kind) {
       case CelToken::Kind::kInt: {
-        int64_t v = 0;
-        auto [p, ec] = std::from_chars(tok_.text.data(), tok_.text.data() + tok_.text.size(), v);
-        if (ec != std::errc()) return Error("the number " + tok_.text + " is too large");
-        n.literal = Value::Int(v);
+        std::optional<int64_t> v = ParseInt(tok_.text);  // digits only: fails when too large
+        if (!v) return Error("the number " + tok_.text + " is too large");
+        n.literal = Value::Int(*v);
         STRATO_RETURN_IF_ERROR(Next());
         return Add(std::move(n));
       }

@@ -1,7 +1,8 @@
 #include "core/authz/value.h"
 
-#include <charconv>
 #include <cstdlib>
+
+#include "core/parse.h"
 
 namespace strato::authz {
 
@@ -49,10 +50,9 @@ Result<Value> ParseScalar(std::string_view type, std::string_view text) {
     return bad();
   }
   if (type == "integer") {
-    int64_t v = 0;
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || p != text.data() + text.size()) return bad();
-    return Value::Int(v);
+    std::optional<int64_t> v = ParseInt(text);
+    if (!v) return bad();
+    return Value::Int(*v);
   }
   if (type == "double") {
     std::string copy(text);

@@ -1,10 +1,9 @@
 #include "core/domain/audit_line.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include "core/json_writer.h"
 
 namespace strato::domain {
 
@@ -13,12 +12,19 @@ namespace {
 constexpr std::string_view kSecretWords[] = {"secret", "token",     "password",
                                              "key",    "challenge", "signature"};
 
-// Appends `v` as compact JSON.
+// Appends `v` (a number or a boolean) as compact JSON.
 void AppendJson(std::string& out, const rapidjson::Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  out.append(buf.GetString(), buf.GetSize());
+  JsonWriter w;
+  if (v.IsBool()) {
+    w.Bool(v.GetBool());
+  } else if (v.IsDouble()) {
+    w.Double(v.GetDouble());
+  } else if (v.IsInt64()) {
+    w.Int(v.GetInt64());
+  } else {
+    w.Uint(v.GetUint64());
+  }
+  out += w.View();
 }
 
 // A string shown bare when it is one plain word (ids, names, states), else as JSON.
@@ -64,7 +70,9 @@ void AppendValue(std::string& out, const rapidjson::Value& v) {
   }
   std::string s(shown);
   if (cut) s += "\u2026";  // never plain: quoted
-  AppendJson(out, rapidjson::Value(rapidjson::StringRef(s.data(), s.size())));
+  JsonWriter w;
+  w.String(s);
+  out += w.View();
 }
 
 bool IsShown(const rapidjson::Value& v) {

@@ -6,8 +6,6 @@
 #pragma once
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdint>
 #include <optional>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json_writer.h"
 #include "core/status.h"
 
 namespace strato::domain {
@@ -45,45 +44,38 @@ struct DecideContext {
   TimePoint now;
 };
 
-// Builds a compact JSON object, keys in the order they are added.
+// Builds an event's data: a compact JSON object, keys in the order they are added. A thin
+// shorthand over JsonWriter for the flat objects decisions emit (the object is opened here and
+// closed by Build or Event); anything nested uses JsonWriter itself.
 class JsonObjectBuilder {
  public:
-  JsonObjectBuilder() { w_.StartObject(); }
+  JsonObjectBuilder() { w_.BeginObject(); }
 
   JsonObjectBuilder& Str(std::string_view key, std::string_view value) {
-    Key(key);
-    w_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    w_.Str(key, value);
     return *this;
   }
   JsonObjectBuilder& Int(std::string_view key, int64_t value) {
-    Key(key);
-    w_.Int64(value);
+    w_.Int(key, value);
     return *this;
   }
   JsonObjectBuilder& Bool(std::string_view key, bool value) {
-    Key(key);
-    w_.Bool(value);
+    w_.Bool(key, value);
     return *this;
   }
   // A string, or null when absent.
   JsonObjectBuilder& OptStr(std::string_view key, const std::optional<std::string>& value) {
-    if (value) return Str(key, *value);
-    Key(key);
-    w_.Null();
+    w_.OptStr(key, value);
     return *this;
   }
   std::string Build() {
     w_.EndObject();
-    return std::string(buf_.GetString(), buf_.GetSize());
+    return w_.Text();
   }
   DomainEvent Event(std::string type) { return DomainEvent{std::move(type), Build()}; }
 
  private:
-  void Key(std::string_view key) {
-    w_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  }
-  rapidjson::StringBuffer buf_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_{buf_};
+  JsonWriter w_;
 };
 
 // Reads the fields of an event's data. Accessors return a zero value when the field is missing

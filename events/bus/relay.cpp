@@ -17,13 +17,14 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstdlib>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "core/log.h"
+#include "core/parse.h"
 #include "events/bus/nats_bus.h"
 
 namespace strato::events {
@@ -77,14 +78,14 @@ void SleepFor(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
 }
 
 // The position a message was published for: its expected last sequence + 1, or 1 when it
-// carried none.
+// carried none (or one that is not a number).
 int64_t PositionOf(natsMsg* msg) {
   const char* value = nullptr;
   if (msg == nullptr || natsMsgHeader_Get(msg, "Nats-Expected-Last-Sequence", &value) != NATS_OK ||
       value == nullptr) {
     return 1;
   }
-  return std::strtoll(value, nullptr, 10) + 1;
+  return ParseInt(value, 0, std::numeric_limits<int64_t>::max() - 1).value_or(0) + 1;
 }
 
 // Failed acknowledgements of the current batch, recorded on nats.c's reply thread.

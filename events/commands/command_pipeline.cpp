@@ -1,9 +1,8 @@
 #include "events/commands/command_pipeline.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <string_view>
+
+#include "core/json_writer.h"
 
 namespace strato::events {
 
@@ -36,23 +35,17 @@ std::optional<StaleVersion> ReadStaleVersion(const Status& status) {
 
 std::string CommandMetadata(const CommandContext& context, const Uuid& command_id, TimePoint now,
                             const std::string& host_id) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto str = [&w](const char* key, const std::string& value) {
-    w.Key(key);
-    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-  };
-  w.StartObject();
-  str("actor", context.actor.empty() ? "system" : context.actor);
-  str("command_id", command_id.ToString());
-  str("correlation_id",
-      (context.correlation_id.IsNil() ? command_id : context.correlation_id).ToString());
-  if (!context.causation_id.IsNil()) str("causation_id", context.causation_id.ToString());
-  if (!context.client_address.empty()) str("client_address", context.client_address);
-  if (!host_id.empty()) str("host_id", host_id);
-  str("issued_at", FormatRfc3339(now));
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  JsonWriter w;
+  w.BeginObject()
+      .Str("actor", context.actor.empty() ? "system" : context.actor)
+      .Str("command_id", command_id.ToString())
+      .Str("correlation_id",
+           (context.correlation_id.IsNil() ? command_id : context.correlation_id).ToString());
+  if (!context.causation_id.IsNil()) w.Str("causation_id", context.causation_id.ToString());
+  if (!context.client_address.empty()) w.Str("client_address", context.client_address);
+  if (!host_id.empty()) w.Str("host_id", host_id);
+  w.Str("issued_at", FormatRfc3339(now)).EndObject();
+  return w.Text();
 }
 
 CommandPipeline::CommandPipeline(EventStore& store, PipelineOptions options)

@@ -2,38 +2,14 @@
 
 #include <rapidjson/document.h>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "core/json_writer.h"
+
 namespace strato::events {
 namespace {
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, const char* key, std::string_view v) {
-  w.Key(key);
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
-void Int(Writer& w, const char* key, int64_t v) {
-  w.Key(key);
-  w.Int64(v);
-}
-void Dbl(Writer& w, const char* key, double v) {
-  w.Key(key);
-  w.Double(v);
-}
-void OptStr(Writer& w, const char* key, const std::optional<std::string>& v) {
-  if (v) return Str(w, key, *v);
-  w.Key(key);
-  w.Null();
-}
-
-std::string Done(rapidjson::StringBuffer& b) {
-  return std::string(b.GetString(), b.GetSize());
-}
 
 // Reads fields of one JSON object, remembering the first problem as a sentence. Strings are
 // bounded in length and whole numbers in range: a field outside its bounds is a problem, not
@@ -273,19 +249,18 @@ Code CodeFromWireName(std::string_view name) {
 }
 
 std::string EncodeRegistration(const HostRegistration& r) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  Str(w, "name", r.name);
-  Str(w, "address", r.address);
-  Int(w, "cpu_count", r.cpu_count);
-  Int(w, "memory_mb", r.memory_mb);
-  Int(w, "disk_gb", r.disk_gb);
-  Str(w, "hypervisor_kind", r.hypervisor_kind);
-  Str(w, "hypervisor_version", r.hypervisor_version);
-  Int(w, "heartbeat_interval_ms", r.heartbeat_interval_ms);
-  w.EndObject();
-  return Done(b);
+  JsonWriter w;
+  w.BeginObject()
+      .Str("name", r.name)
+      .Str("address", r.address)
+      .Int("cpu_count", r.cpu_count)
+      .Int("memory_mb", r.memory_mb)
+      .Int("disk_gb", r.disk_gb)
+      .Str("hypervisor_kind", r.hypervisor_kind)
+      .Str("hypervisor_version", r.hypervisor_version)
+      .Int("heartbeat_interval_ms", r.heartbeat_interval_ms)
+      .EndObject();
+  return w.Text();
 }
 
 Result<HostRegistration> DecodeRegistration(std::string_view json) {
@@ -309,19 +284,15 @@ Result<HostRegistration> DecodeRegistration(std::string_view json) {
 }
 
 std::string EncodeDesiredRequest(const DesiredRequest& r) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
+  JsonWriter w;
+  w.BeginObject();
   if (!r.vm_ids.empty()) {
-    w.Key("vm_ids");
-    w.StartArray();
-    for (const auto& id : r.vm_ids)
-      w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    w.Key("vm_ids").BeginArray();
+    for (const auto& id : r.vm_ids) w.String(id);
     w.EndArray();
   }
-  Int(w, "min_position", r.min_position);
-  w.EndObject();
-  return Done(b);
+  w.Int("min_position", r.min_position).EndObject();
+  return w.Text();
 }
 
 Result<DesiredRequest> DecodeDesiredRequest(std::string_view json) {
@@ -357,33 +328,25 @@ Result<DesiredRequest> DecodeDesiredRequest(std::string_view json) {
 }
 
 std::string EncodeDesiredReply(const DesiredReply& r) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  w.Key("ok");
-  w.Bool(true);
-  Int(w, "position", r.position);
-  w.Key("vms");
-  w.StartArray();
+  JsonWriter w;
+  w.BeginObject().Bool("ok", true).Int("position", r.position).Key("vms").BeginArray();
   for (const DesiredVm& v : r.vms) {
-    w.StartObject();
-    Str(w, "vm_id", v.vm_id);
-    Str(w, "name", v.name);
-    Str(w, "image", v.image);
-    Int(w, "cpu_count", v.cpu_count);
-    Int(w, "memory_mb", v.memory_mb);
-    Int(w, "disk_gb", v.disk_gb);
-    Str(w, "desired", v.desired);
-    Int(w, "generation", v.generation);
-    Str(w, "last_action", v.last_action);
-    w.Key("force");
-    w.Bool(v.force);
-    Int(w, "position", v.position);
-    w.EndObject();
+    w.BeginObject()
+        .Str("vm_id", v.vm_id)
+        .Str("name", v.name)
+        .Str("image", v.image)
+        .Int("cpu_count", v.cpu_count)
+        .Int("memory_mb", v.memory_mb)
+        .Int("disk_gb", v.disk_gb)
+        .Str("desired", v.desired)
+        .Int("generation", v.generation)
+        .Str("last_action", v.last_action)
+        .Bool("force", v.force)
+        .Int("position", v.position)
+        .EndObject();
   }
-  w.EndArray();
-  w.EndObject();
-  return Done(b);
+  w.EndArray().EndObject();
+  return w.Text();
 }
 
 Result<DesiredReply> DecodeDesiredReply(std::string_view json) {
@@ -421,22 +384,18 @@ Result<DesiredReply> DecodeDesiredReply(std::string_view json) {
 }
 
 std::string EncodeReports(const std::vector<VmReport>& reports) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  w.Key("reports");
-  w.StartArray();
+  JsonWriter w;
+  w.BeginObject().Key("reports").BeginArray();
   for (const VmReport& r : reports) {
-    w.StartObject();
-    Str(w, "vm_id", r.vm_id);
-    Str(w, "state", r.state);
-    Int(w, "generation", r.generation);
-    OptStr(w, "error", r.error);
-    w.EndObject();
+    w.BeginObject()
+        .Str("vm_id", r.vm_id)
+        .Str("state", r.state)
+        .Int("generation", r.generation)
+        .OptStr("error", r.error)
+        .EndObject();
   }
-  w.EndArray();
-  w.EndObject();
-  return Done(b);
+  w.EndArray().EndObject();
+  return w.Text();
 }
 
 Result<std::vector<VmReport>> DecodeReports(std::string_view json) {
@@ -467,31 +426,19 @@ Result<std::vector<VmReport>> DecodeReports(std::string_view json) {
 }
 
 std::string EncodeReportResults(const std::vector<VmReportResult>& results) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  w.Key("ok");
-  w.Bool(true);
-  w.Key("results");
-  w.StartArray();
+  JsonWriter w;
+  w.BeginObject().Bool("ok", true).Key("results").BeginArray();
   for (const VmReportResult& r : results) {
-    w.StartObject();
-    Str(w, "vm_id", r.vm_id);
-    w.Key("ok");
-    w.Bool(r.status.ok());
+    w.BeginObject().Str("vm_id", r.vm_id).Bool("ok", r.status.ok());
     if (r.status.ok()) {
-      w.Key("appended");
-      w.Bool(r.appended);
-      Int(w, "position", r.position);
+      w.Bool("appended", r.appended).Int("position", r.position);
     } else {
-      Str(w, "code", CodeWireName(r.status.code()));
-      Str(w, "error", r.status.message());
+      w.Str("code", CodeWireName(r.status.code())).Str("error", r.status.message());
     }
     w.EndObject();
   }
-  w.EndArray();
-  w.EndObject();
-  return Done(b);
+  w.EndArray().EndObject();
+  return w.Text();
 }
 
 Result<std::vector<VmReportResult>> DecodeReportResults(std::string_view json) {
@@ -524,20 +471,19 @@ Result<std::vector<VmReportResult>> DecodeReportResults(std::string_view json) {
 }
 
 std::string EncodeHeartbeat(const Heartbeat& h) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  Str(w, "sent_at", h.sent_at);
-  Int(w, "interval_ms", h.interval_ms);
-  Int(w, "vms", h.vms);
-  Int(w, "vms_running", h.vms_running);
-  Dbl(w, "load1", h.load1);
-  Dbl(w, "load5", h.load5);
-  Dbl(w, "load15", h.load15);
-  Int(w, "memory_available_mb", h.memory_available_mb);
-  Int(w, "uptime_s", h.uptime_s);
-  w.EndObject();
-  return Done(b);
+  JsonWriter w;
+  w.BeginObject()
+      .Str("sent_at", h.sent_at)
+      .Int("interval_ms", h.interval_ms)
+      .Int("vms", h.vms)
+      .Int("vms_running", h.vms_running)
+      .Double("load1", h.load1)
+      .Double("load5", h.load5)
+      .Double("load15", h.load15)
+      .Int("memory_available_mb", h.memory_available_mb)
+      .Int("uptime_s", h.uptime_s)
+      .EndObject();
+  return w.Text();
 }
 
 Result<Heartbeat> DecodeHeartbeat(std::string_view json) {
@@ -561,26 +507,19 @@ Result<Heartbeat> DecodeHeartbeat(std::string_view json) {
 }
 
 std::string EncodeErrorReply(const Status& s) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  w.Key("ok");
-  w.Bool(false);
-  Str(w, "code", CodeWireName(s.code()));
-  Str(w, "error", s.message());
-  w.EndObject();
-  return Done(b);
+  JsonWriter w;
+  w.BeginObject()
+      .Bool("ok", false)
+      .Str("code", CodeWireName(s.code()))
+      .Str("error", s.message())
+      .EndObject();
+  return w.Text();
 }
 
 std::string EncodeOkPosition(int64_t position) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  w.Key("ok");
-  w.Bool(true);
-  Int(w, "position", position);
-  w.EndObject();
-  return Done(b);
+  JsonWriter w;
+  w.BeginObject().Bool("ok", true).Int("position", position).EndObject();
+  return w.Text();
 }
 
 Status ReplyStatus(std::string_view json) {

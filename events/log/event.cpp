@@ -2,10 +2,10 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstring>
+
+#include "core/json_writer.h"
 
 namespace strato::events {
 namespace {
@@ -268,34 +268,20 @@ Result<Hash> HashFromHex(std::string_view hex) {
 }
 
 std::string ToJsonLine(const RecordedEvent& e) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto str = [&w](std::string_view s) {
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  };
-  w.StartObject();
-  w.Key("position");
-  w.Int64(e.position);
-  w.Key("stream_id");
-  str(e.stream_id);
-  w.Key("stream_version");
-  w.Int64(e.stream_version);
-  w.Key("event_id");
-  str(e.event_id.ToString());
-  w.Key("type");
-  str(e.type);
-  w.Key("data");
-  w.RawValue(e.data.data(), e.data.size(), rapidjson::kObjectType);
-  w.Key("metadata");
-  w.RawValue(e.metadata.data(), e.metadata.size(), rapidjson::kObjectType);
-  w.Key("recorded_at");
-  str(FormatRfc3339(e.recorded_at));
-  w.Key("recorded_at_us");
-  w.Int64(UnixMicros(e.recorded_at));
-  w.Key("hash");
-  str(HexEncode(e.hash.data(), e.hash.size()));
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  JsonWriter w;
+  w.BeginObject()
+      .Int("position", e.position)
+      .Str("stream_id", e.stream_id)
+      .Int("stream_version", e.stream_version)
+      .Str("event_id", e.event_id.ToString())
+      .Str("type", e.type)
+      .Raw("data", e.data)
+      .Raw("metadata", e.metadata)
+      .Str("recorded_at", FormatRfc3339(e.recorded_at))
+      .Int("recorded_at_us", UnixMicros(e.recorded_at))
+      .Str("hash", HexEncode(e.hash.data(), e.hash.size()))
+      .EndObject();
+  return w.Text();
 }
 
 Result<RecordedEvent> FromJsonLine(std::string_view line) {
@@ -313,10 +299,9 @@ Result<RecordedEvent> FromJsonLine(std::string_view line) {
     return it == doc.MemberEnd() ? nullptr : &it->value;
   };
   auto compact = [](const rapidjson::Value& v) {
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    v.Accept(w);
-    return std::string(b.GetString(), b.GetSize());
+    JsonWriter w;
+    w.Copy(v);
+    return w.Text();
   };
   const rapidjson::Value* v;
   if (!(v = get("position")) || !v->IsInt64()) return missing("position");

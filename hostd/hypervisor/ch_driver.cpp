@@ -1,10 +1,10 @@
 #include "hostd/hypervisor/ch_driver.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <utility>
+
+#include "core/json_writer.h"
 
 namespace strato::hostd {
 namespace {
@@ -74,92 +74,40 @@ Result<std::string> CloudHypervisorDriver::BuildVmConfigJson(const VmSpec& spec)
                                    " has neither a kernel nor a firmware to boot.");
   }
 
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> w(out);
-  auto key = [&w](std::string_view k) {
-    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-  };
-  auto str = [&w](const std::string& s) {
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  };
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("cpus").BeginObject().Int("boot_vcpus", spec.cpus).Int("max_vcpus", spec.cpus).EndObject();
+  w.Key("memory").BeginObject().Int("size", spec.memory_mb * kMiB).EndObject();
 
-  w.StartObject();
-  key("cpus");
-  w.StartObject();
-  key("boot_vcpus");
-  w.Int(spec.cpus);
-  key("max_vcpus");
-  w.Int(spec.cpus);
-  w.EndObject();
-
-  key("memory");
-  w.StartObject();
-  key("size");
-  w.Int64(spec.memory_mb * kMiB);
-  w.EndObject();
-
-  key("payload");
-  w.StartObject();
-  if (!spec.kernel_path.empty()) {
-    key("kernel");
-    str(spec.kernel_path);
-  }
-  if (!spec.firmware_path.empty()) {
-    key("firmware");
-    str(spec.firmware_path);
-  }
-  if (!spec.cmdline.empty()) {
-    key("cmdline");
-    str(spec.cmdline);
-  }
+  w.Key("payload").BeginObject();
+  if (!spec.kernel_path.empty()) w.Str("kernel", spec.kernel_path);
+  if (!spec.firmware_path.empty()) w.Str("firmware", spec.firmware_path);
+  if (!spec.cmdline.empty()) w.Str("cmdline", spec.cmdline);
   w.EndObject();
 
   if (!spec.disk_paths.empty()) {
-    key("disks");
-    w.StartArray();
-    for (const std::string& path : spec.disk_paths) {
-      w.StartObject();
-      key("path");
-      str(path);
-      w.EndObject();
-    }
+    w.Key("disks").BeginArray();
+    for (const std::string& path : spec.disk_paths) w.BeginObject().Str("path", path).EndObject();
     w.EndArray();
   }
 
   if (!spec.tap_name.empty()) {
-    key("net");
-    w.StartArray();
-    w.StartObject();
-    key("tap");
-    str(spec.tap_name);
-    if (!spec.mac.empty()) {
-      key("mac");
-      str(spec.mac);
-    }
-    w.EndObject();
-    w.EndArray();
+    w.Key("net").BeginArray().BeginObject().Str("tap", spec.tap_name);
+    if (!spec.mac.empty()) w.Str("mac", spec.mac);
+    w.EndObject().EndArray();
   }
 
-  key("serial");
-  w.StartObject();
+  w.Key("serial").BeginObject();
   if (spec.serial_path.empty()) {
-    key("mode");
-    w.String("Null");
+    w.Str("mode", "Null");
   } else {
-    key("mode");
-    w.String("File");
-    key("file");
-    str(spec.serial_path);
+    w.Str("mode", "File").Str("file", spec.serial_path);
   }
   w.EndObject();
 
-  key("console");
-  w.StartObject();
-  key("mode");
-  w.String("Off");
+  w.Key("console").BeginObject().Str("mode", "Off").EndObject();
   w.EndObject();
-  w.EndObject();
-  return std::string(out.GetString(), out.GetSize());
+  return w.Text();
 }
 
 std::string CloudHypervisorDriver::Kind() const {

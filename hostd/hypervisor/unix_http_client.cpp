@@ -9,7 +9,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
+
+#include "core/parse.h"
 
 namespace strato::hostd {
 namespace {
@@ -177,14 +180,11 @@ HttpResponseParser::State HttpResponseParser::ParseHead(std::string_view head) {
       return Fail("The response uses Transfer-Encoding, which this client does not support.");
     }
     if (EqualsIgnoreCase(name, "Content-Length")) {
-      if (value.empty() || value.size() > 12) {
-        return Fail("The response's Content-Length is not a number.");
-      }
-      size_t n = 0;
-      for (char c : value) {
-        if (c < '0' || c > '9') return Fail("The response's Content-Length is not a number.");
-        n = n * 10 + static_cast<size_t>(c - '0');
-      }
+      // Digits only (no sign), at most 12 of them.
+      std::optional<int64_t> parsed;
+      if (value.size() <= 12 && value.substr(0, 1) != "-") parsed = ParseInt(value, 0);
+      if (!parsed) return Fail("The response's Content-Length is not a number.");
+      const auto n = static_cast<size_t>(*parsed);
       if (have_length && n != length) {
         return Fail("The response has two different Content-Length headers.");
       }

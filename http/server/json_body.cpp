@@ -1,10 +1,10 @@
 #include "http/server/json_body.h"
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
+
+#include "core/json_writer.h"
 
 namespace strato::http {
 
@@ -116,10 +116,9 @@ Result<std::string> JsonBody::ObjectText(const char* field) const {
   if (!it->value.IsObject()) {
     return Status::InvalidArgument(std::string("the field \"") + field + "\" must be an object");
   }
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  it->value.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize());
+  JsonWriter w;
+  w.Copy(it->value);
+  return w.Text();
 }
 
 }  // namespace strato::http

@@ -1,10 +1,9 @@
 #include "http/server/request.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include "core/json_writer.h"
 
 namespace strato::http {
 
@@ -142,25 +141,15 @@ int HttpStatusFor(Code code) {
 
 Response JsonError(int http_status, std::string_view code, std::string_view message,
                    std::string_view details_json) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("error");
-  w.StartObject();
-  w.Key("code");
-  w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
-  w.Key("message");
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  w.Key("details");
+  JsonWriter w;
+  w.BeginObject().Key("error").BeginObject().Str("code", code).Str("message", message);
   if (details_json.empty()) {
-    w.StartObject();
-    w.EndObject();
+    w.Key("details").BeginObject().EndObject();
   } else {
-    w.RawValue(details_json.data(), details_json.size(), rapidjson::kObjectType);
+    w.Raw("details", details_json);
   }
-  w.EndObject();
-  w.EndObject();
-  return Response::Json(http_status, std::string(buf.GetString(), buf.GetSize()));
+  w.EndObject().EndObject();
+  return Response::Json(http_status, w.Text());
 }
 
 Response JsonError(const Status& status) {

@@ -1,12 +1,11 @@
 #include "http/server/server.h"
 
 #include <httplib.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <atomic>
 #include <thread>
 
+#include "core/json_writer.h"
 #include "core/log.h"
 
 namespace strato::http {
@@ -150,30 +149,19 @@ Status HttpServer::Start() {
     res.set_content("{\"status\":\"ok\"}", "application/json");
   });
   srv.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    JsonWriter w;
     bool ready = true;
-    w.StartObject();
-    w.Key("checks");
-    w.StartObject();
+    w.BeginObject().Key("checks").BeginObject();
     for (const auto& c : impl_->checks) {
       Status s = c.check();
       ready = ready && s.ok();
-      w.Key(c.name.c_str());
-      std::string text = s.ok() ? "ok" : s.message();
-      w.String(text.c_str());
+      w.Str(c.name, s.ok() ? "ok" : s.message());
     }
     w.EndObject();
-    for (const auto& [name, json] : impl_->ready_details) {
-      w.Key(name.c_str());
-      std::string text = json();
-      w.RawValue(text.data(), text.size(), rapidjson::kObjectType);
-    }
-    w.Key("status");
-    w.String(ready ? "ready" : "not ready");
-    w.EndObject();
+    for (const auto& [name, json] : impl_->ready_details) w.Raw(name, json());
+    w.Str("status", ready ? "ready" : "not ready").EndObject();
     res.status = ready ? 200 : 503;
-    res.set_content(buf.GetString(), "application/json");
+    res.set_content(w.Text(), "application/json");
   });
   // cpp-httplib serves each connection on a pool thread for as long as it stays open (a
   // keep-alive connection between requests, a live-update stream for its whole life), so the
@@ -195,22 +183,19 @@ Status HttpServer::Start() {
     if (!res.body.empty()) return;  // the pipeline already answered with a sentence
     if (res.status == 400) {
       // cpp-httplib refuses malformed requests itself (e.g. a POST without Content-Length).
-      res.set_content(
-          "{\"error\":{\"code\":\"invalid_argument\",\"message\":\"the request is malformed; "
-          "a request with a body needs a Content-Length\",\"details\":{}}}",
-          "application/json");
+      res.set_content(JsonError(400, "invalid_argument",
+                                "the request is malformed; a request with a body needs a "
+                                "Content-Length")
+                          .body,
+                      "application/json");
     }
     if (res.status == 413) {
-      res.set_content(
-          "{\"error\":{\"code\":\"invalid_argument\",\"message\":\"the request body is too "
-          "large\",\"details\":{}}}",
-          "application/json");
+      res.set_content(JsonError(413, "invalid_argument", "the request body is too large").body,
+                      "application/json");
     }
     if (res.status == 404) {
-      res.set_content(
-          "{\"error\":{\"code\":\"not_found\",\"message\":\"There is nothing at this "
-          "address.\",\"details\":{}}}",
-          "application/json");
+      res.set_content(JsonError(404, "not_found", "There is nothing at this address.").body,
+                      "application/json");
     }
   });
   if (!bound_) STRATO_RETURN_IF_ERROR(Bind());

@@ -88,6 +88,15 @@ TEST_CASE("integers are range-checked") {
   CHECK(*ReadInt(MapEnv{{"N", "7"}}, "N", 5, 1, 10) == 7);
   CHECK_FALSE(ReadInt(MapEnv{{"N", "11"}}, "N", 5, 1, 10).ok());
   CHECK_FALSE(ReadInt(MapEnv{{"N", "7x"}}, "N", 5, 1, 10).ok());
+  // Exactly a whole number (ParseInt): no "+", no spaces, nothing that overflows.
+  CHECK_FALSE(ReadInt(MapEnv{{"N", "+7"}}, "N", 5, 1, 10).ok());
+  CHECK_FALSE(ReadInt(MapEnv{{"N", " 7"}}, "N", 5, 1, 10).ok());
+  CHECK_FALSE(ReadInt(MapEnv{{"N", "99999999999999999999"}}, "N", 5, 1, 10).ok());
+  CHECK(ReadInt(MapEnv{{"N", "-1"}}, "N", 5, 1, 10).status().message() ==
+        "N is \"-1\"; it must be a whole number from 1 to 10");
+  CHECK_FALSE(ParseHostPort("X", "h:+80").ok());
+  CHECK_FALSE(ParseHostPort("X", "h:65536").ok());
+  CHECK(ParseHostPort("X", "h:").status().message() == "X is \"h:\"; the port must be 0-65535");
 }
 
 TEST_CASE("the relying party defaults to localhost in development and is required in production") {

@@ -1,6 +1,7 @@
 #include "core/json_writer.h"
 
 #include <doctest/doctest.h>
+#include <rapidjson/document.h>
 
 #include <optional>
 #include <string>
@@ -34,4 +35,15 @@ TEST_CASE("JsonWriter keeps strings with NUL and non-ASCII bytes whole") {
   JsonWriter w;
   w.BeginArray().String(std::string_view("a\0b", 3)).String("caf\xc3\xa9").EndArray();
   CHECK(w.Text() == "[\"a\\u0000b\",\"caf\xc3\xa9\"]");
+}
+
+TEST_CASE("JsonWriter copies a parsed value compactly") {
+  rapidjson::Document d;
+  d.Parse(R"({ "a" : [1, -2, 18446744073709551615, 0.5, true, null], "b" : "x\u00e9" })");
+  REQUIRE(!d.HasParseError());
+  JsonWriter w;
+  w.BeginObject().Key("copy").Copy(d).Key("a").Copy(d["a"]).EndObject();
+  CHECK(w.Text() ==
+        "{\"copy\":{\"a\":[1,-2,18446744073709551615,0.5,true,null],\"b\":\"x\xc3\xa9\"},"
+        "\"a\":[1,-2,18446744073709551615,0.5,true,null]}");
 }
