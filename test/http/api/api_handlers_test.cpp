@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "core/authz/schema.h"
 #include "core/domain/host.h"
