@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "core/domain/platform.h"
-#include "http/api/api_hosts.h"
 #include "http/app/ui_support.h"
 #include "http/app/visibility.h"
 #include "http/app/vm_directory.h"
 #include "http/pages/page_hosts.h"
 #include "http/pages/ui_html.h"
+#include "projections/queries/host_queries.h"
 #include "projections/queries/page_queries.h"
 #include "projections/queries/user_queries.h"
 
@@ -23,9 +23,13 @@ constexpr const char* kObservedStates[] = {"pending",  "scheduled", "starting", 
                                            "failed",   "unknown"};
 constexpr const char* kDesiredStates[] = {"running", "stopped", "paused"};
 
-std::string CountLink(const std::string& href, int64_t n, const std::string& label) {
-  return "<a href=\"" + HtmlEscape(href) + "\"><span class=\"count\">" + std::to_string(n) +
-         "</span> " + HtmlEscape(label) + "</a>";
+// The view of {{> _count_link}}: a number linked to the list it counts.
+View CountView(const std::string& href, int64_t n, const std::string& label) {
+  View v = ViewObject();
+  v.set("href", href);
+  v.set("n", Number(n));
+  v.set("label", label);
+  return v;
 }
 
 // VMs the user may read and that are not deleted, counted by observed and by desired state.
@@ -50,45 +54,45 @@ Result<VmCounts> CountVms(const App& app, const Principal& me) {
   return out;
 }
 
-std::string VmCountsHtml(const VmCounts& c) {
-  std::string h =
-      "<section id=\"vm-counts\" aria-labelledby=\"vm-counts-heading\">\n<h2 "
-      "id=\"vm-counts-heading\">Your VMs</h2>\n<p class=\"total\">" +
-      CountLink("/vms", c.total, c.total == 1 ? "VM you may see" : "VMs you may see") + "</p>\n";
-  if (c.total == 0) {
-    return h + "<p>There are no VMs you may see yet. <a href=\"/vms/new\">Create one</a>.</p>\n" +
-           "</section>\n";
-  }
-  h += "<h3>By observed state</h3>\n<ul class=\"counts\" id=\"vm-counts-observed\">\n";
+// The VM counts' part of the dashboard's view.
+void SetVmCountsView(const VmCounts& c, View& v) {
+  v.set("vm_total",
+        CountView("/vms", c.total, c.total == 1 ? "VM you may see" : "VMs you may see"));
+  v.set("has_vms", Flag(c.total > 0));
+  View observed = ViewList();
   for (const char* s : kObservedStates) {
     auto it = c.observed.find(s);
     if (it == c.observed.end()) continue;
-    h += "<li data-state=\"" + HtmlEscape(s) + "\">" +
-         CountLink("/vms?state=" + UrlEncode(s), it->second, s) + "</li>\n";
+    View item = CountView("/vms?state=" + UrlEncode(s), it->second, s);
+    item.set("state", Text(s));
+    observed.push_back(item);
   }
-  h += "</ul>\n<h3>By desired state</h3>\n<ul class=\"counts\" id=\"vm-counts-desired\">\n";
+  v.set("observed", observed);
+  View desired = ViewList();
   for (const char* s : kDesiredStates) {
     auto it = c.desired.find(s);
     if (it == c.desired.end()) continue;
-    h += "<li data-desired=\"" + HtmlEscape(s) + "\">" +
-         CountLink("/vms?desired=" + UrlEncode(s), it->second, s) + "</li>\n";
+    View item = CountView("/vms?desired=" + UrlEncode(s), it->second, s);
+    item.set("state", Text(s));
+    desired.push_back(item);
   }
-  return h + "</ul>\n</section>\n";
+  v.set("desired", desired);
 }
 
-// The capacity of the hosts the user may read, summed; "" for users who may read none and are
-// not operators.
-Result<std::string> HostCapacityHtml(const App& app, const Principal& me) {
+// The capacity of the hosts the user may read, summed; false for users who may read none and
+// are not operators (the dashboard then has no hosts section).
+Result<View> HostCapacityView(const App& app, const Principal& me) {
   auto ids = UserEntities(app, me, "host", "read");
   if (!ids.ok()) return ids.status();
   if ((*ids)->empty() && !UserMay(app, me, "platform", domain::kPlatformId, "operate")) {
-    return std::string();
+    return Flag(false);
   }
-  auto hosts = ReadHosts(app, **ids);
+  Result<std::vector<projections::HostRow>> hosts = std::vector<projections::HostRow>();
+  if (!(*ids)->empty()) hosts = app.queries->Hosts(**ids);
   if (!hosts.ok()) return hosts.status();
   domain::Resources total, allocated;
   int64_t unreachable = 0, cordoned = 0;
-  for (const HostRow& h : *hosts) {
+  for (const projections::HostRow& h : *hosts) {
     total.cpu_count += h.capacity.cpu_count;
     total.memory_mb += h.capacity.memory_mb;
     total.disk_gb += h.capacity.disk_gb;
@@ -98,18 +102,21 @@ Result<std::string> HostCapacityHtml(const App& app, const Principal& me) {
     unreachable += h.reachable ? 0 : 1;
     cordoned += h.cordoned ? 1 : 0;
   }
-  std::string h =
-      "<section id=\"host-capacity\" aria-labelledby=\"host-capacity-heading\">\n<h2 "
-      "id=\"host-capacity-heading\">Host capacity</h2>\n<p>" +
-      CountLink("/hosts", static_cast<int64_t>(hosts->size()),
-                hosts->size() == 1 ? "host" : "hosts") +
-      ", " + std::to_string(unreachable) + " unreachable, " + std::to_string(cordoned) +
-      " cordoned.</p>\n";
-  if (hosts->empty()) return h + "<p>No host has registered yet.</p>\n</section>\n";
-  h += CapacityHtml("capacity-cpu", "CPUs", total.cpu_count, allocated.cpu_count, "CPUs") +
-       CapacityHtml("capacity-memory", "Memory", total.memory_mb, allocated.memory_mb, "MiB") +
-       CapacityHtml("capacity-disk", "Disk", total.disk_gb, allocated.disk_gb, "GiB");
-  return h + "</section>\n";
+  View v = ViewObject();
+  v.set("host_total", CountView("/hosts", static_cast<int64_t>(hosts->size()),
+                                hosts->size() == 1 ? "host" : "hosts"));
+  v.set("unreachable", Number(unreachable));
+  v.set("cordoned", Number(cordoned));
+  v.set("has_hosts", Flag(!hosts->empty()));
+  View capacity = ViewList();
+  capacity.push_back(
+      CapacityView("capacity-cpu", "CPUs", total.cpu_count, allocated.cpu_count, "CPUs"));
+  capacity.push_back(
+      CapacityView("capacity-memory", "Memory", total.memory_mb, allocated.memory_mb, "MiB"));
+  capacity.push_back(
+      CapacityView("capacity-disk", "Disk", total.disk_gb, allocated.disk_gb, "GiB"));
+  v.set("capacity", capacity);
+  return v;
 }
 
 // Where an entry's stream is shown, or "" when it has no page.
@@ -146,38 +153,38 @@ std::map<std::string, std::string> ActorNames(const App& app,
   return out;
 }
 
-std::string RecentActivityHtml(const App& app, const Principal& me) {
-  std::string h =
-      "<section id=\"recent-activity\" aria-labelledby=\"recent-activity-heading\">\n<h2 "
-      "id=\"recent-activity-heading\">Recent activity</h2>\n";
+// The recent activity's part of the dashboard's view: the newest entries the user may read, a
+// sentence when they cannot be read (the rest of the dashboard is still shown).
+void SetRecentActivityView(const App& app, const Principal& me, View& v) {
   auto page = ReadableAuditEntries(app, me, AuditQuery{.limit = 10});
-  if (!page.ok()) {
-    return h + "<p class=\"unavailable\">" +
-           HtmlEscape("Recent activity is not available: " + page.status().message()) +
-           "</p>\n</section>\n";
+  v.set("activity_error", page.ok() ? Flag(false) : Text(page.status().message()));
+  v.set("activity_empty", Flag(page.ok() && page->entries.empty()));
+  v.set("has_activity", Flag(page.ok() && !page->entries.empty()));
+  View list = ViewList();
+  if (page.ok() && !page->entries.empty()) {
+    const std::map<std::string, std::string> names = ActorNames(app, page->entries);
+    for (const AuditEntry& e : page->entries) {
+      auto name = names.find(e.actor);
+      // The summary starts with the type, already shown.
+      std::string summary = e.summary;
+      if (summary.rfind(e.type, 0) == 0) summary = summary.substr(e.type.size());
+      while (!summary.empty() && summary.front() == ' ') summary.erase(0, 1);
+      View item = ViewObject();
+      item.set("position", Number(e.position));
+      item.set("when", TimeView(e.recorded_at));
+      item.set("href", Maybe(StreamHref(e.stream_id)));
+      item.set("type", e.type);
+      item.set("who", name != names.end() ? name->second : e.actor);
+      item.set("summary", Maybe(summary));
+      list.push_back(item);
+    }
   }
-  const std::vector<AuditEntry>* entries = &page->entries;
-  if (entries->empty()) return h + "<p>Nothing you may see has happened yet.</p>\n</section>\n";
-  const std::map<std::string, std::string> names = ActorNames(app, *entries);
-  h += "<ol class=\"activity\">\n";
-  for (const AuditEntry& e : *entries) {
-    std::string href = StreamHref(e.stream_id);
-    std::string what = HtmlEscape(e.type);
-    if (!href.empty()) what = "<a href=\"" + HtmlEscape(href) + "\">" + what + "</a>";
-    auto name = names.find(e.actor);
-    // The summary starts with the type, already shown.
-    std::string summary = e.summary;
-    if (summary.rfind(e.type, 0) == 0) summary = summary.substr(e.type.size());
-    while (!summary.empty() && summary.front() == ' ') summary.erase(0, 1);
-    h += "<li data-position=\"" + std::to_string(e.position) + "\">" + TimeHtml(e.recorded_at) +
-         " " + what + " by " + HtmlEscape(name != names.end() ? name->second : e.actor) +
-         (summary.empty() ? std::string() : " — " + HtmlEscape(summary)) + "</li>\n";
-  }
-  return h + "</ol>\n<p><a href=\"/audit\">The whole audit log</a></p>\n</section>\n";
+  v.set("activity", list);
 }
 
 Response Dashboard(App& app, Request& req) {
   const Principal& me = *req.principal;
+  // Read.
   std::string display = me.username;
   {
     auto db = app.db.Acquire();
@@ -190,30 +197,20 @@ Response Dashboard(App& app, Request& req) {
   if (!vms.ok()) return UiErrorPage(req, vms.status());
   auto orgs = UserEntities(app, me, "organization", "view");
   if (!orgs.ok()) return UiErrorPage(req, orgs.status());
-  auto capacity = HostCapacityHtml(app, me);
-  if (!capacity.ok()) return UiErrorPage(req, capacity.status());
+  auto hosts = HostCapacityView(app, me);
+  if (!hosts.ok()) return UiErrorPage(req, hosts.status());
 
-  Page page;
-  page.title = "Dashboard";
-  page.principal = &me;
-  page.current = "home";
-  std::string h = "<h1>Welcome, <span data-testid=\"display-name\">" + HtmlEscape(display) +
-                  "</span></h1>\n<p>You are signed in as <strong>" + HtmlEscape(me.username) +
-                  "</strong>.</p>\n" + LiveRegionStart("dashboard", "/", {"change"}) +
-                  "<div class=\"dashboard\">\n";
-  h += VmCountsHtml(*vms);
+  // The view of ui/templates/dashboard.mustache.
+  View v = PageView(&me);
+  v.set("display_name", display);
+  v.set("username", me.username);
+  v.set("live", LiveView("dashboard", "/", {"change"}));
+  SetVmCountsView(*vms, v);
   const int64_t n_orgs = static_cast<int64_t>((*orgs)->size());
-  h += "<section id=\"org-count\" aria-labelledby=\"org-count-heading\">\n<h2 "
-       "id=\"org-count-heading\">Organizations</h2>\n<p>" +
-       CountLink("/orgs", n_orgs, n_orgs == 1 ? "organization" : "organizations") +
-       "</p>\n</section>\n";
-  h += *capacity;
-  h += RecentActivityHtml(app, me);
-  h += "</div>\n" + LiveRegionEnd() +
-       "<p>Manage your passkeys and open sessions on your <a href=\"/account\">account "
-       "page</a>.</p>";
-  page.main_html = std::move(h);
-  return PageResponse(200, page);
+  v.set("org_total", CountView("/orgs", n_orgs, n_orgs == 1 ? "organization" : "organizations"));
+  v.set("hosts", *hosts);
+  SetRecentActivityView(app, me, v);
+  return TemplatePage(200, {"Dashboard", &me, "home", {}, ""}, "dashboard", v);
 }
 
 }  // namespace

@@ -6,9 +6,9 @@
 #include "core/domain/host.h"
 #include "core/domain/platform.h"
 #include "core/log.h"
-#include "http/api/api_hosts.h"
 #include "http/app/ui_support.h"
 #include "http/pages/ui_html.h"
+#include "projections/queries/host_queries.h"
 
 namespace strato::http {
 
@@ -29,102 +29,83 @@ std::string Percent(int64_t part, int64_t total) {
   return std::to_string((part * 100 + total / 2) / total) + "%";
 }
 
-std::string HostFormsHtml(const Principal& me, const HostRow& h, const FormError* error) {
-  const std::string base = "/hosts/" + UrlEncode(h.id);
-  if (h.cordoned) {
-    return "<form method=\"post\" action=\"" + HtmlEscape(base + "/uncordon") +
-           "\" class=\"inline\">" + CsrfFieldHtml(me) + "<button type=\"submit\" aria-label=\"" +
-           HtmlEscape("Uncordon host " + h.name) + "\">Uncordon</button></form>\n";
-  }
-  const std::string field = "reason-" + h.id;
-  const bool failed = error != nullptr && error->host_id == h.id;
-  // Kept as it is when the list refreshes live (hx-preserve): a half-typed reason survives.
-  std::string out =
-      "<form method=\"post\" action=\"" + HtmlEscape(base + "/cordon") +
-      "\" class=\"cordon\" id=\"" + HtmlEscape("cordon-" + h.id) + "\" hx-preserve=\"true\">" +
-      CsrfFieldHtml(me) + "<label for=\"" + HtmlEscape(field) + "\">Reason for cordoning " +
-      HtmlEscape(h.name) + " <span class=\"optional\">(optional)</span></label>\n<input id=\"" +
-      HtmlEscape(field) + "\" name=\"reason\" maxlength=\"" + std::to_string(kMaxReasonChars) +
-      "\" value=\"" + HtmlEscape(failed ? error->reason : "") + "\"";
-  if (failed) out += " aria-invalid=\"true\" aria-describedby=\"" + HtmlEscape(field) + "-error\"";
-  out += ">\n";
-  if (failed) out += FieldErrorHtml(field + "-error", error->sentence);
-  out += "<button type=\"submit\" aria-label=\"" + HtmlEscape("Cordon host " + h.name) +
-         "\">Cordon</button>\n<p class=\"hint\">A cordoned host keeps its VMs but takes no new "
-         "ones.</p></form>\n";
-  return out;
+// The hosts among `ids`, through the query the JSON API shares (projections/queries).
+Result<std::vector<projections::HostRow>> ReadHostRows(const App& app,
+                                                       const std::vector<std::string>& ids) {
+  if (ids.empty()) return std::vector<projections::HostRow>();
+  return app.queries->Hosts(ids);
 }
 
-std::string HostHtml(const App& app, const Principal& me, const HostRow& h,
-                     const FormError* error) {
+// The view of {{> _host}}: one host's facts, capacity bars and (with host#manage) its form.
+View HostView(const App& app, const Principal& me, const projections::HostRow& h,
+              const FormError* error) {
   const std::string id = "host-" + h.id;
-  std::string out = "<article class=\"card host\" id=\"" + HtmlEscape(id) + "\" data-host-id=\"" +
-                    HtmlEscape(h.id) + "\" aria-labelledby=\"" + HtmlEscape(id) +
-                    "-name\">\n<h2 id=\"" + HtmlEscape(id) + "-name\">" + HtmlEscape(h.name) +
-                    "</h2>\n<dl class=\"facts\">\n<dt>Reachability</dt><dd class=\"reachability\">";
-  out += h.reachable ? std::string("reachable")
-                     : "unreachable" + (h.unreachable_reason.empty()
-                                            ? std::string()
-                                            : ": " + HtmlEscape(h.unreachable_reason));
-  out += "</dd>\n<dt>New VMs</dt><dd class=\"cordon\">";
-  out += h.cordoned ? "cordoned, takes no new VMs" +
-                          (h.cordon_reason.empty() ? std::string(" (no reason given)")
-                                                   : " — reason: " + HtmlEscape(h.cordon_reason))
-                    : std::string("takes new VMs");
-  out += "</dd>\n<dt>VMs on it</dt><dd class=\"vm-count\">" + std::to_string(h.vm_count) +
-         "</dd>\n<dt>Address</dt><dd>" + HtmlEscape(h.address) + "</dd>\n<dt>Hypervisor</dt><dd>" +
-         HtmlEscape(h.hypervisor_kind + " " + h.hypervisor_version) +
-         "</dd>\n<dt>Registered</dt><dd>" + TimeHtml(h.registered_at) + "</dd>\n</dl>\n";
-  out +=
-      "<h3>Capacity</h3>\n" +
-      CapacityHtml(id + "-cpu", "CPUs", h.capacity.cpu_count, h.allocated.cpu_count, "CPUs") +
-      CapacityHtml(id + "-memory", "Memory", h.capacity.memory_mb, h.allocated.memory_mb, "MiB") +
-      CapacityHtml(id + "-disk", "Disk", h.capacity.disk_gb, h.allocated.disk_gb, "GiB");
-  if (UserMay(app, me, "host", h.id, "manage")) out += HostFormsHtml(me, h, error);
-  return out + "</article>\n";
+  View v = ViewObject();
+  v.set("id", h.id);
+  v.set("id_url", UrlEncode(h.id));
+  v.set("name", h.name);
+  v.set("reachable", Flag(h.reachable));
+  v.set("unreachable_reason", Maybe(h.unreachable_reason));
+  v.set("cordoned", Flag(h.cordoned));
+  v.set("cordon_reason", Maybe(h.cordon_reason));
+  v.set("vm_count", Number(h.vm_count));
+  v.set("address", h.address);
+  v.set("hypervisor", h.hypervisor_kind + " " + h.hypervisor_version);
+  v.set("registered", TimeView(h.registered_at));
+  View capacity = ViewList();
+  capacity.push_back(
+      CapacityView(id + "-cpu", "CPUs", h.capacity.cpu_count, h.allocated.cpu_count, "CPUs"));
+  capacity.push_back(
+      CapacityView(id + "-memory", "Memory", h.capacity.memory_mb, h.allocated.memory_mb, "MiB"));
+  capacity.push_back(
+      CapacityView(id + "-disk", "Disk", h.capacity.disk_gb, h.allocated.disk_gb, "GiB"));
+  v.set("capacity", capacity);
+  v.set("manage", Flag(UserMay(app, me, "host", h.id, "manage")));
+  const bool failed = error != nullptr && error->host_id == h.id;
+  v.set("reason_max", Number(kMaxReasonChars));
+  v.set("reason_value", failed ? error->reason : std::string());
+  v.set("reason_error",
+        FieldErrorView("reason-" + h.id + "-error", failed ? error->sentence : std::string()));
+  return v;
+}
+
+// Step 1: what the address asks for (a notice after a form), or the form's own sentence.
+View HostsNotice(const Request& req, const std::string& error_sentence) {
+  if (!error_sentence.empty()) return NoticeView(NoticeKind::kError, error_sentence);
+  if (req.Query("notice") == "cordoned") {
+    return NoticeView(NoticeKind::kDone, "The host was cordoned; it takes no new VMs.");
+  }
+  if (req.Query("notice") == "uncordoned") {
+    return NoticeView(NoticeKind::kDone, "The host was uncordoned; it takes new VMs again.");
+  }
+  return Flag(false);
 }
 
 Response HostsPage(App& app, Request& req, int status, const std::string& error_sentence,
                    const FormError* form_error) {
   const Principal& me = *req.principal;
+  // Step 2: read.
   auto ids = UserEntities(app, me, "host", "read");
   if (!ids.ok()) return UiErrorPage(req, ids.status());
-  auto hosts = ReadHosts(app, **ids);
+  auto hosts = ReadHostRows(app, **ids);
   if (!hosts.ok()) return UiErrorPage(req, hosts.status());
 
-  Page page;
-  page.title = "Hosts";
-  page.principal = &me;
-  page.current = "hosts";
-  std::string h = "<h1>Hosts</h1>\n";
-  if (!error_sentence.empty()) {
-    h += NoticeHtml(NoticeKind::kError, error_sentence);
-  } else if (req.Query("notice") == "cordoned") {
-    h += NoticeHtml(NoticeKind::kDone, "The host was cordoned; it takes no new VMs.");
-  } else if (req.Query("notice") == "uncordoned") {
-    h += NoticeHtml(NoticeKind::kDone, "The host was uncordoned; it takes new VMs again.");
-  }
+  // Step 3: the view of ui/templates/hosts.mustache.
+  View v = PageView(&me);
+  v.set("notice", HostsNotice(req, error_sentence));
   // The list refreshes itself when a host or a VM changes (capacity, reachability, cordon).
-  h += LiveRegionStart("host-list", "/hosts", {"host", "vm"});
-  if (hosts->empty()) {
-    if (UserMay(app, me, "platform", domain::kPlatformId, "operate")) {
-      h += "<p id=\"no-hosts\">No host has registered yet. A host appears here once its hostd "
-           "starts and registers with the control plane.</p>\n";
-    } else {
-      h += "<p id=\"no-hosts\">Hosts are visible to platform operators and admins only, and you "
-           "are not one. Whoever runs this installation can make you an operator with "
-           "<code>strato platform grant --username " +
-           HtmlEscape(me.username) + " --role operator</code>.</p>\n";
-    }
-  } else {
-    h += "<p>" + std::to_string(hosts->size()) + (hosts->size() == 1 ? " host" : " hosts") +
-         ".</p>\n<div id=\"hosts\">\n";
-    for (const HostRow& row : *hosts) h += HostHtml(app, me, row, form_error);
-    h += "</div>\n";
-  }
-  h += LiveRegionEnd();
-  page.main_html = std::move(h);
-  return PageResponse(status, page);
+  v.set("live", LiveView("host-list", "/hosts", {"host", "vm"}));
+  v.set("no_hosts", Flag(hosts->empty()));
+  v.set("operator",
+        Flag(hosts->empty() && UserMay(app, me, "platform", domain::kPlatformId, "operate")));
+  v.set("username", me.username);
+  v.set("has_hosts", Flag(!hosts->empty()));
+  v.set("host_count", Number(static_cast<int64_t>(hosts->size())));
+  v.set("host_word", Text(hosts->size() == 1 ? "host" : "hosts"));
+  View list = ViewList();
+  for (const projections::HostRow& row : *hosts) list.push_back(HostView(app, me, row, form_error));
+  v.set("hosts", list);
+  return TemplatePage(status, {"Hosts", &me, "hosts", {}, ""}, "hosts", v);
 }
 
 Response Hosts(App& app, Request& req) {
@@ -133,7 +114,7 @@ Response Hosts(App& app, Request& req) {
 
 // The host's name for sentences (its id when the read model does not have it).
 std::string HostName(App& app, const std::string& id) {
-  auto rows = ReadHosts(app, {id});
+  auto rows = ReadHostRows(app, {id});
   if (!rows.ok() || rows->empty()) return id;
   return rows->front().name;
 }
@@ -180,20 +161,20 @@ Response UncordonForm(App& app, Request& req) {
 
 }  // namespace
 
-std::string CapacityHtml(std::string_view id, std::string_view label, int64_t total,
-                         int64_t allocated, std::string_view unit) {
-  const std::string meter_id(id);
+View CapacityView(std::string_view id, std::string_view label, int64_t total, int64_t allocated,
+                  std::string_view unit) {
   const std::string t = std::to_string(total), a = std::to_string(allocated);
-  const std::string words = a + " of " + t + " " + std::string(unit) + " allocated (" +
-                            Percent(allocated, total) + "), " +
-                            std::to_string(FreeOf(total, allocated)) + " free";
-  // low/high let the browser shade a nearly full bar; the words say the same for everyone.
-  return "<div class=\"capacity\"><label for=\"" + HtmlEscape(meter_id) + "\">" +
-         HtmlEscape(label) + "</label> <meter id=\"" + HtmlEscape(meter_id) +
-         "\" min=\"0\" max=\"" + t + "\" low=\"" + std::to_string(total * 7 / 10) + "\" high=\"" +
-         std::to_string(total * 9 / 10) + "\" optimum=\"0\" value=\"" + a + "\">" +
-         HtmlEscape(words) + "</meter> <span class=\"capacity-words\">" + HtmlEscape(words) +
-         "</span></div>\n";
+  View v = ViewObject();
+  v.set("id", Text(id));
+  v.set("label", Text(label));
+  v.set("total", t);
+  v.set("allocated", a);
+  v.set("low", Number(total * 7 / 10));
+  v.set("high", Number(total * 9 / 10));
+  v.set("words", a + " of " + t + " " + std::string(unit) + " allocated (" +
+                     Percent(allocated, total) + "), " +
+                     std::to_string(projections::FreeOf(total, allocated)) + " free");
+  return v;
 }
 
 void AddHostPages(Router& router, App& app) {

@@ -12,7 +12,9 @@
 // read-your-writes, or the page again with a sentence naming the host. The cordon and uncordon
 // forms are shown only to users with host#manage (platform admins).
 //
-// CapacityHtml is shared with the dashboard. Handlers run on the server's threads.
+// The page is ui/templates/hosts.mustache (one _host per host); the rows come from
+// projections/queries/host_queries.h through App::queries, the query the JSON API uses.
+// CapacityView is shared with the dashboard. Handlers run on the server's threads.
 #pragma once
 
 #include <cstdint>
@@ -20,16 +22,17 @@
 #include <string_view>
 
 #include "http/app/app.h"
+#include "http/pages/render.h"
 #include "http/server/router.h"
 
 namespace strato::http {
 
 void AddHostPages(Router& router, App& app);
 
-// One capacity bar: a label, a <meter> (allocated of total) and the same in words:
-// "12 of 32 CPUs allocated (38%), 20 free". `id` names the meter (unique in the page); `unit`
-// follows the numbers ("CPUs", "MiB", "GiB").
-std::string CapacityHtml(std::string_view id, std::string_view label, int64_t total,
-                         int64_t allocated, std::string_view unit);
+// The view of {{> _capacity}}: one capacity bar, a label, a <meter> (allocated of total) and
+// the same in words: "12 of 32 CPUs allocated (38%), 20 free". `id` names the meter (unique in
+// the page); `unit` follows the numbers ("CPUs", "MiB", "GiB").
+View CapacityView(std::string_view id, std::string_view label, int64_t total, int64_t allocated,
+                  std::string_view unit);
 
 }  // namespace strato::http
