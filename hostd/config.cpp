@@ -141,7 +141,27 @@ Result<HostdConfig> ReadHostdConfig(const Env& env) {
     return Status::InvalidArgument("STRATO_CH_BINARY names " + c.ch_binary +
                                    ", which is not an executable file");
   }
+  c.hypervisor = env.Get("STRATO_HOSTD_HYPERVISOR").value_or("cloud-hypervisor");
+  if (c.hypervisor.empty()) c.hypervisor = "cloud-hypervisor";
+  if (c.hypervisor != "cloud-hypervisor" && c.hypervisor != "qemu") {
+    return Status::InvalidArgument(
+        "STRATO_HOSTD_HYPERVISOR must be \"cloud-hypervisor\" or \"qemu\"; got \"" + c.hypervisor +
+        "\"");
+  }
+  c.accel = env.Get("STRATO_HOSTD_ACCEL").value_or("auto");
+  if (c.accel.empty()) c.accel = "auto";
+  if (c.accel != "auto" && c.accel != "kvm" && c.accel != "tcg") {
+    return Status::InvalidArgument(
+        "STRATO_HOSTD_ACCEL must be \"auto\", \"kvm\" or \"tcg\"; got \"" + c.accel + "\"");
+  }
+  c.qemu_binary = env.Get("STRATO_QEMU_BINARY").value_or("qemu-system-x86_64");
+  if (c.qemu_binary.empty()) c.qemu_binary = "qemu-system-x86_64";
+  if (c.qemu_binary.find('/') != std::string::npos && access(c.qemu_binary.c_str(), X_OK) != 0) {
+    return Status::InvalidArgument("STRATO_QEMU_BINARY names " + c.qemu_binary +
+                                   ", which is not an executable file");
+  }
   c.kernel_path = env.Get("STRATO_VM_KERNEL").value_or(c.state_dir + "/images/vmlinux");
+  c.initrd_path = env.Get("STRATO_VM_INITRD").value_or("");
   c.kernel_cmdline = env.Get("STRATO_VM_CMDLINE").value_or("console=ttyS0 root=/dev/vda rw");
 
   auto cpus = ReadInt(env, "STRATO_HOST_CPUS", DetectCpus(), 1, 4096);

@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "hostd/reconcile.h"
 
 namespace strato::hostd {
 
@@ -19,8 +20,12 @@ struct HostdConfig {
   std::string host_name;       // STRATO_HOST_NAME, else the machine's hostname
   std::string address;         // STRATO_HOST_ADDRESS, else the host name
   std::string state_dir;       // STRATO_STATE_DIR (created if missing)
+  std::string hypervisor;      // STRATO_HOSTD_HYPERVISOR: "cloud-hypervisor" (default) or "qemu"
+  std::string accel;           // STRATO_HOSTD_ACCEL: "auto" (default), "kvm" or "tcg" (QEMU)
   std::string ch_binary;       // STRATO_CH_BINARY, default "cloud-hypervisor"
+  std::string qemu_binary;     // STRATO_QEMU_BINARY, default "qemu-system-x86_64"
   std::string kernel_path;     // STRATO_VM_KERNEL, default <state>/images/vmlinux
+  std::string initrd_path;     // STRATO_VM_INITRD, default none
   std::string kernel_cmdline;  // STRATO_VM_CMDLINE
   int64_t cpu_count = 0;       // STRATO_HOST_CPUS, else detected
   int64_t memory_mb = 0;       // STRATO_HOST_MEMORY_MB, else detected
@@ -34,6 +39,10 @@ struct HostdConfig {
   std::string nats_password;                      // STRATO_NATS_PASSWORD (optional)
 
   std::string vms_dir() const { return state_dir + "/vms"; }
+  // What every VM boots; QEMU hosts give each VM its NoCloud seed.
+  GuestPayload payload() const {
+    return {kernel_path, initrd_path, kernel_cmdline, hypervisor == "qemu"};
+  }
 };
 
 Result<HostdConfig> ReadHostdConfig(const Env& env);

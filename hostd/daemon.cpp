@@ -117,10 +117,12 @@ Status Daemon::Run() {
   STRATO_RETURN_IF_ERROR(
       UvStatus(uv_signal_start(&sigterm_, on_signal, SIGTERM), "watching SIGTERM"));
   STRATO_RETURN_IF_ERROR(UvStatus(uv_signal_start(&sigint_, on_signal, SIGINT), "watching SIGINT"));
-  log::Info("hostd started", {{"host_id", config_.host_id},
-                              {"state_dir", config_.state_dir},
-                              {"vmm", config_.ch_binary},
-                              {"adopted", static_cast<int64_t>(supervisor_.size())}});
+  log::Info("hostd started",
+            {{"host_id", config_.host_id},
+             {"state_dir", config_.state_dir},
+             {"hypervisor", config_.hypervisor},
+             {"vmm", config_.hypervisor == "qemu" ? config_.qemu_binary : config_.ch_binary},
+             {"adopted", static_cast<int64_t>(supervisor_.size())}});
   link_.Start();
   // uv_run answers whether handles remain; the first run ends at uv_stop, the second only
   // runs the close callbacks, whatever remains.

@@ -16,9 +16,11 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/log.h"
 #include "hostd/config.h"
 #include "hostd/daemon.h"
 #include "hostd/hypervisor/ch_driver.h"
+#include "hostd/hypervisor/qemu_driver.h"
 #include "hostd/nats_permissions.h"
 
 namespace {
@@ -99,8 +101,10 @@ int main(int argc, char** argv) {
       std::printf(
           "strato-hostd — the Strato host daemon\n\n"
           "environment: NATS_URL, STRATO_STATE_DIR, STRATO_HOST_ID (or STRATO_HOST_NAME),\n"
-          "  STRATO_CH_BINARY, STRATO_HOST_CPUS, STRATO_HOST_MEMORY_MB, STRATO_HOST_DISK_GB,\n"
-          "  STRATO_HOST_ADDRESS, STRATO_VM_KERNEL, STRATO_VM_CMDLINE,\n"
+          "  STRATO_HOSTD_HYPERVISOR (cloud-hypervisor|qemu), STRATO_HOSTD_ACCEL (auto|kvm|tcg),\n"
+          "  STRATO_CH_BINARY, STRATO_QEMU_BINARY, STRATO_HOST_CPUS, STRATO_HOST_MEMORY_MB,\n"
+          "  STRATO_HOST_DISK_GB, STRATO_HOST_ADDRESS, STRATO_VM_KERNEL, STRATO_VM_INITRD,\n"
+          "  STRATO_VM_CMDLINE,\n"
           "  STRATO_HEARTBEAT_INTERVAL_MS, STRATO_RESYNC_INTERVAL_MS, "
           "STRATO_STOP_TIMEOUT_SECONDS,\n"
           "  STRATO_NATS_USER, STRATO_NATS_PASSWORD\n\n%s",
@@ -119,10 +123,35 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "strato-hostd: %s\n", config.status().message().c_str());
     return 2;
   }
-  strato::hostd::CloudHypervisorOptions options;
-  options.binary = config->ch_binary;
-  strato::hostd::CloudHypervisorDriver driver(options);
-  strato::Status s = strato::hostd::RunDaemon(*config, driver);
+  strato::Status s;
+  if (config->hypervisor == "qemu") {
+    strato::hostd::QemuOptions options;
+    options.binary = config->qemu_binary;
+    auto version = strato::hostd::QemuBinaryVersion(config->qemu_binary);
+    if (!version.ok()) {
+      std::fprintf(stderr, "strato-hostd: STRATO_HOSTD_HYPERVISOR=qemu: %s\n",
+                   version.status().message().c_str());
+      return 2;
+    }
+    options.version = *version;
+    // Never KVM because /dev/kvm exists: only when a probe guest boots under it (or forced).
+    strato::hostd::AccelProbe probe;
+    probe.mode = config->accel;
+    probe.binary = config->qemu_binary;
+    probe.kernel_path = config->kernel_path;
+    probe.initrd_path = config->initrd_path;
+    strato::hostd::AccelChoice accel = strato::hostd::ChooseAccelerator(probe);
+    strato::log::Info("chose the accelerator",
+                      {{"accel", accel.accel}, {"why", accel.why}, {"qemu", *version}});
+    options.accel = accel.accel;
+    strato::hostd::QemuDriver driver(options);
+    s = strato::hostd::RunDaemon(*config, driver);
+  } else {
+    strato::hostd::CloudHypervisorOptions options;
+    options.binary = config->ch_binary;
+    strato::hostd::CloudHypervisorDriver driver(options);
+    s = strato::hostd::RunDaemon(*config, driver);
+  }
   if (!s.ok()) {
     std::fprintf(stderr, "strato-hostd: %s\n", s.message().c_str());
     return 1;

@@ -8,10 +8,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "core/log.h"
 #include "hostd/config.h"
+#include "hostd/hypervisor/seed.h"
 
 namespace strato::hostd {
 namespace {
@@ -52,14 +54,39 @@ Status EnsureDisk(const VmPaths& p, int64_t disk_gb) {
   return Status::Ok();
 }
 
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The seed is made again only when its meta-data changes (kept beside it).
+Status EnsureSeed(const events::DesiredVm& d, const VmPaths& p) {
+  const std::string meta = NoCloudMetaData(d.vm_id, d.name.empty() ? d.vm_id : d.name);
+  const std::string kept = p.seed + ".meta-data";
+  if (access(p.seed.c_str(), R_OK) == 0 && ReadText(kept) == meta) return Status::Ok();
+  NoCloudSeed seed;
+  seed.meta_data = meta;
+  seed.user_data = "#cloud-config\n";
+  STRATO_RETURN_IF_ERROR(MakeNoCloudSeed(p.seed, seed));
+  std::ofstream out(kept, std::ios::trunc | std::ios::binary);
+  out << meta;
+  return Status::Ok();
+}
+
+// The VMM holds a machine with other CPUs or memory than desired, and it cannot change it
+// without a new process (QEMU).
+bool StaleMachine(const Hypervisor& hv, const events::DesiredVm& d, const VmInfo& info) {
+  return hv.MachineOnCommandLine() && info.state != "NotCreated" &&
+         (info.cpus != d.cpu_count || info.memory_bytes != d.memory_mb * 1024 * 1024);
+}
+
 // A VM created in the VMM with the desired CPUs and memory, not booted: created when the VMM
 // has none, created again when the VMM holds another configuration (a resize while stopped). The
 // disk grows to the desired size (the VMM reads its size at boot). `state` is the VMM's state
 // from vm.info (NotCreated, Created or Shutdown) with the CPUs and memory it reported.
 Status EnsureCreated(Hypervisor& hv, const StepInput& in, const VmInfo& info) {
   const events::DesiredVm& d = in.desired;
-  Status disk = EnsureDisk(in.paths, d.disk_gb);
-  if (!disk.ok()) return disk;
+  STRATO_RETURN_IF_ERROR(PrepareVmFiles(d, in.paths, in.payload));
   if (info.state != "NotCreated") {
     if (info.cpus == d.cpu_count && info.memory_bytes == d.memory_mb * 1024 * 1024) {
       return Status::Ok();
@@ -67,17 +94,7 @@ Status EnsureCreated(Hypervisor& hv, const StepInput& in, const VmInfo& info) {
     Status s = hv.Delete(in.paths.socket);
     if (!s.ok()) return s;
   }
-  VmSpec spec;
-  spec.vm_id = d.vm_id;
-  spec.cpus = static_cast<int>(d.cpu_count);
-  spec.memory_mb = d.memory_mb;
-  spec.kernel_path = in.kernel_path;
-  spec.cmdline = in.kernel_cmdline;
-  spec.disk_paths = {in.paths.disk};
-  spec.serial_path = in.paths.serial;
-  // The VMM appends the guest's console to it: create it as the owner's only.
-  STRATO_RETURN_IF_ERROR(MakePrivateFile(in.paths.serial));
-  return hv.Create(in.paths.socket, spec);
+  return hv.Create(in.paths.socket, SpecFor(d, in.paths, in.payload));
 }
 
 // No guest runs in the VMM in this state: it has no VM, or one created and not booted (again).
@@ -96,18 +113,26 @@ StepResult Failed(const StepInput& in, std::string observed, const Status& s) {
 
 using WallTime = std::chrono::system_clock::time_point;
 
-// <dir>/stop: "<generation> <deadline in ms since the epoch>", written when the power button
-// is pressed for a stop of that generation.
+// <dir>/stop: "<generation> <deadline> <last press>" (times in ms since the epoch), written
+// when the power button is pressed for a stop of that generation. (A file without the last
+// press, from an older hostd, reads as pressed at the epoch.)
 struct StopMark {
   int64_t generation = 0;
   WallTime deadline{};
+  WallTime pressed{};
 };
+
+int64_t EpochMs(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 
 std::optional<StopMark> ReadStopMark(const VmPaths& p) {
   std::ifstream in(p.stop_file);
-  int64_t g = 0, ms = 0;
+  int64_t g = 0, ms = 0, pressed = 0;
   if (!(in >> g >> ms)) return std::nullopt;
-  return StopMark{g, WallTime(std::chrono::milliseconds(ms))};
+  if (!(in >> pressed)) pressed = 0;
+  return StopMark{g, WallTime(std::chrono::milliseconds(ms)),
+                  WallTime(std::chrono::milliseconds(pressed))};
 }
 
 void WriteStopMark(const VmPaths& p, const StopMark& m) {
@@ -115,10 +140,7 @@ void WriteStopMark(const VmPaths& p, const StopMark& m) {
   const std::string tmp = p.stop_file + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << m.generation << " "
-        << std::chrono::duration_cast<std::chrono::milliseconds>(m.deadline.time_since_epoch())
-               .count()
-        << "\n";
+    out << m.generation << " " << EpochMs(m.deadline) << " " << EpochMs(m.pressed) << "\n";
   }
   std::rename(tmp.c_str(), p.stop_file.c_str());
 }
@@ -164,6 +186,16 @@ StepResult GracefulStop(Hypervisor& hv, const StepInput& in, const Result<VmInfo
       r.forced_after_timeout = true;
       return ForceStop(hv, in, std::move(r));
     }
+    const auto repeat = hv.PowerButtonRepeat();
+    if (repeat > std::chrono::milliseconds(0) && st == "Running" && now - mark->pressed >= repeat) {
+      // QEMU loses a press that comes while the guest boots: press again. A refusal changes
+      // nothing (the guest may be powering off); the deadline still holds.
+      Status again = hv.PowerButton(in.paths.socket);
+      if (again.ok()) {
+        mark->pressed = now;
+        WriteStopMark(in.paths, *mark);
+      }
+    }
     r.observed = "stopping";
     r.next = StepNext::kAwaitGuest;
     r.stop_deadline = mark->deadline;
@@ -185,7 +217,7 @@ StepResult GracefulStop(Hypervisor& hv, const StepInput& in, const Result<VmInfo
               {{"vm_id", d.vm_id}, {"error", pressed.message()}});
     return ForceStop(hv, in, std::move(r));
   }
-  StopMark m{d.generation, now + in.stop_timeout};
+  StopMark m{d.generation, now + in.stop_timeout, now};
   WriteStopMark(in.paths, m);
   log::Info(
       "pressed the guest's power button; waiting for it to power off",
@@ -209,7 +241,33 @@ VmPaths PathsFor(const std::string& vms_dir, const std::string& vm_id) {
   p.pid_file = p.dir + "/vmm.pid";
   p.state_file = p.dir + "/state";
   p.stop_file = p.dir + "/stop";
+  p.seed = p.dir + "/seed.iso";
+  p.qemu_pid = p.dir + "/qemu.pid";
   return p;
+}
+
+VmSpec SpecFor(const events::DesiredVm& d, const VmPaths& paths, const GuestPayload& payload) {
+  VmSpec spec;
+  spec.vm_id = d.vm_id;
+  spec.cpus = static_cast<int>(d.cpu_count);
+  spec.memory_mb = d.memory_mb;
+  spec.kernel_path = payload.kernel_path;
+  spec.initrd_path = payload.initrd_path;
+  spec.cmdline = payload.cmdline;
+  spec.disk_paths = {paths.disk};
+  if (payload.seed) spec.seed_path = paths.seed;
+  spec.serial_path = paths.serial;
+  spec.pid_path = paths.qemu_pid;
+  return spec;
+}
+
+Status PrepareVmFiles(const events::DesiredVm& d, const VmPaths& paths,
+                      const GuestPayload& payload) {
+  STRATO_RETURN_IF_ERROR(EnsureDisk(paths, d.disk_gb));
+  // The VMM appends the guest's console to it: create it as the owner's only.
+  STRATO_RETURN_IF_ERROR(MakePrivateFile(paths.serial));
+  if (payload.seed) STRATO_RETURN_IF_ERROR(EnsureSeed(d, paths));
+  return Status::Ok();
 }
 
 std::string ObservedFromVmm(const std::string& s) {
@@ -258,6 +316,13 @@ StepResult Converge(Hypervisor& hv, const StepInput& in) {
       if (info.ok() && GuestOff(info->state)) {
         // No guest runs: the VMM stays, prepared (its VM created, ready to boot at a start).
         RemoveStopMark(in.paths);
+        if (StaleMachine(hv, d, *info)) {
+          // Its machine is fixed on its command line: a new process is started instead.
+          r.observed = "stopped";
+          r.next = StepNext::kAwaitExit;
+          r.respawn = true;
+          return r;
+        }
         Status s = EnsureCreated(hv, in, *info);
         if (!s.ok()) return Failed(in, "stopped", s);
         r.observed = "stopped";
@@ -293,6 +358,13 @@ StepResult Converge(Hypervisor& hv, const StepInput& in) {
   if (!info.ok()) return Failed(in, "failed", info.status());
   std::string st = info->state;
   bool booted = false;
+  if (GuestOff(st) && StaleMachine(hv, d, *info)) {
+    // A prepared VMM with an earlier configuration (resized while stopped): a new process.
+    r.observed = "stopped";
+    r.next = StepNext::kAwaitExit;
+    r.respawn = true;
+    return r;
+  }
   if (GuestOff(st)) {
     Status s = EnsureCreated(hv, in, *info);
     if (!s.ok()) return Failed(in, "failed", s);

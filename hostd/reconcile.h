@@ -20,13 +20,33 @@ struct VmPaths {
   std::string socket;
   std::string dir;
   std::string disk;        // <dir>/root.img (sparse, disk_gb)
+  std::string seed;        // <dir>/seed.iso (the NoCloud seed, when the host makes seeds)
   std::string serial;      // <dir>/serial.log
   std::string vmm_log;     // <dir>/vmm.log (the VMM's stdout and stderr)
   std::string pid_file;    // <dir>/vmm.pid
   std::string state_file;  // <dir>/state (the generation last applied)
   std::string stop_file;   // <dir>/stop (a graceful stop under way: generation and deadline)
+  std::string qemu_pid;    // <dir>/qemu.pid (QEMU's own -pidfile)
 };
 VmPaths PathsFor(const std::string& vms_dir, const std::string& vm_id);
+
+// What the guest boots when the VM has no image yet: one payload for every VM of the host.
+struct GuestPayload {
+  std::string kernel_path;
+  std::string initrd_path;  // empty: none
+  std::string cmdline;
+  bool seed = false;  // attach the VM's NoCloud seed (paths.seed)
+};
+
+// The VmSpec of a VM: its desired CPUs and memory, the payload, its disk, seed and serial log.
+VmSpec SpecFor(const events::DesiredVm& desired, const VmPaths& paths, const GuestPayload& payload);
+
+// The files a VMM opens at its start or at vm.create: the VM's folder, its disk (sparse,
+// grown to disk_gb), its serial log (mode 0600) and, with payload.seed, its NoCloud seed
+// (meta-data: instance-id = the VM's id, local-hostname = its name; made again when these
+// change). Blocking (the seed runs genisoimage).
+Status PrepareVmFiles(const events::DesiredVm& desired, const VmPaths& paths,
+                      const GuestPayload& payload);
 
 // What hostd knows when it starts a step.
 struct StepInput {
@@ -34,8 +54,7 @@ struct StepInput {
   bool process_alive = false;  // a VMM process for this VM runs (child or adopted)
   bool spawned = false;        // hostd spawned it just before this step: wait for its API
   VmPaths paths;
-  std::string kernel_path;
-  std::string kernel_cmdline;
+  GuestPayload payload;
   std::chrono::milliseconds socket_wait{5000};  // after a spawn, until the API answers
   // A graceful stop (desired stopped, not forced) presses the guest's power button and gives
   // the guest this long to power off before stopping it by force. 0: every stop is forced.
@@ -63,6 +82,9 @@ struct StepResult {
   // kAwaitGuest: when the graceful stop gives up and the next step forces it.
   std::chrono::system_clock::time_point stop_deadline{};
   bool pressed_power_button = false;  // this step pressed it (not an earlier one)
+  // kAwaitExit: the VMM (one with its machine on its command line) holds another configuration
+  // than desired and was asked to exit, to be started again; nothing to report.
+  bool respawn = false;
   bool forced_after_timeout = false;  // this step forced a graceful stop whose time ran out
 };
 
@@ -74,9 +96,12 @@ struct StepResult {
 //  - forced (`force`, or stop_timeout 0): vm.shutdown then vmm.shutdown;
 //  - graceful: if this generation's button was not pressed yet, resume a paused guest, press
 //    the power button, record the deadline (now + stop_timeout) in paths.stop_file and return
-//    kAwaitGuest; if it was pressed and the deadline has not passed, kAwaitGuest again (no
-//    second press); once the deadline has passed, the forced path. A press that the VMM
-//    refuses falls back to the forced path at once.
+//    kAwaitGuest; if it was pressed and the deadline has not passed, kAwaitGuest again (pressed
+//    again when the hypervisor asks for it: hv.PowerButtonRepeat() after the last press, for
+//    QEMU, which loses a press during boot); once the deadline has passed, the forced path. A
+//    press that the VMM refuses falls back to the forced path at once.
+// A VMM whose machine is on its command line (QEMU) and holds other CPUs or memory than
+// desired while no guest runs is asked to exit (kAwaitExit with respawn) and started again.
 // Desired deleted with a VMM alive: the forced path. The stop file is removed once the VMM is
 // gone or prepared again.
 StepResult Converge(Hypervisor& hv, const StepInput& in);

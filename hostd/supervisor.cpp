@@ -72,9 +72,10 @@ std::optional<int> ParseId(const std::string& name) {
   return static_cast<int>(*n);
 }
 
-// VMM processes serving an API socket under `vms_dir`, found by their command lines
-// ("--api-socket" "path=<vms_dir>/<vm>.sock"): vm id -> pid.
-std::map<std::string, int> VmmsUnder(const std::string& vms_dir) {
+// VMM processes serving an API socket under `vms_dir`, found by their command lines (the
+// driver reads the socket from them: "--api-socket path=<vms_dir>/<vm>.sock" for Cloud
+// Hypervisor, "-qmp unix:<vms_dir>/<vm>.sock,..." for QEMU): vm id -> pid.
+std::map<std::string, int> VmmsUnder(const std::string& vms_dir, const Hypervisor& hv) {
   std::map<std::string, int> out;
   const std::string prefix = vms_dir + "/";
   const int self = static_cast<int>(getpid());
@@ -84,20 +85,15 @@ std::map<std::string, int> VmmsUnder(const std::string& vms_dir) {
     std::optional<int> pid = ParseId(name);
     if (!pid || *pid == 0 || *pid == self) continue;
     std::ifstream in("/proc/" + name + "/cmdline");
+    std::vector<std::string> argv;
     std::string arg;
-    bool socket_next = false;
-    while (std::getline(in, arg, '\0')) {
-      if (socket_next) {
-        std::string path = arg.rfind("path=", 0) == 0 ? arg.substr(5) : arg;
-        path = path.substr(0, path.find(','));
-        if (path.size() > prefix.size() + 5 && path.rfind(prefix, 0) == 0 &&
-            path.compare(path.size() - 5, 5, ".sock") == 0) {
-          std::string id = path.substr(prefix.size(), path.size() - prefix.size() - 5);
-          if (id.find('/') == std::string::npos) out[id] = *pid;
-        }
-        break;
-      }
-      socket_next = arg == "--api-socket";
+    while (std::getline(in, arg, '\0')) argv.push_back(arg);
+    std::optional<std::string> path = hv.SocketFromCommandLine(argv);
+    if (!path) continue;
+    if (path->size() > prefix.size() + 5 && path->rfind(prefix, 0) == 0 &&
+        path->compare(path->size() - 5, 5, ".sock") == 0) {
+      std::string id = path->substr(prefix.size(), path->size() - prefix.size() - 5);
+      if (id.find('/') == std::string::npos) out[id] = *pid;
     }
   }
   return out;
@@ -176,7 +172,7 @@ void Supervisor::WritePidFile(const VmRecord& vm) {
 // socket's lock against the VMM started in its place. Sockets nobody serves are removed.
 void Supervisor::Adopt() {
   std::error_code ec;
-  std::map<std::string, int> procs = VmmsUnder(config_.vms_dir());
+  std::map<std::string, int> procs = VmmsUnder(config_.vms_dir(), hv_);
   std::set<std::string> ids;
   for (const auto& [id, pid] : procs) ids.insert(id);
   for (const auto& entry : std::filesystem::directory_iterator(config_.vms_dir(), ec)) {
@@ -351,7 +347,17 @@ Status Supervisor::Spawn(VmRecord& vm) {
     close(fd);
     fd = -1;
   }
-  std::vector<std::string> argv = hv_.VmmCommandLine(vm.paths.socket);
+  // A VMM whose machine is on its command line (QEMU) opens the disk, seed and serial log at
+  // its start: they must exist before.
+  if (hv_.MachineOnCommandLine()) {
+    Status files = PrepareVmFiles(vm.desired, vm.paths, config_.payload());
+    if (!files.ok()) {
+      if (fd >= 0) close(fd);
+      return files;
+    }
+  }
+  std::vector<std::string> argv =
+      hv_.VmmCommandLine(vm.paths.socket, SpecFor(vm.desired, vm.paths, config_.payload()));
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -487,8 +493,7 @@ void Supervisor::Dispatch(VmRecord& vm) {
   in.paths = vm.paths;
   in.stop_timeout = config_.stop_timeout;
   in.now = wall_.Now();
-  in.kernel_path = config_.kernel_path;
-  in.kernel_cmdline = config_.kernel_cmdline;
+  in.payload = config_.payload();
   const bool preparing = spawned && !want_on;
   ++steps_;
   if (preparing) ++prepares_;
@@ -522,6 +527,18 @@ void Supervisor::OnStepDone(const std::string& vm_id, const StepResult& r) {
 // The step asked the VMM to exit: the exit callback (or an exit already seen) finishes it.
 void Supervisor::AwaitExit(VmRecord& vm, const StepResult& r) {
   Move(vm, VmState::kIdle);
+  if (r.respawn) {
+    // Its VMM holds an earlier machine (QEMU, resized while stopped): it is ended (QEMU exits
+    // cleanly on SIGTERM) and its exit starts a new one with the desired configuration.
+    log::Info("starting the VMM again with the VM's new configuration", {{"vm_id", vm.id}});
+    if (vm.vmm.alive()) {
+      vm.vmm.exit_expected = true;
+      kill(vm.vmm.pid, SIGTERM);
+    } else {
+      vm.dirty = true;
+    }
+    return;
+  }
   events::VmReport rep{vm.id, "stopping", r.generation, std::nullopt};
   vm.observation = rep;
   Report(rep);

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,7 +48,22 @@ class CloudHypervisorDriver : public Hypervisor {
   // "cloud-hypervisor", or "cloud-hypervisor <version>" once a vmm.ping has reported it.
   std::string Kind() const override;
   // {binary, "--api-socket", "path=<socket_path>", extra_args...}
-  std::vector<std::string> VmmCommandLine(const std::string& socket_path) const override;
+  std::vector<std::string> VmmCommandLine(const std::string& socket_path) const;
+  // The same: the VM's spec comes with Create (vm.create).
+  std::vector<std::string> VmmCommandLine(const std::string& socket_path,
+                                          const VmSpec&) const override {
+    return VmmCommandLine(socket_path);
+  }
+  // The path after "--api-socket" ("path=<p>" or "<p>", options after a ',' dropped).
+  std::optional<std::string> SocketFromCommandLine(
+      const std::vector<std::string>& argv) const override {
+    for (size_t i = 0; i + 1 < argv.size(); ++i) {
+      if (argv[i] != "--api-socket") continue;
+      std::string path = argv[i + 1].rfind("path=", 0) == 0 ? argv[i + 1].substr(5) : argv[i + 1];
+      return path.substr(0, path.find(','));
+    }
+    return std::nullopt;
+  }
 
   Status Ping(const std::string& socket_path) override;
   Status Create(const std::string& socket_path, const VmSpec& spec) override;

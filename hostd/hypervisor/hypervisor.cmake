@@ -9,6 +9,9 @@ add_library(strato_hypervisor STATIC
   ${CMAKE_SOURCE_DIR}/hostd/hypervisor/unix_http_client.cpp
   ${CMAKE_SOURCE_DIR}/hostd/hypervisor/ch_driver.cpp
   ${CMAKE_SOURCE_DIR}/hostd/hypervisor/qmp_client.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/hypervisor/qemu_driver.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/hypervisor/subprocess.cpp
+  ${CMAKE_SOURCE_DIR}/hostd/hypervisor/seed.cpp
 )
 target_link_libraries(strato_hypervisor PUBLIC strato_core)
 if(TARGET RapidJSON)
@@ -42,6 +45,7 @@ add_executable(hypervisor_tests
   ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/simulator_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/openapi_conformance_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/qmp_client_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hypervisor/qemu_driver_test.cpp
 )
 target_link_libraries(hypervisor_tests PRIVATE strato_hypervisor strato_ch_simulator_model
   PkgConfig::YAMLCPP doctest::doctest)
@@ -52,7 +56,9 @@ elseif(RapidJSON_INCLUDE_DIRS)
 endif()
 target_compile_definitions(hypervisor_tests PRIVATE
   STRATO_CH_SIMULATOR_BIN="$<TARGET_FILE:cloud-hypervisor-simulator>"
-  STRATO_CH_CONFORMANCE_DIR="${CMAKE_SOURCE_DIR}/test/conformance/cloud-hypervisor")
+  STRATO_CH_CONFORMANCE_DIR="${CMAKE_SOURCE_DIR}/test/conformance/cloud-hypervisor"
+  # The test guest ops/guest/build makes (ops/setup runs it); STRATO_GUEST_DIR overrides.
+  STRATO_GUEST_DIR="${CMAKE_BINARY_DIR}/guest")
 add_dependencies(hypervisor_tests cloud-hypervisor-simulator)
 doctest_discover_tests(hypervisor_tests TEST_PREFIX "hypervisor: ")
 add_test(NAME "hypervisor_tests: case names are selectable"

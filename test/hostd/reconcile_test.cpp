@@ -19,8 +19,11 @@ namespace {
 class FakeHypervisor final : public Hypervisor {
  public:
   std::string Kind() const override { return "fake"; }
-  std::vector<std::string> VmmCommandLine(const std::string& s) const override {
+  std::vector<std::string> VmmCommandLine(const std::string& s, const VmSpec&) const override {
     return {"/bin/true", s};
+  }
+  std::optional<std::string> SocketFromCommandLine(const std::vector<std::string>&) const override {
+    return std::nullopt;
   }
   Status Ping(const std::string& s) override { return Call("ping", s); }
   Status Create(const std::string& s, const VmSpec& spec) override {
@@ -101,7 +104,7 @@ struct Fixture {
     in.desired.generation = 1;
     in.desired.last_action = "create";
     in.process_alive = true;
-    in.kernel_path = "/boot/vmlinuz";
+    in.payload.kernel_path = "/boot/vmlinuz";
     in.socket_wait = std::chrono::milliseconds(50);
     hv.state[in.paths.socket] = "NotCreated";
   }

@@ -38,8 +38,11 @@ const std::set<std::pair<VmState, VmState>> kTable = {
 class NoVmmHypervisor final : public Hypervisor {
  public:
   std::string Kind() const override { return "fake"; }
-  std::vector<std::string> VmmCommandLine(const std::string& s) const override {
+  std::vector<std::string> VmmCommandLine(const std::string& s, const VmSpec&) const override {
     return {"/nonexistent/strato-test-vmm", "--api-socket", s};
+  }
+  std::optional<std::string> SocketFromCommandLine(const std::vector<std::string>&) const override {
+    return std::nullopt;
   }
   Status Ping(const std::string&) override { return Down(); }
   Status Create(const std::string&, const VmSpec&) override { return Down(); }
