@@ -67,6 +67,26 @@ std::string NoticeHtml(NoticeKind kind, std::string_view sentence, std::string_v
   return Render("_notice", NoticeView(kind, sentence, id));
 }
 
+View CeremonyView() {
+  View v = ViewObject();
+  v.set("noscript",
+        NoticeView(NoticeKind::kInfo,
+                   "Passkeys need JavaScript: allow scripts from this site to continue."));
+  v.set("error", NoticeView(NoticeKind::kError, "", "ceremony-error"));
+  v.set("status", NoticeView(NoticeKind::kInfo, "", "ceremony-status"));
+  return v;
+}
+
+Response ErrorPageResponse(const Request& req, int status, std::string_view heading,
+                           std::string_view sentence, std::string_view back) {
+  const Principal* me = req.principal ? &*req.principal : nullptr;
+  View v = PageView(me);
+  v.set("heading", Text(heading));
+  v.set("notice", NoticeView(NoticeKind::kError, sentence));
+  v.set("back", Text(back));
+  return TemplatePage(status, {std::string(heading), me, "", {}, ""}, "error", v);
+}
+
 View TimeView(std::string_view t) {
   if (t.empty()) return Flag(false);
   std::string shown(t);

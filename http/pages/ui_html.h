@@ -44,6 +44,15 @@ View NoticeView(NoticeKind kind, std::string_view sentence, std::string_view id 
 // The same notice as HTML (for handlers outside the pages, such as UiErrorPage).
 std::string NoticeHtml(NoticeKind kind, std::string_view sentence, std::string_view id = "");
 
+// The view of {{> _ceremony}}: the note for browsers without scripts and the empty notices
+// ui/static/passkeys.js fills in (#ceremony-error in role="alert", #ceremony-status).
+View CeremonyView();
+
+// A page saying what went wrong (ui/templates/error.mustache): `heading`, the sentence in
+// role="alert", a link back to / saying `back`.
+Response ErrorPageResponse(const Request& req, int status, std::string_view heading,
+                           std::string_view sentence, std::string_view back);
+
 // The view of {{> _time}} for "2026-11-27T10:31:02Z" (shown "2026-11-27 10:31 UTC"); false when
 // empty, so a template says what stands instead ({{^t}}never{{/t}}).
 View TimeView(std::string_view rfc3339);

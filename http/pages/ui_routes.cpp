@@ -19,25 +19,8 @@ namespace {
 
 // A page for an error the handler met (database down, ...): the sentence in role="alert".
 Response ErrorPage(const Request& req, const Status& s) {
-  Page page;
-  page.title = "Something went wrong";
-  page.principal = req.principal ? &*req.principal : nullptr;
-  page.main_html = "<h1>Something went wrong</h1>" + NoticeHtml(NoticeKind::kError, s.message()) +
-                   "<p><a href=\"/\">Back to the start page</a></p>";
-  return PageResponse(HttpStatusFor(s.code()), page);
-}
-
-// The empty notices passkeys.js fills in: errors (alert) and progress (status).
-std::string CeremonyNotices() {
-  return NoticeHtml(NoticeKind::kError, "", "ceremony-error") +
-         NoticeHtml(NoticeKind::kInfo, "", "ceremony-status");
-}
-
-std::string NoScriptNote() {
-  return "<noscript>" +
-         NoticeHtml(NoticeKind::kInfo,
-                    "Passkeys need JavaScript: allow scripts from this site to continue.") +
-         "</noscript>";
+  return ErrorPageResponse(req, HttpStatusFor(s.code()), "Something went wrong", s.message(),
+                           "Back to the start page");
 }
 
 // --- GET /signin
@@ -45,62 +28,26 @@ std::string NoScriptNote() {
 Response SignIn(App&, Request& req) {
   std::string next = SafeNext(req.Query("next"));
   if (req.principal) return Response::Redirect(next);
-  Page page;
-  page.title = "Sign in";
-  page.current = "signin";
-  page.scripts = {"passkeys.js"};
-  std::string h = "<h1>Sign in</h1>\n";
-  if (req.Query("signed_out") == "1") h += NoticeHtml(NoticeKind::kDone, "You are signed out.");
-  h += NoScriptNote() + CeremonyNotices();
-  h += "<form id=\"signin-form\" class=\"card\" method=\"get\" action=\"/signin\" "
-       "data-ceremony=\"signin\" data-next=\"" +
-       HtmlEscape(next) + "\">\n";
-  if (next != "/") h += "<input type=\"hidden\" name=\"next\" value=\"" + HtmlEscape(next) + "\">";
-  h += "<label for=\"username\">Username</label>\n"
-       "<input id=\"username\" name=\"username\" autocomplete=\"username webauthn\" "
-       "autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"32\" value=\"" +
-       HtmlEscape(req.Query("username")) +
-       "\">\n<button type=\"submit\">Sign in with a passkey</button>\n</form>\n";
-  h += "<div class=\"card\">\n<p>Your passkey may already know who you are:</p>\n"
-       "<button type=\"button\" id=\"signin-discoverable\" data-ceremony=\"signin-discoverable\" "
-       "data-next=\"" +
-       HtmlEscape(next) +
-       "\">Use a passkey without typing a name</button>\n</div>\n"
-       "<p>No account yet? <a href=\"/register\">Register</a>.</p>";
-  page.main_html = std::move(h);
-  return PageResponse(200, page);
+  View v = PageView(nullptr);
+  v.set("notice", req.Query("signed_out") == "1"
+                      ? NoticeView(NoticeKind::kDone, "You are signed out.")
+                      : Flag(false));
+  v.set("ceremony", CeremonyView());
+  v.set("next", next);
+  v.set("next_field", Flag(next != "/"));
+  v.set("username", req.Query("username"));
+  return TemplatePage(200, {"Sign in", nullptr, "signin", {"passkeys.js"}, ""}, "signin", v);
 }
 
 // --- GET /register
 
 Response Register(App&, Request& req) {
   if (req.principal) return Response::Redirect("/account");
-  Page page;
-  page.title = "Register";
-  page.current = "register";
-  page.scripts = {"passkeys.js"};
-  std::string h = "<h1>Create an account</h1>\n" + NoScriptNote() + CeremonyNotices();
-  h += "<form id=\"register-form\" class=\"card\" method=\"get\" action=\"/register\" "
-       "data-ceremony=\"register\" data-next=\"/\">\n"
-       "<label for=\"username\">Username</label>\n"
-       "<input id=\"username\" name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" "
-       "spellcheck=\"false\" required minlength=\"3\" maxlength=\"32\" "
-       "pattern=\"[a-z][a-z0-9_\\-]{2,31}\" aria-describedby=\"username-hint\" value=\"" +
-       HtmlEscape(req.Query("username")) +
-       "\">\n<p class=\"hint\" id=\"username-hint\">3 to 32 characters: lowercase letters, "
-       "digits, - and _, starting with a letter.</p>\n"
-       "<label for=\"display-name\">Display name <span class=\"optional\">(optional)</span>"
-       "</label>\n<input id=\"display-name\" name=\"display_name\" autocomplete=\"name\" "
-       "maxlength=\"64\" value=\"" +
-       HtmlEscape(req.Query("display_name")) +
-       "\">\n<label for=\"passkey-name\">Name for this passkey <span "
-       "class=\"optional\">(optional)</span></label>\n"
-       "<input id=\"passkey-name\" name=\"passkey_name\" maxlength=\"64\" "
-       "placeholder=\"e.g. Work laptop\">\n"
-       "<button type=\"submit\">Create account with a passkey</button>\n</form>\n"
-       "<p>Already registered? <a href=\"/signin\">Sign in</a>.</p>";
-  page.main_html = std::move(h);
-  return PageResponse(200, page);
+  View v = PageView(nullptr);
+  v.set("ceremony", CeremonyView());
+  v.set("username", req.Query("username"));
+  v.set("display_name", req.Query("display_name"));
+  return TemplatePage(200, {"Register", nullptr, "register", {"passkeys.js"}, ""}, "register", v);
 }
 
 // --- GET /account
@@ -113,11 +60,47 @@ Result<std::vector<PasskeyRow>> ReadPasskeys(App& app, const std::string& user_i
   return projections::ListPasskeys(**db, user_id);
 }
 
-std::string NoticeFor(std::string_view code) {
-  if (code == "passkey-added") return NoticeHtml(NoticeKind::kDone, "The passkey was added.");
-  if (code == "passkey-removed") return NoticeHtml(NoticeKind::kDone, "The passkey was removed.");
-  if (code == "session-ended") return NoticeHtml(NoticeKind::kDone, "The session was ended.");
-  return "";
+View NoticeFor(std::string_view code) {
+  if (code == "passkey-added") return NoticeView(NoticeKind::kDone, "The passkey was added.");
+  if (code == "passkey-removed") return NoticeView(NoticeKind::kDone, "The passkey was removed.");
+  if (code == "session-ended") return NoticeView(NoticeKind::kDone, "The session was ended.");
+  return Flag(false);
+}
+
+// The view of ui/templates/account.mustache.
+View AccountView(const Principal& me, const std::vector<PasskeyRow>& passkeys,
+                 const std::vector<SessionRow>& sessions, View notice) {
+  View v = PageView(&me);
+  v.set("notice", std::move(notice));
+  v.set("ceremony", CeremonyView());
+  const bool only_one = passkeys.size() <= 1;
+  View keys = ViewList();
+  for (const PasskeyRow& k : passkeys) {
+    View key = ViewObject();
+    key.set("credential_id", k.credential_id);
+    key.set("credential_id_url", UrlEncode(k.credential_id));
+    key.set("name", k.name.empty() ? std::string("Unnamed passkey") : k.name);
+    key.set("created", TimeView(k.created_at));
+    key.set("last_used", TimeView(k.last_used_at.value_or("")));
+    key.set("synced", Text(k.backup_state ? "yes" : "no"));
+    key.set("only_one", Flag(only_one));
+    keys.push_back(key);
+  }
+  v.set("passkeys", keys);
+  View rows = ViewList();
+  for (const SessionRow& s : sessions) {
+    View row = ViewObject();
+    row.set("session_id", s.session_id);
+    row.set("session_id_url", UrlEncode(s.session_id));
+    row.set("current", Flag(s.current));
+    row.set("created", TimeView(s.created_at));
+    row.set("last_seen", TimeView(s.last_seen_at));
+    row.set("address", s.client_address);
+    row.set("agent", s.user_agent);
+    rows.push_back(row);
+  }
+  v.set("sessions", rows);
+  return v;
 }
 
 // The account page; `error` (a sentence) is shown in role="alert" above everything.
@@ -127,71 +110,10 @@ Response AccountPage(App& app, Request& req, int status, const std::string& erro
   if (!passkeys.ok()) return ErrorPage(req, passkeys.status());
   auto sessions = app.auth.ListSessions(me.user_id, me.session_id);
   if (!sessions.ok()) return ErrorPage(req, sessions.status());
-
-  Page page;
-  page.title = "Your account";
-  page.principal = &me;
-  page.current = "account";
-  page.scripts = {"passkeys.js"};
-  std::string h = "<h1>Your account</h1>\n";
-  h += error.empty() ? NoticeFor(req.Query("notice")) : NoticeHtml(NoticeKind::kError, error);
-
-  h += "<section aria-labelledby=\"passkeys-heading\">\n<h2 id=\"passkeys-heading\">Passkeys</h2>\n"
-       "<table class=\"list\" id=\"passkeys\">\n<thead><tr><th scope=\"col\">Name</th>"
-       "<th scope=\"col\">Added</th><th scope=\"col\">Last used</th><th scope=\"col\">Synced"
-       "</th><th scope=\"col\"><span class=\"sr-only\">Actions</span></th></tr></thead>\n<tbody>\n";
-  const bool only_one = passkeys->size() <= 1;
-  for (const PasskeyRow& k : *passkeys) {
-    std::string name = k.name.empty() ? "Unnamed passkey" : k.name;
-    h += "<tr data-credential-id=\"" + HtmlEscape(k.credential_id) + "\"><th scope=\"row\">" +
-         HtmlEscape(name) + "</th><td>" + TimeHtml(k.created_at) + "</td><td>" +
-         TimeHtml(k.last_used_at.value_or("")) + "</td><td>" + (k.backup_state ? "yes" : "no") +
-         "</td><td>";
-    if (only_one) {
-      h += "<span class=\"hint\">Your only passkey: add another before removing it.</span>";
-    } else {
-      h += "<form method=\"post\" action=\"/account/passkeys/" +
-           HtmlEscape(UrlEncode(k.credential_id)) + "/remove\" class=\"inline\">" +
-           CsrfFieldHtml(me) + "<button type=\"submit\" class=\"danger\" aria-label=\"Remove " +
-           HtmlEscape(name) + "\">Remove</button></form>";
-    }
-    h += "</td></tr>\n";
-  }
-  h += "</tbody>\n</table>\n";
-  h += "<h3>Add a passkey</h3>\n" + NoScriptNote() + CeremonyNotices();
-  h += "<form id=\"add-passkey-form\" class=\"card\" data-ceremony=\"add-passkey\" "
-       "data-next=\"/account?notice=passkey-added\">\n"
-       "<label for=\"passkey-name\">Name for the new passkey <span class=\"optional\">(optional)"
-       "</span></label>\n<input id=\"passkey-name\" name=\"passkey_name\" maxlength=\"64\" "
-       "placeholder=\"e.g. Phone\">\n<button type=\"submit\">Add a passkey</button>\n</form>\n"
-       "</section>\n";
-
-  h += "<section aria-labelledby=\"sessions-heading\">\n<h2 id=\"sessions-heading\">Open "
-       "sessions</h2>\n<table class=\"list\" id=\"sessions\">\n<thead><tr><th "
-       "scope=\"col\">Started</th><th scope=\"col\">Last active</th><th scope=\"col\">Address</th>"
-       "<th scope=\"col\">Browser</th><th scope=\"col\"><span class=\"sr-only\">Actions</span>"
-       "</th></tr></thead>\n<tbody>\n";
-  for (const SessionRow& s : *sessions) {
-    h += "<tr data-session-id=\"" + HtmlEscape(s.session_id) + "\"" +
-         (s.current ? " data-current=\"true\"" : "") + "><td>" + TimeHtml(s.created_at) +
-         "</td><td>" + TimeHtml(s.last_seen_at) + "</td><td>" + HtmlEscape(s.client_address) +
-         "</td><td class=\"agent\">" + HtmlEscape(s.user_agent) + "</td><td>";
-    if (s.current) {
-      h += "<strong>This session</strong>";
-    } else {
-      h += "<form method=\"post\" action=\"/account/sessions/" +
-           HtmlEscape(UrlEncode(s.session_id)) + "/end\" class=\"inline\">" + CsrfFieldHtml(me) +
-           "<button type=\"submit\">End</button></form>";
-    }
-    h += "</td></tr>\n";
-  }
-  h += "</tbody>\n</table>\n</section>\n";
-  h += "<section aria-labelledby=\"signout-heading\">\n<h2 id=\"signout-heading\">Sign out</h2>\n"
-       "<form method=\"post\" action=\"/auth/logout\">" +
-       CsrfFieldHtml(me) +
-       "<button type=\"submit\">Sign out of this browser</button></form>\n</section>";
-  page.main_html = std::move(h);
-  return PageResponse(status, page);
+  View notice =
+      error.empty() ? NoticeFor(req.Query("notice")) : NoticeView(NoticeKind::kError, error);
+  return TemplatePage(status, {"Your account", &me, "account", {"passkeys.js"}, ""}, "account",
+                      AccountView(me, *passkeys, *sessions, std::move(notice)));
 }
 
 Response Account(App& app, Request& req) {
