@@ -26,6 +26,7 @@ add_executable(hostd_tests
   ${CMAKE_SOURCE_DIR}/test/hostd/main.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/stack.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/hostd_test.cpp
+  ${CMAKE_SOURCE_DIR}/test/hostd/hostd_qemu_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/host_rpc_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/host_limits_test.cpp
   ${CMAKE_SOURCE_DIR}/test/hostd/nats_permissions_test.cpp
@@ -35,6 +36,8 @@ add_executable(hostd_tests
   ${CMAKE_SOURCE_DIR}/test/hostd/config_test.cpp
 )
 target_link_libraries(hostd_tests PRIVATE strato_test_support strato_hostd)
+# The test guest ops/guest/build makes (ops/setup runs it); STRATO_GUEST_DIR overrides.
+target_compile_definitions(hostd_tests PRIVATE STRATO_GUEST_DIR="${CMAKE_BINARY_DIR}/guest")
 add_dependencies(hostd_tests strato strato-hostd cloud-hypervisor-simulator)
 doctest_discover_tests(hostd_tests TEST_PREFIX "hostd: " PROPERTIES TIMEOUT 600)
 add_test(NAME "hostd_tests: case names are selectable"

@@ -154,7 +154,8 @@ bool Stack::WaitUntil(const std::function<bool()>& done, std::chrono::millisecon
 
 std::map<std::string, std::vector<pid_t>> VmmProcesses(const std::string& state_dir) {
   std::map<std::string, std::vector<pid_t>> out;
-  const std::string prefix = "path=" + state_dir + "/vms/";
+  // Cloud Hypervisor: "--api-socket path=<vms>/<vm>.sock"; QEMU: "-qmp unix:<vms>/<vm>.sock,...".
+  const std::string prefixes[] = {"path=" + state_dir + "/vms/", "unix:" + state_dir + "/vms/"};
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
@@ -164,12 +165,17 @@ std::map<std::string, std::vector<pid_t>> VmmProcesses(const std::string& state_
     ss << in.rdbuf();
     std::string cmd = ss.str();
     // Zombies have an empty command line: they are gone as far as a VM is concerned.
-    size_t p = cmd.find(prefix);
-    if (p == std::string::npos) continue;
-    std::string rest = cmd.substr(p + prefix.size());
-    rest = rest.substr(0, rest.find('\0'));
-    if (rest.size() > 5 && rest.substr(rest.size() - 5) == ".sock") {
-      out[rest.substr(0, rest.size() - 5)].push_back(static_cast<pid_t>(std::stoi(name)));
+    // The serial log's "path=<vms>/<vm>/serial.log" shares the prefix: take the ".sock" one.
+    for (const std::string& prefix : prefixes) {
+      for (size_t p = cmd.find(prefix); p != std::string::npos; p = cmd.find(prefix, p + 1)) {
+        std::string rest = cmd.substr(p + prefix.size());
+        rest = rest.substr(0, rest.find('\0'));
+        rest = rest.substr(0, rest.find(','));
+        if (rest.size() > 5 && rest.substr(rest.size() - 5) == ".sock" &&
+            rest.find('/') == std::string::npos) {
+          out[rest.substr(0, rest.size() - 5)].push_back(static_cast<pid_t>(std::stoi(name)));
+        }
+      }
     }
   }
   return out;
