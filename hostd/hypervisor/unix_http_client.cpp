@@ -1,6 +1,5 @@
 #include "hostd/hypervisor/unix_http_client.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -10,14 +9,14 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
-#include <thread>
 
 #include "core/parse.h"
+#include "hostd/hypervisor/unix_socket.h"
 
 namespace strato::hostd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = SocketClock;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -41,74 +40,6 @@ std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-// A file descriptor closed when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-int MillisLeft(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  if (left.count() <= 0) return 0;
-  return static_cast<int>(left.count());
-}
-
-// Waits until `fd` is ready for `events` or the deadline passes. Returns false on timeout.
-bool WaitFor(int fd, short events, Clock::time_point deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    int n = ::poll(&p, 1, MillisLeft(deadline));
-    if (n > 0) return true;
-    if (n == 0) return false;
-    if (errno != EINTR) return true;  // let the following call report the error
-  }
-}
-
-Status Connect(int fd, const std::string& socket_path, Clock::time_point deadline) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
-  for (;;) {
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return Status::Ok();
-    int err = errno;
-    if (err == EINTR) continue;
-    if (err == EAGAIN) {
-      // The listener's backlog is full: a unix socket does not queue the attempt, so retry.
-      if (MillisLeft(deadline) == 0) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      continue;
-    }
-    if (err == EINPROGRESS) {
-      if (!WaitFor(fd, POLLOUT, deadline)) break;
-      int so_error = 0;
-      socklen_t len = sizeof so_error;
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
-      if (so_error == 0) return Status::Ok();
-      err = so_error;
-    }
-    if (err == ENOENT) {
-      return Status::Unavailable("There is no API socket at " + socket_path +
-                                 " (is the VMM running?).");
-    }
-    if (err == ECONNREFUSED) {
-      return Status::Unavailable("Nothing is listening on the API socket " + socket_path +
-                                 " (connection refused; the VMM may have exited).");
-    }
-    return Status::Unavailable("Cannot connect to the API socket " + socket_path + ": " +
-                               std::strerror(err) + ".");
-  }
-  return Status::Unavailable("Connecting to the API socket " + socket_path + " timed out.");
 }
 
 }  // namespace
@@ -253,12 +184,9 @@ Result<HttpResponse> UnixHttpRequest(const std::string& socket_path, std::string
                                    std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
                                    " bytes, the limit for a unix socket address.");
   }
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) {
-    return Status::Internal(std::string("Cannot create a unix socket: ") + std::strerror(errno) +
-                            ".");
-  }
-  STRATO_RETURN_IF_ERROR(Connect(fd.get(), socket_path, Clock::now() + options.connect_timeout));
+  auto connected = ConnectUnix(socket_path, "API socket", Clock::now() + options.connect_timeout);
+  if (!connected.ok()) return connected.status();
+  UniqueFd fd = std::move(*connected);
 
   std::string request;
   request.reserve(128 + body.size());
