@@ -18,7 +18,6 @@ add_library(strato_http_app STATIC
   http/app/app.cpp
   http/app/visibility.cpp
   http/app/vm_directory.cpp
-  http/app/ui_support.cpp
   http/app/permissions.cpp
 )
 target_link_libraries(strato_http_app PUBLIC strato_http_server strato_commands strato_pg

@@ -9,7 +9,7 @@
 
 #include "core/ids.h"
 #include "events/log/as_of.h"
-#include "http/app/ui_support.h"
+#include "http/app/permissions.h"
 #include "http/app/visibility.h"
 #include "http/pages/ui_html.h"
 #include "projections/queries/page_queries.h"
@@ -18,13 +18,17 @@ namespace strato::http {
 
 namespace {
 
-// "2026-11-27T10:31:02.123456Z" → <time datetime="...">2026-11-27 10:31:02 UTC</time>.
-std::string WhenHtml(const std::string& rfc3339) {
+// The view of {{> _time}} to the second: "2026-11-27T10:31:02.123456Z" is shown
+// "2026-11-27 10:31:02 UTC".
+View WhenView(const std::string& rfc3339) {
   std::string shown = rfc3339;
   if (shown.size() >= 19 && shown[10] == 'T') {
     shown = shown.substr(0, 10) + " " + shown.substr(11, 8) + " UTC";
   }
-  return "<time datetime=\"" + HtmlEscape(rfc3339) + "\">" + HtmlEscape(shown) + "</time>";
+  View v = ViewObject();
+  v.set("datetime", rfc3339);
+  v.set("shown", shown);
+  return v;
 }
 
 // A datetime-local input's value for what was typed: the parsed time to the second when it
@@ -64,50 +68,47 @@ Result<Names> LookUpNames(App& app, const std::vector<AuditEntry>& entries) {
   return projections::ReadEntityNames(**db, ids);
 }
 
-std::string ActorHtml(const std::string& actor, const Names& names) {
-  if (actor == "system") return "system";
+// The actor's part of an entry's view: a user by username (with the actor id as its title),
+// a host by name, anyone else as the log names them.
+void SetActorView(const std::string& actor, const Names& names, View& row) {
   auto [category, id] = Split(actor);
   auto it = names.name.find(actor);
-  if (category == "user" && it != names.name.end()) {
-    return "<span class=\"actor\" title=\"" + HtmlEscape(actor) + "\">" + HtmlEscape(it->second) +
-           "</span>";
+  row.set("actor", actor);
+  const bool user = actor != "system" && category == "user" && it != names.name.end();
+  row.set("actor_user", user ? Text(it->second) : Flag(false));
+  std::string text = actor;
+  if (category == "host" && actor != "system") {
+    text = "host " + (it != names.name.end() ? it->second : id);
   }
-  if (category == "host") {
-    return "host " + HtmlEscape(it != names.name.end() ? it->second : id);
-  }
-  return HtmlEscape(actor);
+  row.set("actor_text", text);
 }
 
-// The stream as words ("VM web-1"), linked to its page when the user may open it now; its id
-// beside it.
-std::string StreamHtml(App& app, const Principal& me, const std::string& stream, const Names& names,
-                       std::map<std::string, std::string>& memo) {
+// The stream as words ("VM web-1"), linked to its page when the user may open it now.
+struct StreamLabel {
+  std::string label, href;  // "" when the stream has no words or no page
+};
+
+StreamLabel LabelStream(App& app, const Principal& me, const std::string& stream,
+                        const Names& names, std::map<std::string, StreamLabel>& memo) {
   auto found = memo.find(stream);
   if (found != memo.end()) return found->second;
   auto [category, id] = Split(stream);
   auto it = names.name.find(stream);
-  std::string label, href;
+  StreamLabel out;
   if (category == "vm") {
-    label = "VM " + (it != names.name.end() ? it->second : id);
-    if (names.deleted.count(stream)) label += " (deleted)";
-    if (UserMay(app, me, "vm", id, "read")) href = "/vms/" + UrlEncode(id);
+    out.label = "VM " + (it != names.name.end() ? it->second : id);
+    if (names.deleted.count(stream)) out.label += " (deleted)";
+    if (UserMay(app, me, "vm", id, "read")) out.href = "/vms/" + UrlEncode(id);
   } else if (category == "org") {
-    label = "organization " + (it != names.name.end() ? it->second : id);
-    if (UserMay(app, me, "organization", id, "view")) href = "/orgs/" + UrlEncode(id);
+    out.label = "organization " + (it != names.name.end() ? it->second : id);
+    if (UserMay(app, me, "organization", id, "view")) out.href = "/orgs/" + UrlEncode(id);
   } else if (category == "host") {
-    label = "host " + (it != names.name.end() ? it->second : id);
+    out.label = "host " + (it != names.name.end() ? it->second : id);
   } else if (category == "user") {
-    label = "user " + (it != names.name.end() ? it->second : id);
+    out.label = "user " + (it != names.name.end() ? it->second : id);
   }
-  std::string h;
-  if (!label.empty()) {
-    h = href.empty() ? HtmlEscape(label)
-                     : "<a href=\"" + HtmlEscape(href) + "\">" + HtmlEscape(label) + "</a>";
-    h += " ";
-  }
-  h += "<code class=\"stream\">" + HtmlEscape(stream) + "</code>";
-  memo.emplace(stream, h);
-  return h;
+  memo.emplace(stream, out);
+  return out;
 }
 
 // The filters as a query string (what was typed, so the next page reads the same way).
@@ -127,51 +128,37 @@ std::string FilterQuery(const AuditFilterText& t) {
   return q;
 }
 
-std::string TextField(const char* id, const char* name, const char* label, const std::string& value,
-                      const char* attrs = "type=\"text\"") {
-  return std::string("<div><label for=\"") + id + "\">" + label + "</label><input id=\"" + id +
-         "\" name=\"" + name + "\" " + attrs + " value=\"" + HtmlEscape(value) + "\"></div>\n";
-}
-
-std::string FilterFormHtml(const AuditFilterText& t) {
-  std::string h =
-      "<form method=\"get\" action=\"/audit\" class=\"filters\" role=\"search\" "
-      "aria-label=\"Filter the audit log\" id=\"audit-filters\">\n" +
-      TextField("f-actor", "actor", "Actor (username)", t.actor) +
-      TextField("f-stream", "stream", "Stream (vm-&lt;id&gt;, org-&lt;id&gt;, ...)", t.stream) +
-      "<div><label for=\"f-type\">Event type</label><select id=\"f-type\" name=\"type\">" +
-      OptionHtml("", "any type", t.type.empty());
-  const auto& types = AuditEventTypes();
+// The filter form's part of the view: what was typed, the event types to choose from.
+void SetFilterFormView(const AuditFilterText& t, View& v) {
+  v.set("actor", t.actor);
+  v.set("stream", t.stream);
+  View options = ViewList();
+  options.push_back(OptionView("", "any type", t.type.empty()));
   bool listed = t.type.empty();
-  for (const std::string& type : types) {
-    h += OptionHtml(type, type, t.type == type);
+  for (const std::string& type : AuditEventTypes()) {
+    options.push_back(OptionView(type, type, t.type == type));
     listed = listed || t.type == type;
   }
-  if (!listed) h += OptionHtml(t.type, t.type, true);
-  h += "</select></div>\n" +
-       TextField("f-from", "from", "From (UTC)", LocalValue(t.from),
-                 "type=\"datetime-local\" step=\"1\" aria-describedby=\"f-utc\"") +
-       TextField("f-to", "to", "Until, not including (UTC)", LocalValue(t.to),
-                 "type=\"datetime-local\" step=\"1\" aria-describedby=\"f-utc\"") +
-       "<p class=\"hint\" id=\"f-utc\">Times are in UTC.</p>\n"
-       "<div><button type=\"submit\">Filter</button> <a href=\"/audit\">Clear</a></div>\n"
-       "</form>\n";
-  return h;
+  if (!listed) options.push_back(OptionView(t.type, t.type, true));
+  v.set("type_options", options);
+  v.set("from_value", LocalValue(t.from));
+  v.set("to_value", LocalValue(t.to));
 }
 
 struct AsOf {
   int status = 200;
-  std::string html;  // the result or the sentence; empty when nothing was asked
+  View error = Flag(false);  // the sentence's notice, when it cannot be shown
+  View state = Flag(false);  // the state, when it can
 };
 
 // "State as of": the VM's state at the moment, when the user may read its history.
-AsOf StateAsOfHtml(App& app, const Principal& me, std::string vm, const std::string& at) {
+AsOf StateAsOfView(App& app, const Principal& me, std::string vm, const std::string& at) {
   AsOf out;
   if (vm.empty() && at.empty()) return out;
   if (vm.rfind("vm-", 0) == 0) vm = vm.substr(3);
   auto fail = [&out](int status, const std::string& sentence) {
     out.status = status;
-    out.html = NoticeHtml(NoticeKind::kError, sentence, "state-error");
+    out.error = NoticeView(NoticeKind::kError, sentence, "state-error");
     return out;
   };
   if (vm.empty()) return fail(400, "Give the VM whose state you want to see.");
@@ -203,145 +190,149 @@ AsOf StateAsOfHtml(App& app, const Principal& me, std::string vm, const std::str
     if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
     return "";
   };
-  std::string h = "<div id=\"state-as-of\" data-position=\"" + std::to_string(*position) + "\">\n";
+  View state = ViewObject();
+  state.set("position", Number(*position));
+  state.set("vm", vm);
+  state.set("when", WhenView(*when));
   auto exists = d.FindMember("exists");
-  if (exists == d.MemberEnd() || !exists->value.IsBool() || !exists->value.GetBool()) {
-    h += "<p>VM <code>" + HtmlEscape(vm) + "</code> did not exist yet at " + WhenHtml(*when) +
-         ".</p>\n</div>\n";
-    out.html = h;
-    return out;
-  }
-  h += "<p>VM <strong>" + HtmlEscape(str("name")) + "</strong> as it was at " + WhenHtml(*when) +
-       " (after position " + std::to_string(*position) +
-       " of the log):</p>\n<dl class=\"facts\">\n";
-  auto fact = [&h](const char* label, const std::string& id, const std::string& value) {
-    h += std::string("<dt>") + label + "</dt><dd id=\"asof-" + id + "\">" +
-         (value.empty() ? std::string("none") : HtmlEscape(value)) + "</dd>\n";
+  const bool existed = exists != d.MemberEnd() && exists->value.IsBool() && exists->value.GetBool();
+  state.set("exists", Flag(existed));
+  state.set("name", str("name"));
+  View facts = ViewList();
+  auto fact = [&facts](const char* label, const char* id, const std::string& value) {
+    View f = ViewObject();
+    f.set("label", Text(label));
+    f.set("id", Text(id));
+    f.set("value", Maybe(value));
+    facts.push_back(f);
   };
-  fact("Name", "name", str("name"));
-  fact("Desired", "desired", str("desired"));
-  fact("Observed", "observed", str("observed"));
-  fact("Host", "host", str("host_id"));
-  fact("Generation", "generation", str("generation"));
-  fact("Image", "image", str("image"));
-  fact("Description", "description", str("description"));
-  auto res = d.FindMember("resources");
-  if (res != d.MemberEnd() && res->value.IsObject()) {
-    auto num = [&res](const char* key) -> std::string {
-      auto it = res->value.FindMember(key);
-      return it != res->value.MemberEnd() && it->value.IsInt64()
-                 ? std::to_string(it->value.GetInt64())
-                 : "";
-    };
-    fact("Resources", "resources",
-         num("cpu_count") + " CPUs, " + num("memory_mb") + " MiB memory, " + num("disk_gb") +
-             " GiB disk");
+  if (existed) {
+    fact("Name", "name", str("name"));
+    fact("Desired", "desired", str("desired"));
+    fact("Observed", "observed", str("observed"));
+    fact("Host", "host", str("host_id"));
+    fact("Generation", "generation", str("generation"));
+    fact("Image", "image", str("image"));
+    fact("Description", "description", str("description"));
+    auto res = d.FindMember("resources");
+    if (res != d.MemberEnd() && res->value.IsObject()) {
+      auto num = [&res](const char* key) -> std::string {
+        auto it = res->value.FindMember(key);
+        return it != res->value.MemberEnd() && it->value.IsInt64()
+                   ? std::to_string(it->value.GetInt64())
+                   : "";
+      };
+      fact("Resources", "resources",
+           num("cpu_count") + " CPUs, " + num("memory_mb") + " MiB memory, " + num("disk_gb") +
+               " GiB disk");
+    }
   }
-  h += "</dl>\n</div>\n";
-  out.html = h;
+  state.set("facts", facts);
+  out.state = std::move(state);
   return out;
 }
 
-std::string StateFormHtml(const std::string& vm, const std::string& at, const AuditFilterText& t) {
-  std::string h =
-      "<section aria-labelledby=\"state-heading\">\n<h2 id=\"state-heading\">State as of</h2>\n"
-      "<form method=\"get\" action=\"/audit\" class=\"filters\" id=\"state-form\">\n";
-  // The list's filters come along, so the page keeps showing the same entries.
+// The state form's part of the view: the VM and time asked for, and the list's filters as
+// hidden fields (so the page keeps showing the same entries).
+void SetStateFormView(const std::string& vm, const std::string& at, const AuditFilterText& t,
+                      View& v) {
+  View hidden = ViewList();
   for (const auto& [name, value] :
        std::vector<std::pair<const char*, const std::string*>>{{"actor", &t.actor},
                                                                {"stream", &t.stream},
                                                                {"type", &t.type},
                                                                {"from", &t.from},
                                                                {"to", &t.to}}) {
-    if (!value->empty()) {
-      h += std::string("<input type=\"hidden\" name=\"") + name + "\" value=\"" +
-           HtmlEscape(*value) + "\">\n";
-    }
+    if (value->empty()) continue;
+    View field = ViewObject();
+    field.set("name", Text(name));
+    field.set("value", *value);
+    hidden.push_back(field);
   }
-  h += TextField("s-vm", "state_vm", "VM id", vm) +
-       TextField("s-at", "state_at", "At (UTC)", LocalValue(at),
-                 "type=\"datetime-local\" step=\"1\" aria-describedby=\"f-utc\"") +
-       "<div><button type=\"submit\">Show state</button></div>\n</form>\n";
-  return h;
+  v.set("hidden", hidden);
+  v.set("state_vm", vm);
+  v.set("state_at", LocalValue(at));
+}
+
+// The entries' part of the view: the table, or a sentence when none match, and the links to
+// the newest and the older entries.
+Status SetEntriesView(App& app, const Principal& me, const AuditFilterText& text,
+                      const AuditQuery& query, View& v) {
+  auto page = ReadableAuditEntries(app, me, query);
+  if (!page.ok()) return page.status();
+  const std::vector<AuditEntry>& entries = page->entries;
+  auto names = LookUpNames(app, entries);
+  if (!names.ok()) return names.status();
+  const bool filtered = !text.actor.empty() || !text.stream.empty() || !text.type.empty() ||
+                        !text.from.empty() || !text.to.empty();
+  v.set("no_entries", entries.empty() ? Text(filtered || !text.before.empty()
+                                                 ? "No entry you may read matches these filters."
+                                                 : "There is nothing you may read in the log yet.")
+                                      : Flag(false));
+  v.set("has_entries", Flag(!entries.empty()));
+  v.set("count", Number(static_cast<int64_t>(entries.size())));
+  View rows = ViewList();
+  std::map<std::string, StreamLabel> memo;
+  for (const AuditEntry& e : entries) {
+    View row = ViewObject();
+    row.set("position", Number(e.position));
+    row.set("type", e.type);
+    row.set("when", WhenView(e.recorded_at));
+    SetActorView(e.actor, *names, row);
+    StreamLabel stream = LabelStream(app, me, e.stream_id, *names, memo);
+    row.set("stream_label", Maybe(stream.label));
+    row.set("stream_href", Maybe(stream.href));
+    row.set("stream_id", e.stream_id);
+    row.set("summary", e.summary);
+    rows.push_back(row);
+  }
+  v.set("entries", rows);
+  const std::string filters = FilterQuery(text);
+  std::string newest, older;
+  if (!text.before.empty()) newest = "/audit" + (filters.empty() ? "" : "?" + filters);
+  if (page->more) {
+    older = "/audit?" + filters + (filters.empty() ? "" : "&") +
+            "before=" + std::to_string(entries.back().position);
+  }
+  v.set("pager", Flag(!newest.empty() || !older.empty()));
+  v.set("newest_href", Maybe(newest));
+  v.set("older_href", Maybe(older));
+  return Status::Ok();
 }
 
 Response AuditPage(App& app, Request& req) {
   const Principal& me = *req.principal;
+  // Parse: the filters as typed, and the state asked for.
   const AuditFilterText text = AuditFilterText::FromQuery(req);
-
-  Page page;
-  page.title = "Audit log";
-  page.principal = &me;
-  page.current = "audit";
-  int status = 200;
-  std::string h = "<h1>Audit log</h1>\n";
-
   auto query = ParseAuditFilters(app, text);
   if (!query.ok() && query.status().code() != Code::kInvalidArgument) {
     return UiErrorPage(req, query.status());
   }
-  if (!query.ok()) {
-    status = 400;
-    h += NoticeHtml(NoticeKind::kError, query.status().message(), "filter-error");
-  }
-  h += FilterFormHtml(text);
+  int status = query.ok() ? 200 : 400;
+  const std::string state_vm = req.Query("state_vm"), state_at = req.Query("state_at");
 
+  View v = PageView(&me);
+  v.set("filter_error",
+        query.ok() ? Flag(false)
+                   : NoticeView(NoticeKind::kError, query.status().message(), "filter-error"));
+  SetFilterFormView(text, v);
   // State as of: the VM from the form, else from a vm- stream filter (prefilled, not asked).
-  std::string state_vm = req.Query("state_vm"), state_at = req.Query("state_at");
-  AsOf as_of = StateAsOfHtml(app, me, state_vm, state_at);
+  AsOf as_of = StateAsOfView(app, me, state_vm, state_at);
   if (as_of.status != 200 && status == 200) status = as_of.status;
   std::string prefill = state_vm;
   if (prefill.empty() && text.stream.rfind("vm-", 0) == 0) prefill = text.stream.substr(3);
-  h += StateFormHtml(prefill, state_at, text) + as_of.html + "</section>\n";
-
-  h += "<section aria-labelledby=\"entries-heading\">\n<h2 id=\"entries-heading\">Entries</h2>\n";
+  SetStateFormView(prefill, state_at, text, v);
+  v.set("state_error", as_of.error);
+  v.set("as_of", as_of.state);
+  // The entries, when the filters make sense.
+  v.set("no_entries", Flag(false));
+  v.set("has_entries", Flag(false));
+  v.set("pager", Flag(false));
   if (query.ok()) {
-    auto page = ReadableAuditEntries(app, me, *query);
-    if (!page.ok()) return UiErrorPage(req, page.status());
-    const std::vector<AuditEntry>* entries = &page->entries;
-    auto names = LookUpNames(app, *entries);
-    if (!names.ok()) return UiErrorPage(req, names.status());
-    const bool more = page->more;
-    const bool filtered = !text.actor.empty() || !text.stream.empty() || !text.type.empty() ||
-                          !text.from.empty() || !text.to.empty();
-    if (entries->empty()) {
-      h += std::string("<p id=\"no-entries\">") +
-           (filtered || !text.before.empty() ? "No entry you may read matches these filters."
-                                             : "There is nothing you may read in the log yet.") +
-           "</p>\n";
-    } else {
-      h += "<table class=\"list\" id=\"audit-entries\">\n<caption class=\"sr-only\">" +
-           std::to_string(entries->size()) +
-           " entries, newest first</caption>\n<thead><tr><th scope=\"col\">Time (UTC)</th>"
-           "<th scope=\"col\">Actor</th><th scope=\"col\">Stream</th><th scope=\"col\">Event</th>"
-           "<th scope=\"col\">Summary</th></tr></thead>\n<tbody>\n";
-      std::map<std::string, std::string> memo;
-      for (const AuditEntry& e : *entries) {
-        h += "<tr data-position=\"" + std::to_string(e.position) + "\" data-type=\"" +
-             HtmlEscape(e.type) + "\"><td>" + WhenHtml(e.recorded_at) + "</td><td>" +
-             ActorHtml(e.actor, *names) + "</td><td>" +
-             StreamHtml(app, me, e.stream_id, *names, memo) + "</td><td>" + HtmlEscape(e.type) +
-             "</td><td class=\"summary\">" + HtmlEscape(e.summary) + "</td></tr>\n";
-      }
-      h += "</tbody>\n</table>\n";
-    }
-    std::string filters = FilterQuery(text);
-    std::string nav;
-    if (!text.before.empty()) {
-      nav += "<a href=\"" + HtmlEscape("/audit" + (filters.empty() ? "" : "?" + filters)) +
-             "\" id=\"newest\">Newest</a> ";
-    }
-    if (more) {
-      nav += "<a href=\"" +
-             HtmlEscape("/audit?" + filters + (filters.empty() ? "" : "&") +
-                        "before=" + std::to_string(entries->back().position)) +
-             "\" id=\"older\" rel=\"next\">Older</a>";
-    }
-    if (!nav.empty()) h += "<p class=\"pager\">" + nav + "</p>\n";
+    Status read = SetEntriesView(app, me, text, *query, v);
+    if (!read.ok()) return UiErrorPage(req, read);
   }
-  h += "</section>\n";
-  page.main_html = std::move(h);
-  return PageResponse(status, page);
+  return TemplatePage(status, {"Audit log", &me, "audit", {}, ""}, "audit", v);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/domain/platform.h"
-#include "http/app/ui_support.h"
+#include "http/app/permissions.h"
 #include "http/app/visibility.h"
 #include "http/app/vm_directory.h"
 #include "http/pages/page_hosts.h"

@@ -6,7 +6,7 @@
 #include "core/domain/organization.h"
 #include "core/ids.h"
 #include "core/log.h"
-#include "http/app/ui_support.h"
+#include "http/app/permissions.h"
 #include "http/pages/ui_html.h"
 #include "projections/queries/org_queries.h"
 

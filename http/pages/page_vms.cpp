@@ -8,19 +8,34 @@
 #include <tuple>
 #include <vector>
 
-#include "core/domain/audit_line.h"
 #include "core/domain/vm.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/parse.h"
-#include "http/app/ui_support.h"
+#include "http/app/permissions.h"
 #include "http/app/vm_directory.h"
 #include "http/pages/ui_html.h"
+#include "projections/queries/audit_queries.h"
 #include "projections/queries/page_queries.h"
 
 namespace strato::http {
 
 namespace {
+
+// The observed state in words, honest about what is not known: "pending — not placed on a host
+// yet", "unknown — host unreachable", "starting". `placement_failure` is shown for pending VMs.
+std::string ObservedStateWords(std::string_view observed, std::string_view placement_failure) {
+  if (observed == "pending") {
+    if (!placement_failure.empty())
+      return "pending — no host can take it: " + std::string(placement_failure);
+    return "pending — not placed on a host yet";
+  }
+  if (observed == "scheduled") return "scheduled — waiting for its host to report";
+  if (observed == "unknown") return "unknown — host unreachable";
+  if (observed == "crashed") return "crashed";
+  if (observed == "failed") return "failed";
+  return std::string(observed);
+}
 
 // The observed state in words, with what the host's reachability adds to it: the view of
 // {{> _vm_state}}.
@@ -419,34 +434,55 @@ Result<std::optional<projections::VmDetail>> ReadVm(App& app, const std::string&
   return projections::ReadVmDetail(**db, id);
 }
 
+// The newest entries of the VM's stream with the usernames of the users among their actors.
+struct VmHistory {
+  std::vector<projections::AuditEntry> entries;
+  projections::EntityNames names;
+};
+
+Result<VmHistory> ReadVmHistory(App& app, const std::string& vm_id) {
+  auto db = app.db.Acquire();
+  if (!db.ok()) return db.status();
+  VmHistory out;
+  auto entries = projections::ReadStreamHistory(
+      **db, domain::VmStreamId(vm_id), projections::HistoryOrder::kNewestFirst, kHistoryEntries);
+  if (!entries.ok()) return entries.status();
+  out.entries = std::move(*entries);
+  projections::EntityIdSets ids;
+  for (const projections::AuditEntry& e : out.entries) {
+    if (e.actor.rfind("user-", 0) == 0) ids.users.insert(e.actor.substr(5));
+  }
+  if (ids.users.empty()) return out;
+  auto names = projections::ReadEntityNames(**db, ids);
+  if (!names.ok()) return names.status();
+  out.names = std::move(*names);
+  return out;
+}
+
 // The history's part of the VM page's view: a table, "nothing yet", or a sentence when it
 // cannot be read (the rest of the page is still shown).
 void SetHistoryView(App& app, const std::string& vm_id, View& v) {
-  Result<std::vector<projections::VmHistoryEntry>> history =
-      Status::Unavailable("no database session");
-  if (auto db = app.db.Acquire(); db.ok()) {
-    history = projections::ReadVmHistory(**db, vm_id, kHistoryEntries);
-  }
+  Result<VmHistory> history = ReadVmHistory(app, vm_id);
   v.set("history_error",
         history.ok() ? Flag(false)
                      : NoticeView(NoticeKind::kError, "The history cannot be read right now."));
-  v.set("history_empty", Flag(history.ok() && history->empty()));
-  v.set("history_table", Flag(history.ok() && !history->empty()));
+  v.set("history_empty", Flag(history.ok() && history->entries.empty()));
+  v.set("history_table", Flag(history.ok() && !history->entries.empty()));
   View rows = ViewList();
   if (history.ok()) {
-    domain::JsonParser parser;
-    for (const projections::VmHistoryEntry& e : *history) {
+    for (const projections::AuditEntry& e : history->entries) {
       const std::string& actor = e.actor;
-      std::string who = !e.username.empty()            ? e.username
-                        : actor == "system"            ? "the system"
-                        : actor.rfind("host-", 0) == 0 ? "its host"
-                                                       : actor;
+      auto username = history->names.name.find(actor);
+      std::string who = username != history->names.name.end() ? username->second
+                        : actor == "system"                   ? "the system"
+                        : actor.rfind("host-", 0) == 0        ? "its host"
+                                                              : actor;
       View row = ViewObject();
       row.set("type", e.type);
       row.set("when", TimeView(e.recorded_at));
       row.set("who", who);
       row.set("what", EventWords(e.type));
-      row.set("summary", domain::AuditSummary(e.type, parser.Parse(e.data)));
+      row.set("summary", e.summary);
       rows.push_back(row);
     }
   }

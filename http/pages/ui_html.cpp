@@ -87,6 +87,16 @@ Response ErrorPageResponse(const Request& req, int status, std::string_view head
   return TemplatePage(status, {std::string(heading), me, "", {}, ""}, "error", v);
 }
 
+Response UiErrorPage(const Request& req, const Status& s, std::string_view title) {
+  const int status = HttpStatusFor(s.code());
+  std::string heading = !title.empty()      ? std::string(title)
+                        : status == 403     ? "Not allowed"
+                        : status == 404     ? "Not found"
+                        : status / 100 == 4 ? "That did not work"
+                                            : "Something went wrong";
+  return ErrorPageResponse(req, status, heading, s.message(), "Back to the dashboard");
+}
+
 View TimeView(std::string_view t) {
   if (t.empty()) return Flag(false);
   std::string shown(t);
@@ -131,10 +141,6 @@ View LiveView(std::string_view id, std::string_view url, std::initializer_list<s
   v.set("trigger", trigger);
   v.set("oob", Maybe(oob));
   return v;
-}
-
-std::string CsrfFieldHtml(const Principal& principal) {
-  return Render("_csrf", PageView(&principal));
 }
 
 std::string SafeNext(std::string_view next) {

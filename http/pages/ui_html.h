@@ -2,8 +2,9 @@
 // and scripts from the embedded assets, a header naming the signed-in user with a sign-out form,
 // the main element), notices (errors in role="alert", confirmations in role="status", each
 // labelled in words, never by colour alone), and the small views the templates' partials show
-// (ui/templates/_*.mustache): a notice, a time, an option, a field's error, a live region.
-// Everything is rendered through templates (http/pages/render.h), which escape every value.
+// (ui/templates/_*.mustache): a notice, a time, an option, a field's error, a live region, the
+// passkey ceremonies' notices; and the error page (error.mustache) every page answers a failure
+// with. Everything is rendered through templates (http/pages/render.h), which escape every value.
 //
 // Pure functions: call them from any thread.
 #pragma once
@@ -41,7 +42,7 @@ enum class NoticeKind { kError, kDone, kInfo };
 // The view of {{> _notice}}: <p class="notice ..." role="alert|status"><strong>Error:</strong>
 // sentence</p>. An empty sentence gives the element empty (a live region scripts fill later).
 View NoticeView(NoticeKind kind, std::string_view sentence, std::string_view id = "");
-// The same notice as HTML (for handlers outside the pages, such as UiErrorPage).
+// The same notice as HTML ({{> _notice}} rendered alone).
 std::string NoticeHtml(NoticeKind kind, std::string_view sentence, std::string_view id = "");
 
 // The view of {{> _ceremony}}: the note for browsers without scripts and the empty notices
@@ -52,6 +53,10 @@ View CeremonyView();
 // role="alert", a link back to / saying `back`.
 Response ErrorPageResponse(const Request& req, int status, std::string_view heading,
                            std::string_view sentence, std::string_view back);
+
+// The error page of the pages for a failure a handler met: "Not allowed", "Not found", "That
+// did not work" or "Something went wrong" (or `title`), with the status for the Status's code.
+Response UiErrorPage(const Request& req, const Status& s, std::string_view title = "");
 
 // The view of {{> _time}} for "2026-11-27T10:31:02Z" (shown "2026-11-27 10:31 UTC"); false when
 // empty, so a template says what stands instead ({{^t}}never{{/t}}).
@@ -72,9 +77,6 @@ View FieldErrorView(std::string_view id, std::string_view sentence);
 // hx-select-oob value, or "".
 View LiveView(std::string_view id, std::string_view url, std::initializer_list<std::string> streams,
               std::string_view oob = "");
-
-// The hidden CSRF field for a form posted with the session cookie.
-std::string CsrfFieldHtml(const Principal& principal);
 
 // A "next" address is followed only when it is a path on this site ("/account"), never another
 // site ("//evil.example", "https://...") or anything odd; otherwise "/".

@@ -139,9 +139,17 @@ Result<bool> ReadEventTypeSeen(events::PgConnection& db, const std::string& type
 }
 
 Result<std::vector<AuditEntry>> ReadStreamHistory(events::PgConnection& db,
-                                                  const std::string& stream_id) {
-  auto r = db.Exec(std::string(kEntryColumns) + "WHERE e.stream_id = $1 ORDER BY e.global_position",
-                   {stream_id});
+                                                  const std::string& stream_id, HistoryOrder order,
+                                                  int limit) {
+  std::string sql =
+      std::string(kEntryColumns) + "WHERE e.stream_id = $1 ORDER BY e.global_position";
+  if (order == HistoryOrder::kNewestFirst) sql += " DESC";
+  std::vector<std::string> params = {stream_id};
+  if (limit > 0) {
+    sql += " LIMIT $2";
+    params.push_back(std::to_string(limit));
+  }
+  auto r = db.Exec(sql, params);
   if (!r.ok()) return r.status().WithContext("reading the history of " + stream_id);
   std::vector<AuditEntry> out;
   out.reserve(static_cast<size_t>(r->rows()));

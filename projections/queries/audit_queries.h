@@ -65,8 +65,12 @@ Result<std::optional<std::string>> ReadStreamOrganization(events::PgConnection& 
 // Whether the log has ever had an event of this type.
 Result<bool> ReadEventTypeSeen(events::PgConnection& db, const std::string& type);
 
-// One stream's entries, oldest first (a VM's history); stream_id is set on each.
+// One stream's entries (a VM's history: the API's whole history, the VM page's newest 200), in
+// `order`, the first `limit` of them in that order (0: all); stream_id is set on each.
+enum class HistoryOrder { kOldestFirst, kNewestFirst };
 Result<std::vector<AuditEntry>> ReadStreamHistory(events::PgConnection& db,
-                                                  const std::string& stream_id);
+                                                  const std::string& stream_id,
+                                                  HistoryOrder order = HistoryOrder::kOldestFirst,
+                                                  int limit = 0);
 
 }  // namespace strato::projections

@@ -1,7 +1,5 @@
 #include "projections/queries/page_queries.h"
 
-#include "core/domain/vm.h"
-
 namespace strato::projections {
 
 namespace {
@@ -42,24 +40,6 @@ Result<std::optional<VmDetail>> ReadVmDetail(events::PgConnection& db, const std
   v.host_reachable = r->Get(0, 21) == "t";
   v.deleted = r->Get(0, 22) == "t";
   return std::optional<VmDetail>(std::move(v));
-}
-
-Result<std::vector<VmHistoryEntry>> ReadVmHistory(events::PgConnection& db,
-                                                  const std::string& vm_id, int limit) {
-  auto r = db.Exec("SELECT " + UtcText("e.recorded_at") +
-                       ", strato_event_actor(e.metadata), coalesce(u.username, ''), e.type, "
-                       "e.data::text FROM events e LEFT JOIN users u "
-                       "ON 'user-' || u.user_id = strato_event_actor(e.metadata) "
-                       "WHERE e.stream_id = $1 ORDER BY e.global_position DESC LIMIT $2",
-                   {domain::VmStreamId(vm_id), std::to_string(limit)});
-  if (!r.ok()) return r.status().WithContext("reading the VM's history");
-  std::vector<VmHistoryEntry> out;
-  out.reserve(static_cast<size_t>(r->rows()));
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back({std::string(r->Get(i, 0)), std::string(r->Get(i, 1)), std::string(r->Get(i, 2)),
-                   std::string(r->Get(i, 3)), std::string(r->Get(i, 4))});
-  }
-  return out;
 }
 
 Result<EntityNames> ReadEntityNames(events::PgConnection& db, const EntityIdSets& ids) {

@@ -1,7 +1,8 @@
 // Reads that only the HTML pages make (http/pages/), as structs: a VM with the names of its
-// organization, owner and host; a VM's recent history with the actors' usernames; the names the
-// audit log's entries refer to. (Users and passkeys: user_queries.h.) Reads the API shares
-// with the pages are in org_queries.h, vm_queries.h, host_queries.h and audit_queries.h.
+// organization, owner and host; the names the audit log's entries and a VM's history refer to.
+// (Users and passkeys: user_queries.h; a VM's history: ReadStreamHistory in audit_queries.h,
+// the API's query.) Reads the API shares with the pages are in org_queries.h, vm_queries.h,
+// host_queries.h and audit_queries.h.
 //
 // Each function takes a session from the caller's pool and runs parameterized statements on it;
 // none keeps state. Safe from any thread with its own session.
@@ -29,19 +30,6 @@ struct VmDetail {
 
 // One VM (deleted ones too); nullopt when the vms read model has no row with that id.
 Result<std::optional<VmDetail>> ReadVmDetail(events::PgConnection& db, const std::string& vm_id);
-
-// One event of a VM's stream, for its page's history.
-struct VmHistoryEntry {
-  std::string recorded_at;  // RFC 3339, UTC, seconds
-  std::string actor;        // strato_event_actor: "user-<id>", "host-<id>", "system"
-  std::string username;     // the actor's username when it is a user the read model knows
-  std::string type;
-  std::string data;  // the event's JSON
-};
-
-// The newest `limit` events of the VM's stream, newest first.
-Result<std::vector<VmHistoryEntry>> ReadVmHistory(events::PgConnection& db,
-                                                  const std::string& vm_id, int limit);
 
 // The names of users, hosts, VMs and organizations by bare id, keyed "user-<id>", "host-<id>",
 // "vm-<id>", "org-<id>" (as the log's actors and streams name them); which of the VMs are
