@@ -23,6 +23,7 @@ add_library(strato_read_queries STATIC
   projections/queries/tuple_feed.cpp
   projections/queries/org_queries.cpp
   projections/queries/user_queries.cpp
+  projections/queries/status_queries.cpp
   projections/queries/page_queries.cpp
   projections/queries/vm_queries.cpp
   projections/queries/host_queries.cpp

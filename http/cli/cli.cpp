@@ -28,6 +28,7 @@
 #include "http/cli/web.h"
 #include "http/server/server.h"
 #include "projections/models/registry.h"
+#include "projections/queries/org_queries.h"
 #include "projections/runner/rebuild.h"
 #include "projections/runner/runner.h"
 
@@ -540,13 +541,13 @@ int CmdPlatform(const Env& env, const std::vector<std::string>& args) {
   {
     auto conn = events::PgConnection::Connect(*db);
     if (!conn.ok()) return Fail(conn.status());
-    auto r = (*conn)->Exec("SELECT user_id FROM users WHERE username = $1", {username});
-    if (!r.ok()) return Fail(r.status().WithContext("looking up user " + username));
-    if (r->rows() == 0) {
+    auto found = projections::FindUserIdByUsername(**conn, username);
+    if (!found.ok()) return Fail(found.status());
+    if (!found->has_value()) {
       return Fail(Status::NotFound("there is no user named " + username +
                                    "; they register in the web UI first"));
     }
-    user_id = std::string(r->Get(0, 0));
+    user_id = **found;
   }
   domain::PlatformCommand command =
       grant ? domain::PlatformCommand(domain::GrantPlatformRole{user_id, *role})

@@ -17,6 +17,7 @@
 #include "http/pages/page_dashboard.h"
 #include "http/pages/page_hosts.h"
 #include "http/pages/ui_routes.h"
+#include "projections/queries/status_queries.h"
 
 namespace strato::http {
 
@@ -45,48 +46,33 @@ const char* CommandOutcomeLabel(const Status& s) {
 Result<std::string> ScrapeGauges(App& app) {
   auto db = app.db.Acquire();
   if (!db.ok()) return db.status();
+  auto snapshot = projections::ReadStatusSnapshot(**db);
+  if (!snapshot.ok()) return snapshot.status();
+  const int64_t log_end = snapshot->log_end;
   std::string out;
-  auto end = (*db)->Exec("SELECT coalesce(max(global_position), 0) FROM events");
-  if (!end.ok()) return end.status();
-  int64_t log_end = end->GetInt64(0, 0);
   out += "# HELP strato_log_position The position of the last event in the log.\n";
   out += "# TYPE strato_log_position gauge\nstrato_log_position " + std::to_string(log_end) + "\n";
-  auto cps = (*db)->Exec(
-      "SELECT name, position, error IS NOT NULL FROM projection_checkpoints "
-      "ORDER BY name");
-  if (!cps.ok()) return cps.status();
   out += "# HELP strato_projection_lag_events Events in the log a projection has not applied.\n";
   out += "# TYPE strato_projection_lag_events gauge\n";
-  for (int i = 0; i < cps->rows(); ++i) {
-    out += "strato_projection_lag_events{projection=\"" + PromLabel(std::string(cps->Get(i, 0))) +
-           "\"} " + std::to_string(log_end - cps->GetInt64(i, 1)) + "\n";
+  for (const projections::ProjectionCheckpoint& c : snapshot->checkpoints) {
+    out += "strato_projection_lag_events{projection=\"" + PromLabel(c.name) + "\"} " +
+           std::to_string(log_end - c.position) + "\n";
   }
   out += "# HELP strato_projection_stopped 1 while a projection is stopped on an event.\n";
   out += "# TYPE strato_projection_stopped gauge\n";
-  for (int i = 0; i < cps->rows(); ++i) {
-    out += "strato_projection_stopped{projection=\"" + PromLabel(std::string(cps->Get(i, 0))) +
-           "\"} " + (cps->Get(i, 2) == "t" ? "1" : "0") + "\n";
+  for (const projections::ProjectionCheckpoint& c : snapshot->checkpoints) {
+    out += "strato_projection_stopped{projection=\"" + PromLabel(c.name) + "\"} " +
+           (c.stopped ? "1" : "0") + "\n";
   }
-  auto hosts = (*db)->Exec(
-      "SELECT s, count(h.host_id) FROM (VALUES ('reachable'), ('unreachable'), ('cordoned')) "
-      "AS v(s) LEFT JOIN hosts h ON (v.s = 'reachable' AND h.reachable AND NOT h.cordoned) OR "
-      "(v.s = 'unreachable' AND NOT h.reachable) OR (v.s = 'cordoned' AND h.reachable AND "
-      "h.cordoned) GROUP BY s ORDER BY s");
-  if (!hosts.ok()) return hosts.status();
   out += "# HELP strato_hosts Hosts by state.\n# TYPE strato_hosts gauge\n";
-  for (int i = 0; i < hosts->rows(); ++i) {
-    out += "strato_hosts{state=\"" + std::string(hosts->Get(i, 0)) + "\"} " +
-           std::string(hosts->Get(i, 1)) + "\n";
+  for (const projections::StateCount& h : snapshot->hosts) {
+    out += "strato_hosts{state=\"" + h.state + "\"} " + std::to_string(h.count) + "\n";
   }
-  auto vms = (*db)->Exec(
-      "SELECT observed, desired, count(*) FROM vms WHERE NOT deleted GROUP BY observed, desired "
-      "ORDER BY 1, 2");
-  if (!vms.ok()) return vms.status();
   out += "# HELP strato_vms VMs (not deleted) by observed and desired state.\n";
   out += "# TYPE strato_vms gauge\n";
-  for (int i = 0; i < vms->rows(); ++i) {
-    out += "strato_vms{observed=\"" + PromLabel(std::string(vms->Get(i, 0))) + "\",desired=\"" +
-           PromLabel(std::string(vms->Get(i, 1))) + "\"} " + std::string(vms->Get(i, 2)) + "\n";
+  for (const projections::StateCount& v : snapshot->vms) {
+    out += "strato_vms{observed=\"" + PromLabel(v.state) + "\",desired=\"" + PromLabel(v.desired) +
+           "\"} " + std::to_string(v.count) + "\n";
   }
   if (app.leader) {
     const LeaderInfo l = app.leader();
