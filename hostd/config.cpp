@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/domain/host.h"
 #include "core/ids.h"
 #include "events/hosts/host_protocol.h"
 
@@ -173,6 +174,22 @@ Result<HostdConfig> ReadHostdConfig(const Env& env) {
   auto disk = ReadInt(env, "STRATO_HOST_DISK_GB", DetectDiskGb(c.state_dir), 1, 1024LL * 1024);
   if (!disk.ok()) return disk.status();
   c.disk_gb = *disk;
+  auto cpu_ratio =
+      ReadInt(env, "STRATO_HOSTD_CPU_ALLOCATION_RATIO", 4, 1, domain::kMaxCpuAllocationRatio);
+  if (!cpu_ratio.ok()) {
+    return Status::InvalidArgument(cpu_ratio.status().message() +
+                                   " (the vCPUs VMs may have per physical CPU of this host: 4 "
+                                   "means 4:1)");
+  }
+  c.cpu_allocation_ratio = *cpu_ratio;
+  auto mem_ratio =
+      ReadInt(env, "STRATO_HOSTD_MEMORY_ALLOCATION_RATIO", 1, 1, domain::kMaxMemoryAllocationRatio);
+  if (!mem_ratio.ok()) {
+    return Status::InvalidArgument(mem_ratio.status().message() +
+                                   " (the guest memory VMs may have per MiB of this host's "
+                                   "memory: 1 means 1:1)");
+  }
+  c.memory_allocation_ratio = *mem_ratio;
   auto hb = ReadInt(env, "STRATO_HEARTBEAT_INTERVAL_MS", 3000, 100, 600000);
   if (!hb.ok()) return hb.status();
   c.heartbeat_interval = std::chrono::milliseconds(*hb);

@@ -30,6 +30,13 @@ struct HostdConfig {
   int64_t cpu_count = 0;       // STRATO_HOST_CPUS, else detected
   int64_t memory_mb = 0;       // STRATO_HOST_MEMORY_MB, else detected
   int64_t disk_gb = 0;         // STRATO_HOST_DISK_GB, else the state folder's file system
+  // Overcommit the scheduler may use on this host, N:1 (registered with the host): vCPUs per
+  // physical CPU and MiB of guest memory per MiB.
+  int64_t cpu_allocation_ratio = 4;     // STRATO_HOSTD_CPU_ALLOCATION_RATIO, 1 to 64
+  int64_t memory_allocation_ratio = 1;  // STRATO_HOSTD_MEMORY_ALLOCATION_RATIO, 1 to 16
+  // Not read from the environment: what main.cpp learns at start and registration says.
+  std::string accelerator;         // "kvm" or "tcg"; "" when nothing runs guests (simulator)
+  std::string hypervisor_version;  // the binary's --version, when the driver does not say it
   std::chrono::milliseconds heartbeat_interval{3000};  // STRATO_HEARTBEAT_INTERVAL_MS
   std::chrono::milliseconds resync_interval{30000};    // STRATO_RESYNC_INTERVAL_MS
   // How long a graceful stop waits for the guest to power off after the power button before it

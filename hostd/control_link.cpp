@@ -176,10 +176,18 @@ void ControlLink::StartRegister() {
   reg.cpu_count = config_.cpu_count;
   reg.memory_mb = config_.memory_mb;
   reg.disk_gb = config_.disk_gb;
+  // Kind() is "<kind> <version>" ("qemu 7.2.19"), or the kind alone while the driver has not
+  // learned its version (Cloud Hypervisor's comes from a VMM's vmm.ping): then the version
+  // main.cpp read from the binary at start, else "unknown".
   const std::string kind = hv_.Kind();
   size_t space = kind.find(' ');
   reg.hypervisor_kind = kind.substr(0, space);
-  reg.hypervisor_version = space == std::string::npos ? "unknown" : kind.substr(space + 1);
+  reg.hypervisor_version = space != std::string::npos            ? kind.substr(space + 1)
+                           : !config_.hypervisor_version.empty() ? config_.hypervisor_version
+                                                                 : "unknown";
+  reg.accelerator = config_.accelerator;
+  reg.cpu_allocation_ratio = config_.cpu_allocation_ratio;
+  reg.memory_allocation_ratio = config_.memory_allocation_ratio;
   reg.heartbeat_interval_ms = config_.heartbeat_interval.count();
   auto reply = std::make_shared<Result<std::string>>(Status::Internal("not sent"));
   events::NatsLink* nats = nats_.get();

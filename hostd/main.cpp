@@ -21,6 +21,7 @@
 #include "hostd/daemon.h"
 #include "hostd/hypervisor/ch_driver.h"
 #include "hostd/hypervisor/qemu_driver.h"
+#include "hostd/hypervisor/subprocess.h"
 #include "hostd/nats_permissions.h"
 
 namespace {
@@ -91,6 +92,37 @@ int NatsConfig(int argc, char** argv) {
   return 0;
 }
 
+// What `cloud-hypervisor --version` says ("cloud-hypervisor v41.0.0"; the simulator:
+// "cloud-hypervisor-simulator 0.0.0-simulator (...)"): the version word (as vmm.ping says it), and
+// whether it is the simulator. Nothing when the binary does not answer (it is not needed to
+// start: a missing binary fails at the first VMM spawn, as before).
+struct ChBinary {
+  std::string version;
+  bool simulator = false;
+};
+
+ChBinary ReadChBinary(const std::string& binary) {
+  ChBinary out;
+  auto run = strato::hostd::RunCommand({binary, "--version"}, std::chrono::seconds(10));
+  if (!run.ok() || run->exit_status != 0) {
+    strato::log::Warn("Cloud Hypervisor did not say its version",
+                      {{"binary", binary},
+                       {"error", run.ok() ? run->output.substr(0, 200) : run.status().message()}});
+    return out;
+  }
+  std::string first = run->output.substr(0, run->output.find('\n'));
+  out.simulator = first.find("simulator") != std::string::npos;
+  size_t b = first.find(' ');
+  if (b == std::string::npos) return out;
+  size_t e = first.find(' ', b + 1);
+  std::string word = first.substr(b + 1, e == std::string::npos ? std::string::npos : e - b - 1);
+  // What the host protocol and the domain accept: 1 to 64 printable ASCII characters.
+  bool ok = !word.empty() && word.size() <= 64;
+  for (char c : word) ok = ok && c > 0x20 && c < 0x7F;
+  if (ok) out.version = word;
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,7 +137,8 @@ int main(int argc, char** argv) {
           "  STRATO_CH_BINARY, STRATO_QEMU_BINARY, STRATO_HOST_CPUS, STRATO_HOST_MEMORY_MB,\n"
           "  STRATO_HOST_DISK_GB, STRATO_HOST_ADDRESS, STRATO_VM_KERNEL, STRATO_VM_INITRD,\n"
           "  STRATO_VM_CMDLINE,\n"
-          "  STRATO_HEARTBEAT_INTERVAL_MS, STRATO_RESYNC_INTERVAL_MS, "
+          "  STRATO_HOSTD_CPU_ALLOCATION_RATIO (default 4), STRATO_HOSTD_MEMORY_ALLOCATION_RATIO\n"
+          "  (default 1), STRATO_HEARTBEAT_INTERVAL_MS, STRATO_RESYNC_INTERVAL_MS, "
           "STRATO_STOP_TIMEOUT_SECONDS,\n"
           "  STRATO_NATS_USER, STRATO_NATS_PASSWORD\n\n%s",
           kNatsConfigUsage);
@@ -144,11 +177,22 @@ int main(int argc, char** argv) {
     strato::log::Info("chose the accelerator",
                       {{"accel", accel.accel}, {"why", accel.why}, {"qemu", *version}});
     options.accel = accel.accel;
+    config->accelerator = accel.accel;  // registered with the host
+    config->hypervisor_version = *version;
     strato::hostd::QemuDriver driver(options);
     s = strato::hostd::RunDaemon(*config, driver);
   } else {
     strato::hostd::CloudHypervisorOptions options;
     options.binary = config->ch_binary;
+    // Cloud Hypervisor runs guests under KVM only; its simulator runs none, so it says no
+    // accelerator. The version registered until a VMM's vmm.ping tells the driver its own.
+    ChBinary ch = ReadChBinary(config->ch_binary);
+    config->accelerator = ch.simulator ? "" : "kvm";
+    config->hypervisor_version = ch.version;
+    strato::log::Info("Cloud Hypervisor",
+                      {{"binary", config->ch_binary},
+                       {"version", ch.version.empty() ? "unknown" : ch.version},
+                       {"accel", ch.simulator ? "none (the simulator)" : "kvm"}});
     strato::hostd::CloudHypervisorDriver driver(options);
     s = strato::hostd::RunDaemon(*config, driver);
   }

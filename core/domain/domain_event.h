@@ -125,6 +125,14 @@ class EventFields {
     return std::string(v->GetString(), v->GetStringLength());
   }
 
+  // Absent or null: nullopt (a field added to an event type later, for older events).
+  std::optional<int64_t> OptInt(const char* key) {
+    const rapidjson::Value* v = Find(key);
+    if (v == nullptr || v->IsNull()) return std::nullopt;
+    if (!v->IsInt64()) return Missing(key, "an integer or null"), std::nullopt;
+    return v->GetInt64();
+  }
+
   const Status& status() const { return status_; }
 
  private:

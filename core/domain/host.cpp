@@ -1,5 +1,6 @@
 #include "core/domain/host.h"
 
+#include <algorithm>
 #include <type_traits>
 
 namespace strato::domain {
@@ -41,13 +42,20 @@ Result<Events> Register(const HostState& s, const RegisterHost& c) {
   STRATO_RETURN_IF_ERROR(ValidateHostCapacity(cap));
   STRATO_RETURN_IF_ERROR(CheckToken("a hypervisor kind", c.hypervisor_kind, 64));
   STRATO_RETURN_IF_ERROR(CheckToken("a hypervisor version", c.hypervisor_version, 64));
+  if (!c.accelerator.empty()) {
+    STRATO_RETURN_IF_ERROR(CheckToken("an accelerator", c.accelerator, 64));
+  }
+  STRATO_RETURN_IF_ERROR(
+      ValidateAllocationRatios(c.cpu_allocation_ratio, c.memory_allocation_ratio));
   if (s.exists) {
     if (c.host_id != s.id) {
       return Status::InvalidArgument(Named(s) + " has id " + s.id + "; a registration for id " +
                                      c.host_id + " does not match");
     }
     if (c.name == s.name && c.address == s.address && cap == s.capacity &&
-        c.hypervisor_kind == s.hypervisor_kind && c.hypervisor_version == s.hypervisor_version) {
+        c.hypervisor_kind == s.hypervisor_kind && c.hypervisor_version == s.hypervisor_version &&
+        c.accelerator == s.accelerator && c.cpu_allocation_ratio == s.cpu_allocation_ratio &&
+        c.memory_allocation_ratio == s.memory_allocation_ratio) {
       return Events{};
     }
   }
@@ -60,6 +68,9 @@ Result<Events> Register(const HostState& s, const RegisterHost& c) {
                     .Int("disk_gb", c.disk_gb)
                     .Str("hypervisor_kind", c.hypervisor_kind)
                     .Str("hypervisor_version", c.hypervisor_version)
+                    .Str("accelerator", c.accelerator)
+                    .Int("cpu_allocation_ratio", c.cpu_allocation_ratio)
+                    .Int("memory_allocation_ratio", c.memory_allocation_ratio)
                     .Event("HostRegistered")};
 }
 
@@ -79,6 +90,18 @@ Status ValidateHostCapacity(const Resources& c) {
   STRATO_RETURN_IF_ERROR(CheckRange("a host's cpu_count", c.cpu_count, 1, kMaxHostCpus));
   STRATO_RETURN_IF_ERROR(CheckRange("a host's memory_mb", c.memory_mb, 128, kMaxHostMemoryMb));
   return CheckRange("a host's disk_gb", c.disk_gb, 1, kMaxHostDiskGb);
+}
+
+Status ValidateAllocationRatios(int64_t cpu_ratio, int64_t memory_ratio) {
+  STRATO_RETURN_IF_ERROR(
+      CheckRange("a host's cpu_allocation_ratio", cpu_ratio, 1, kMaxCpuAllocationRatio));
+  return CheckRange("a host's memory_allocation_ratio", memory_ratio, 1, kMaxMemoryAllocationRatio);
+}
+
+Resources SchedulableCapacity(const Resources& physical, int64_t cpu_ratio, int64_t memory_ratio) {
+  // Ratios below 1 (never recorded) count as 1; the products stay far below 2^63.
+  return {physical.cpu_count * std::max<int64_t>(1, cpu_ratio),
+          physical.memory_mb * std::max<int64_t>(1, memory_ratio), physical.disk_gb};
 }
 
 std::string HostStreamId(std::string_view host_id) {
@@ -133,6 +156,10 @@ Status Evolve(HostState& s, const DomainEvent& e) {
     next.capacity = {f.Int("cpu_count"), f.Int("memory_mb"), f.Int("disk_gb")};
     next.hypervisor_kind = f.Str("hypervisor_kind");
     next.hypervisor_version = f.Str("hypervisor_version");
+    // Added later: older events said no accelerator and meant 1:1.
+    next.accelerator = f.OptStr("accelerator").value_or("");
+    next.cpu_allocation_ratio = f.OptInt("cpu_allocation_ratio").value_or(1);
+    next.memory_allocation_ratio = f.OptInt("memory_allocation_ratio").value_or(1);
     STRATO_RETURN_IF_ERROR(f.status());
     if (!s.exists) next.reachable = true;
     next.exists = true;

@@ -1,6 +1,7 @@
-// The Host aggregate: a hypervisor machine that runs VMs, with its capacity, whether it takes
-// new VMs (cordoned or not) and whether the control plane can reach it. Decide and Evolve are
-// pure functions over plain values (no I/O, thread-safe). Stream: host-<host_id>.
+// The Host aggregate: a hypervisor machine that runs VMs, with its capacity, its hypervisor
+// (kind, version, accelerator), its allocation ratios, whether it takes new VMs (cordoned or not)
+// and whether the control plane can reach it. Decide and Evolve are pure functions over plain
+// values (no I/O, thread-safe). Stream: host-<host_id>.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,12 @@ struct HostState {
   Resources capacity;
   std::string hypervisor_kind;     // e.g. "cloud-hypervisor"
   std::string hypervisor_version;  // e.g. "38.0"
-  bool cordoned = false;           // true: takes no new VMs
+  std::string accelerator;         // "kvm", "tcg"; "" when not said (the CH simulator, old events)
+  // vCPUs and memory the scheduler may place per physical CPU and MiB (N means N:1). Events
+  // from before the ratios mean 1: every host was scheduled 1:1 then.
+  int64_t cpu_allocation_ratio = 1;
+  int64_t memory_allocation_ratio = 1;
+  bool cordoned = false;  // true: takes no new VMs
   std::string cordon_reason;
   bool reachable = false;  // true from registration until marked unreachable
   std::string unreachable_reason;
@@ -37,8 +43,11 @@ struct RegisterHost {
   int64_t cpu_count = 0;
   int64_t memory_mb = 0;
   int64_t disk_gb = 0;
-  std::string hypervisor_kind;
-  std::string hypervisor_version;
+  std::string hypervisor_kind;          // "cloud-hypervisor", "qemu"
+  std::string hypervisor_version;       // e.g. "7.2.19"
+  std::string accelerator;              // "" (not said) or a token: "kvm", "tcg"
+  int64_t cpu_allocation_ratio = 1;     // 1 to kMaxCpuAllocationRatio
+  int64_t memory_allocation_ratio = 1;  // 1 to kMaxMemoryAllocationRatio
 };
 struct UpdateHostCapacity {
   Resources capacity;
@@ -59,11 +68,20 @@ Result<Events> Decide(const HostState& state, const HostCommand& command, const 
 Status Evolve(HostState& state, const DomainEvent& event);
 
 Status ValidateHostCapacity(const Resources& capacity);
+// A host's allocation ratios, with sentences naming which one is out of range.
+Status ValidateAllocationRatios(int64_t cpu_ratio, int64_t memory_ratio);
+
+// What the scheduler may place on a host: its physical CPUs and memory times their ratios, its
+// disk as it is (disk by the images' real use needs images; until then 1:1).
+Resources SchedulableCapacity(const Resources& physical, int64_t cpu_ratio, int64_t memory_ratio);
 
 std::string HostStreamId(std::string_view host_id);  // "host-<host_id>"
 
 inline constexpr int64_t kMaxHostCpus = 4096;
 inline constexpr int64_t kMaxHostMemoryMb = 64LL * 1024 * 1024;  // 64 TiB
 inline constexpr int64_t kMaxHostDiskGb = 1024LL * 1024;         // 1 PiB
+// Allocation ratios are whole numbers (N:1) from 1 up to these.
+inline constexpr int64_t kMaxCpuAllocationRatio = 64;
+inline constexpr int64_t kMaxMemoryAllocationRatio = 16;
 
 }  // namespace strato::domain

@@ -3,13 +3,20 @@
 #include <algorithm>
 #include <tuple>
 
+#include "core/domain/host.h"
+
 namespace strato::domain {
 namespace {
 
+Resources Schedulable(const HostView& h) {
+  return SchedulableCapacity(h.capacity, h.cpu_allocation_ratio, h.memory_allocation_ratio);
+}
+
 Resources Free(const HostView& h) {
-  return {std::max<int64_t>(0, h.capacity.cpu_count - h.allocated.cpu_count),
-          std::max<int64_t>(0, h.capacity.memory_mb - h.allocated.memory_mb),
-          std::max<int64_t>(0, h.capacity.disk_gb - h.allocated.disk_gb)};
+  const Resources total = Schedulable(h);
+  return {std::max<int64_t>(0, total.cpu_count - h.allocated.cpu_count),
+          std::max<int64_t>(0, total.memory_mb - h.allocated.memory_mb),
+          std::max<int64_t>(0, total.disk_gb - h.allocated.disk_gb)};
 }
 
 bool Fits(const Resources& need, const Resources& free) {
@@ -66,15 +73,17 @@ Result<HostId> PlaceVm(const VmSpec& vm, const std::vector<HostView>& hosts) {
         largest = &h;
       }
     }
-    if (!Fits(vm, free) || h.capacity.memory_mb <= 0 || h.capacity.cpu_count <= 0) continue;
+    const Resources total = Schedulable(h);
+    if (!Fits(vm, free) || total.memory_mb <= 0 || total.cpu_count <= 0) continue;
     Resources after{free.cpu_count - vm.cpu_count, free.memory_mb - vm.memory_mb,
                     free.disk_gb - vm.disk_gb};
     bool better = best == nullptr;
     if (!better) {
-      int mem = CompareFractions(after.memory_mb, h.capacity.memory_mb, best_after.memory_mb,
-                                 best->capacity.memory_mb);
-      int cpu = CompareFractions(after.cpu_count, h.capacity.cpu_count, best_after.cpu_count,
-                                 best->capacity.cpu_count);
+      const Resources best_total = Schedulable(*best);
+      int mem = CompareFractions(after.memory_mb, total.memory_mb, best_after.memory_mb,
+                                 best_total.memory_mb);
+      int cpu = CompareFractions(after.cpu_count, total.cpu_count, best_after.cpu_count,
+                                 best_total.cpu_count);
       better = mem > 0 || (mem == 0 && (cpu > 0 || (cpu == 0 && h.id < best->id)));
     }
     if (better) {

@@ -46,7 +46,8 @@ Result<int> SchedulerService::Step() {
   std::vector<domain::HostView> views;
   for (const auto& [id, h] : hosts_) {
     if (!h.exists) continue;
-    views.push_back({id, h.name, h.reachable, h.cordoned, h.capacity, allocated[id]});
+    views.push_back({id, h.name, h.reachable, h.cordoned, h.capacity, allocated[id],
+                     h.cpu_allocation_ratio, h.memory_allocation_ratio});
   }
   int placed = 0;
   CommandContext system;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/domain/host.h"
 #include "core/json_writer.h"
 
 namespace strato::events {
@@ -76,6 +77,11 @@ class Fields {
     double d = it->value.GetDouble();
     if (!std::isfinite(d) || d < 0) return 0;
     return std::min(d, max);
+  }
+  // Present and not null.
+  bool Has(const char* key) const {
+    auto it = v_.FindMember(key);
+    return it != v_.MemberEnd() && !it->value.IsNull();
   }
   bool Bool(const char* key) {
     auto it = v_.FindMember(key);
@@ -259,6 +265,9 @@ std::string EncodeRegistration(const HostRegistration& r) {
       .Str("hypervisor_kind", r.hypervisor_kind)
       .Str("hypervisor_version", r.hypervisor_version)
       .Int("heartbeat_interval_ms", r.heartbeat_interval_ms)
+      .Str("accelerator", r.accelerator)
+      .Int("cpu_allocation_ratio", r.cpu_allocation_ratio)
+      .Int("memory_allocation_ratio", r.memory_allocation_ratio)
       .EndObject();
   return w.Text();
 }
@@ -279,6 +288,15 @@ Result<HostRegistration> DecodeRegistration(std::string_view json) {
   r.hypervisor_version = f.Str("hypervisor_version", true, 64);
   r.heartbeat_interval_ms =
       ClampInterval(f.Clamped("heartbeat_interval_ms", 0, kMaxHeartbeatIntervalMs));
+  // Optional (an older hostd sends none): no accelerator said, 1:1.
+  r.accelerator = f.Str("accelerator", false, 64);
+  if (f.Has("cpu_allocation_ratio")) {
+    r.cpu_allocation_ratio = f.Int("cpu_allocation_ratio", true, 1, domain::kMaxCpuAllocationRatio);
+  }
+  if (f.Has("memory_allocation_ratio")) {
+    r.memory_allocation_ratio =
+        f.Int("memory_allocation_ratio", true, 1, domain::kMaxMemoryAllocationRatio);
+  }
   if (!f.status().ok()) return f.status();
   return r;
 }

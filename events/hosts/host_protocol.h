@@ -64,6 +64,10 @@ struct HostRegistration {
   std::string hypervisor_kind;
   std::string hypervisor_version;
   int64_t heartbeat_interval_ms = 0;
+  // Added later; a registration without them (an older hostd) means "", 1 and 1.
+  std::string accelerator;              // "kvm", "tcg"; "" when not said
+  int64_t cpu_allocation_ratio = 1;     // N:1, 1 to domain::kMaxCpuAllocationRatio
+  int64_t memory_allocation_ratio = 1;  // N:1, 1 to domain::kMaxMemoryAllocationRatio
 };
 
 struct DesiredRequest {

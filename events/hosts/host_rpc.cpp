@@ -105,6 +105,9 @@ std::string HostControl::HandleRegister(const std::string& host_id, std::string_
   cmd.disk_gb = reg->disk_gb;
   cmd.hypervisor_kind = reg->hypervisor_kind;
   cmd.hypervisor_version = reg->hypervisor_version;
+  cmd.accelerator = reg->accelerator;
+  cmd.cpu_allocation_ratio = reg->cpu_allocation_ratio;
+  cmd.memory_allocation_ratio = reg->memory_allocation_ratio;
   auto out = commands_.Host(HostContext(host_id), host_id, cmd);
   if (!out.ok()) return EncodeErrorReply(out.status());
   if (!out->events.empty()) {

@@ -67,28 +67,41 @@ Shape OrgShape() {
 }
 
 Shape HostShape() {
-  const Shape resource = Shape::Object({Required("total", Int()), Required("allocated", Int()),
-                                        Required("free", Int())})
-                             .Named("HostResource");
-  return Shape::Object({
-                           Required("id", Str()),
-                           Required("name", Str()),
-                           Required("address", Str()),
-                           Required("hypervisor", Shape::Object({Required("kind", Str()),
-                                                                 Required("version", Str())})),
-                           Required("capacity", Shape::Object({Required("cpu_count", resource),
-                                                               Required("memory_mb", resource),
-                                                               Required("disk_gb", resource)})),
-                           Required("reachable", Bool()),
-                           Required("unreachable_reason", Str()),
-                           Required("cordoned", Bool()),
-                           Required("cordon_reason", Str()),
-                           Required("vm_count", Int()),
-                           Required("may_manage", Bool()),
-                           Required("registered_at", Str()),
-                           Required("updated_at", Str()),
-                           Required("position", Int()),
-                       })
+  const Shape resource =
+      Shape::Object(
+          {Required("physical", Int().Described("what the host has, as it registered")),
+           Required("allocation_ratio",
+                    Int().Described("N for N:1 overcommit, the host's setting (disk: 1)")),
+           Required("total", Int().Described("physical x allocation_ratio: what the scheduler "
+                                             "may place")),
+           Required("allocated", Int().Described("the sum over the VMs placed on the host")),
+           Required("free", Int().Described("total - allocated, never below 0"))})
+          .Named("HostResource");
+  return Shape::Object(
+             {
+                 Required("id", Str()),
+                 Required("name", Str()),
+                 Required("address", Str()),
+                 Required("hypervisor",
+                          Shape::Object({
+                              Required("kind", Str().Described("cloud-hypervisor or qemu")),
+                              Required("version", Str()),
+                              Required("accelerator", Str().Described("kvm or tcg; empty when the "
+                                                                      "host did not say")),
+                          })),
+                 Required("capacity", Shape::Object({Required("cpu_count", resource),
+                                                     Required("memory_mb", resource),
+                                                     Required("disk_gb", resource)})),
+                 Required("reachable", Bool()),
+                 Required("unreachable_reason", Str()),
+                 Required("cordoned", Bool()),
+                 Required("cordon_reason", Str()),
+                 Required("vm_count", Int()),
+                 Required("may_manage", Bool()),
+                 Required("registered_at", Str()),
+                 Required("updated_at", Str()),
+                 Required("position", Int()),
+             })
       .Named("Host");
 }
 

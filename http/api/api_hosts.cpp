@@ -9,8 +9,11 @@ namespace strato::http {
 
 namespace {
 
-void WriteResource(JsonWriter& w, std::string_view key, int64_t total, int64_t allocated) {
+// physical x allocation_ratio = total, what the scheduler may place; free = total - allocated.
+void WriteResource(JsonWriter& w, std::string_view key, int64_t physical, int64_t ratio,
+                   int64_t total, int64_t allocated) {
   w.Key(key).BeginObject();
+  w.Int("physical", physical).Int("allocation_ratio", ratio);
   w.Int("total", total).Int("allocated", allocated).Int("free", FreeOf(total, allocated));
   w.EndObject();
 }
@@ -20,11 +23,15 @@ void WriteHost(JsonWriter& w, const HostRow& h, bool may_manage) {
   w.Str("id", h.id).Str("name", h.name).Str("address", h.address);
   w.Key("hypervisor").BeginObject();
   w.Str("kind", h.hypervisor_kind).Str("version", h.hypervisor_version);
+  w.Str("accelerator", h.accelerator);
   w.EndObject();
+  const domain::Resources total = h.schedulable();
   w.Key("capacity").BeginObject();
-  WriteResource(w, "cpu_count", h.capacity.cpu_count, h.allocated.cpu_count);
-  WriteResource(w, "memory_mb", h.capacity.memory_mb, h.allocated.memory_mb);
-  WriteResource(w, "disk_gb", h.capacity.disk_gb, h.allocated.disk_gb);
+  WriteResource(w, "cpu_count", h.capacity.cpu_count, h.cpu_allocation_ratio, total.cpu_count,
+                h.allocated.cpu_count);
+  WriteResource(w, "memory_mb", h.capacity.memory_mb, h.memory_allocation_ratio, total.memory_mb,
+                h.allocated.memory_mb);
+  WriteResource(w, "disk_gb", h.capacity.disk_gb, 1, total.disk_gb, h.allocated.disk_gb);
   w.EndObject();
   w.Bool("reachable", h.reachable).Str("unreachable_reason", h.unreachable_reason);
   w.Bool("cordoned", h.cordoned).Str("cordon_reason", h.cordon_reason);

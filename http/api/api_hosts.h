@@ -7,11 +7,14 @@
 //                                      at most 500 characters): the host takes no new VMs
 //   POST /api/v1/hosts/{id}/uncordon   host:{id}#manage; body empty or {}
 //
-// A host is {"id", "name", "address", "hypervisor": {"kind", "version"}, "capacity":
-// {"cpu_count"|"memory_mb"|"disk_gb": {"total", "allocated", "free"}}, "reachable",
+// A host is {"id", "name", "address", "hypervisor": {"kind", "version", "accelerator"},
+// "capacity": {"cpu_count"|"memory_mb"|"disk_gb": {"physical", "allocation_ratio", "total",
+// "allocated", "free"}}, "reachable",
 // "unreachable_reason", "cordoned", "cordon_reason", "vm_count", "may_manage",
-// "registered_at", "updated_at", "position"}. Commands answer with the host as it is after them
-// (read-your-writes). Errors are JsonError's shape.
+// "registered_at", "updated_at", "position"}. total = physical x allocation_ratio (N:1, the
+// host's setting; disk 1:1) is what the scheduler may place; free = total - allocated, never
+// below 0 (an allocation made before a ratio was lowered may exceed it). Commands answer with the
+// host as it is after them (read-your-writes). Errors are JsonError's shape.
 //
 // Also here, for the hosts page and the dashboard: ReadHosts, the hosts read model rows for a
 // set of ids (through App::queries). Handlers run on the server's threads; the App is borrowed.

@@ -29,6 +29,14 @@ std::string Percent(int64_t part, int64_t total) {
   return std::to_string((part * 100 + total / 2) / total) + "%";
 }
 
+// Allocated vs physical, under a capacity bar: "2 physical CPUs at 4:1; 3 allocated is 150% of
+// physical".
+std::string Basis(int64_t physical, int64_t ratio, int64_t allocated, std::string_view unit) {
+  return std::to_string(physical) + " " + std::string(unit) + " at " + std::to_string(ratio) +
+         ":1; " + std::to_string(allocated) + " allocated is " + Percent(allocated, physical) +
+         " of physical";
+}
+
 // The hosts among `ids`, through the query the JSON API shares (projections/queries).
 Result<std::vector<projections::HostRow>> ReadHostRows(const App& app,
                                                        const std::vector<std::string>& ids) {
@@ -51,14 +59,23 @@ View HostView(const App& app, const Principal& me, const projections::HostRow& h
   v.set("vm_count", Number(h.vm_count));
   v.set("address", h.address);
   v.set("hypervisor", h.hypervisor_kind + " " + h.hypervisor_version);
+  v.set("accelerator", Maybe(h.accelerator));
+  v.set("cpu_ratio", Number(h.cpu_allocation_ratio));
+  v.set("memory_ratio", Number(h.memory_allocation_ratio));
   v.set("registered", TimeView(h.registered_at));
+  // Bars of what the scheduler may place (physical x ratio), each with its physical basis.
+  const domain::Resources total = h.schedulable();
   View capacity = ViewList();
+  capacity.push_back(CapacityView(
+      id + "-cpu", "CPUs", total.cpu_count, h.allocated.cpu_count, "CPUs",
+      Basis(h.capacity.cpu_count, h.cpu_allocation_ratio, h.allocated.cpu_count, "physical CPUs")));
+  capacity.push_back(CapacityView(id + "-memory", "Memory", total.memory_mb, h.allocated.memory_mb,
+                                  "MiB",
+                                  Basis(h.capacity.memory_mb, h.memory_allocation_ratio,
+                                        h.allocated.memory_mb, "MiB physical")));
   capacity.push_back(
-      CapacityView(id + "-cpu", "CPUs", h.capacity.cpu_count, h.allocated.cpu_count, "CPUs"));
-  capacity.push_back(
-      CapacityView(id + "-memory", "Memory", h.capacity.memory_mb, h.allocated.memory_mb, "MiB"));
-  capacity.push_back(
-      CapacityView(id + "-disk", "Disk", h.capacity.disk_gb, h.allocated.disk_gb, "GiB"));
+      CapacityView(id + "-disk", "Disk", total.disk_gb, h.allocated.disk_gb, "GiB",
+                   Basis(h.capacity.disk_gb, 1, h.allocated.disk_gb, "GiB physical")));
   v.set("capacity", capacity);
   v.set("manage", Flag(UserMay(app, me, "host", h.id, "manage")));
   const bool failed = error != nullptr && error->host_id == h.id;
@@ -162,7 +179,7 @@ Response UncordonForm(App& app, Request& req) {
 }  // namespace
 
 View CapacityView(std::string_view id, std::string_view label, int64_t total, int64_t allocated,
-                  std::string_view unit) {
+                  std::string_view unit, std::string_view basis) {
   const std::string t = std::to_string(total), a = std::to_string(allocated);
   View v = ViewObject();
   v.set("id", Text(id));
@@ -174,6 +191,7 @@ View CapacityView(std::string_view id, std::string_view label, int64_t total, in
   v.set("words", a + " of " + t + " " + std::string(unit) + " allocated (" +
                      Percent(allocated, total) + "), " +
                      std::to_string(projections::FreeOf(total, allocated)) + " free");
+  v.set("basis", Maybe(std::string(basis)));
   return v;
 }
 

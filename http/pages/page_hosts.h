@@ -1,8 +1,11 @@
 // The hosts page, for platform operators and admins:
 //
 //   GET  /hosts                 signed in: the hosts the user may read (host#read lookup), each
-//                               with capacity bars (allocated and free, in numbers and words, a
-//                               <meter> beside them), reachability, cordon and reason, VM count;
+//                               with capacity bars (allocated and free of what the scheduler may
+//                               place, physical x allocation ratio, in numbers and words, a
+//                               <meter> beside them, and allocated vs physical under each),
+//                               hypervisor, accelerator, allocation ratios, reachability, cordon
+//                               and reason, VM count;
 //                               for anyone else, a sentence saying who sees hosts and how an
 //                               operator is made (`strato platform grant`)
 //   POST /hosts/{id}/cordon     host:{id}#manage; form field `reason` (optional, <= 500 chars)
@@ -31,8 +34,10 @@ void AddHostPages(Router& router, App& app);
 
 // The view of {{> _capacity}}: one capacity bar, a label, a <meter> (allocated of total) and
 // the same in words: "12 of 32 CPUs allocated (38%), 20 free". `id` names the meter (unique in
-// the page); `unit` follows the numbers ("CPUs", "MiB", "GiB").
+// the page); `unit` follows the numbers ("CPUs", "MiB", "GiB"). `basis`, when given, is shown
+// after the words: what the total stands on ("2 physical CPUs at 4:1; 3 allocated is 150% of
+// physical").
 View CapacityView(std::string_view id, std::string_view label, int64_t total, int64_t allocated,
-                  std::string_view unit);
+                  std::string_view unit, std::string_view basis = {});
 
 }  // namespace strato::http

@@ -30,15 +30,28 @@ Request RequestOf(std::string_view type) {
 constexpr const char* kRegisterSql =
     "INSERT INTO hosts (host_id, name, address, cpu_count, memory_mb, disk_gb, "
     "allocated_cpu_count, allocated_memory_mb, allocated_disk_gb, hypervisor_kind, "
-    "hypervisor_version, registered_at, updated_at, last_position) "
+    "hypervisor_version, accelerator, cpu_allocation_ratio, memory_allocation_ratio, "
+    "registered_at, updated_at, last_position) "
     "SELECT $1, $2, $3, $4, $5, $6, coalesce(sum(a.cpu_count), 0), "
-    "coalesce(sum(a.memory_mb), 0), coalesce(sum(a.disk_gb), 0), $7, $8, $9::timestamptz, "
-    "$9::timestamptz, $10 FROM host_allocations a WHERE a.host_id = $1 "
+    "coalesce(sum(a.memory_mb), 0), coalesce(sum(a.disk_gb), 0), $7, $8, $11, $12, $13, "
+    "$9::timestamptz, $9::timestamptz, $10 FROM host_allocations a WHERE a.host_id = $1 "
     "ON CONFLICT (host_id) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address, "
     "cpu_count = EXCLUDED.cpu_count, memory_mb = EXCLUDED.memory_mb, "
     "disk_gb = EXCLUDED.disk_gb, hypervisor_kind = EXCLUDED.hypervisor_kind, "
-    "hypervisor_version = EXCLUDED.hypervisor_version, updated_at = EXCLUDED.updated_at, "
-    "last_position = EXCLUDED.last_position";
+    "hypervisor_version = EXCLUDED.hypervisor_version, accelerator = EXCLUDED.accelerator, "
+    "cpu_allocation_ratio = EXCLUDED.cpu_allocation_ratio, "
+    "memory_allocation_ratio = EXCLUDED.memory_allocation_ratio, "
+    "updated_at = EXCLUDED.updated_at, last_position = EXCLUDED.last_position";
+
+// HostRegistered's later fields, as older events mean them: no accelerator said, 1:1.
+struct RegisteredExtras {
+  std::string accelerator;
+  int64_t cpu_ratio = 1, memory_ratio = 1;
+};
+RegisteredExtras ExtrasOf(domain::EventFields& f) {
+  return {f.OptStr("accelerator").value_or(""), f.OptInt("cpu_allocation_ratio").value_or(1),
+          f.OptInt("memory_allocation_ratio").value_or(1)};
+}
 
 constexpr const char* kCapacitySql =
     "UPDATE hosts SET cpu_count = $2, memory_mb = $3, disk_gb = $4, updated_at = $5::timestamptz, "
@@ -119,10 +132,11 @@ Status HostProjection::Plan(const events::RecordedEvent& e,
   auto reason = [&] { return f.OptStr("reason").value_or(""); };
 
   if (e.type == "HostRegistered") {
+    RegisteredExtras x = ExtrasOf(f);
     add("register", kRegisterSql,
         {f.Str("host_id"), f.Str("name"), f.Str("address"), n(f.Int("cpu_count")),
          n(f.Int("memory_mb")), n(f.Int("disk_gb")), f.Str("hypervisor_kind"),
-         f.Str("hypervisor_version"), at, pos});
+         f.Str("hypervisor_version"), at, pos, x.accelerator, n(x.cpu_ratio), n(x.memory_ratio)});
   } else if (e.type == "HostCapacityUpdated") {
     add("capacity", kCapacitySql,
         {id, n(f.Int("cpu_count")), n(f.Int("memory_mb")), n(f.Int("disk_gb")), at, pos});
@@ -211,6 +225,9 @@ class HostBulk final : public BulkFold {
           .Add(h.unreachable_reason)
           .Add(h.hv_kind)
           .Add(h.hv_version)
+          .Add(h.accelerator)
+          .Add(h.cpu_ratio)
+          .Add(h.memory_ratio)
           .Add(h.registered_at)
           .Add(h.updated_at)
           .Add(h.last_position)
@@ -243,7 +260,9 @@ class HostBulk final : public BulkFold {
         tx.CopyIn("COPY hosts (host_id, name, address, cpu_count, memory_mb, disk_gb, "
                   "allocated_cpu_count, allocated_memory_mb, allocated_disk_gb, cordoned, "
                   "cordon_reason, reachable, unreachable_reason, hypervisor_kind, "
-                  "hypervisor_version, registered_at, updated_at, last_position) FROM STDIN",
+                  "hypervisor_version, accelerator, cpu_allocation_ratio, "
+                  "memory_allocation_ratio, registered_at, updated_at, last_position) FROM "
+                  "STDIN",
                   hosts.data())
             .WithContext("hosts"));
     STRATO_RETURN_IF_ERROR(tx.CopyIn("COPY host_allocations (vm_id, host_id, cpu_count, "
@@ -267,7 +286,8 @@ class HostBulk final : public BulkFold {
     bool cordoned = false;
     std::string cordon_reason;
     bool reachable = true;
-    std::string unreachable_reason, hv_kind, hv_version, registered_at, updated_at;
+    std::string unreachable_reason, hv_kind, hv_version, accelerator, registered_at, updated_at;
+    int64_t cpu_ratio = 1, memory_ratio = 1;
     int64_t last_position = 0;
   };
   struct Allocation {
@@ -317,6 +337,10 @@ class HostBulk final : public BulkFold {
     h.disk = f.Int("disk_gb");
     h.hv_kind = f.Str("hypervisor_kind");
     h.hv_version = f.Str("hypervisor_version");
+    RegisteredExtras extras = ExtrasOf(f);
+    h.accelerator = extras.accelerator;
+    h.cpu_ratio = extras.cpu_ratio;
+    h.memory_ratio = extras.memory_ratio;
     STRATO_RETURN_IF_ERROR(f.status());
     h.registered_at = h.updated_at = FormatRfc3339(e.recorded_at);
     h.last_position = e.position;
@@ -328,6 +352,9 @@ class HostBulk final : public BulkFold {
       x->disk = h.disk;
       x->hv_kind = h.hv_kind;
       x->hv_version = h.hv_version;
+      x->accelerator = h.accelerator;
+      x->cpu_ratio = h.cpu_ratio;
+      x->memory_ratio = h.memory_ratio;
       x->updated_at = h.updated_at;
       x->last_position = h.last_position;
     } else {

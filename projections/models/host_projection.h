@@ -2,7 +2,9 @@
 // and vm-<id> streams (schema/events.md) into three tables (schema/migrations/0003):
 //
 //   hosts             one row per registered host: capacity, what is allocated on it, cordon,
-//                     reachability, hypervisor. A host registering again keeps its cordon,
+//                     reachability, hypervisor (kind, version, accelerator) and allocation
+//                     ratios (schema/migrations/0014; "" and 1 for HostRegistered events older
+//                     than those fields). A host registering again keeps its cordon,
 //                     reachability and allocation.
 //   host_allocations  one row per VM scheduled on a host and not deleted, with its resources.
 //                     VmScheduled adds the row, VmResized changes it, VmDeleteRequested removes

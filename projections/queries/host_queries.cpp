@@ -21,7 +21,8 @@ Result<std::vector<HostRow>> ReadHosts(events::PgConnection& db,
           kTime + "), to_char(h.updated_at AT TIME ZONE 'UTC', " + kTime +
           "), h.cpu_count, h.memory_mb, h.disk_gb, h.allocated_cpu_count, "
           "h.allocated_memory_mb, h.allocated_disk_gb, h.cordoned, h.reachable, (SELECT count(*) "
-          "FROM host_allocations a WHERE a.host_id = h.host_id), h.last_position FROM hosts h "
+          "FROM host_allocations a WHERE a.host_id = h.host_id), h.last_position, h.accelerator, "
+          "h.cpu_allocation_ratio, h.memory_allocation_ratio FROM hosts h "
           "WHERE h.host_id = ANY($1::text[]) ORDER BY h.name, h.host_id",
       {array.Literal()});
   if (!r.ok()) return r.status().WithContext("reading hosts");
@@ -43,6 +44,9 @@ Result<std::vector<HostRow>> ReadHosts(events::PgConnection& db,
     h.reachable = r->Get(i, 16) == "t";
     h.vm_count = r->GetInt64(i, 17);
     h.position = r->GetInt64(i, 18);
+    h.accelerator = std::string(r->Get(i, 19));
+    h.cpu_allocation_ratio = r->GetInt64(i, 20);
+    h.memory_allocation_ratio = r->GetInt64(i, 21);
     out.push_back(std::move(h));
   }
   return out;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/domain/host.h"
 #include "events/commands/domain_commands.h"
 #include "projections/models/registry.h"
 #include "projections/runner/rebuild.h"
@@ -116,6 +117,9 @@ class HistoryMaker {
   }
 
   int accepted() const { return accepted_; }
+  // A host registered outside these commands (an event of an older shape): later commands may
+  // register it again, cordon it or place VMs on it.
+  void KnownHost(const std::string& id) { hosts_.push_back(id); }
 
  private:
   int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
@@ -316,6 +320,11 @@ class HistoryMaker {
     h.disk_gb = 500 << Pick(3);
     h.hypervisor_kind = Chance(0.7) ? "cloud-hypervisor" : "qemu";
     h.hypervisor_version = Chance(0.5) ? "38.0" : "8.2.2";
+    h.accelerator = Chance(0.4) ? "kvm" : Chance(0.5) ? "tcg" : "";
+    h.cpu_allocation_ratio =
+        Chance(0.5) ? 4 : 1 + Pick(static_cast<int>(d::kMaxCpuAllocationRatio));
+    h.memory_allocation_ratio =
+        Chance(0.7) ? 1 : 1 + Pick(static_cast<int>(d::kMaxMemoryAllocationRatio));
     return h;
   }
 
@@ -512,6 +521,22 @@ std::string FoldBothWays(uint32_t seed, std::map<std::string, int64_t>& event_co
   REQUIRE(runner.ok());
 
   HistoryMaker history(commands, seed);
+  if (seed % 2 == 0) {
+    // A HostRegistered event as recorded before hosts said their accelerator and allocation
+    // ratios: both folds must read it as none said and 1:1.
+    const std::string id = "legacy-" + std::to_string(seed);
+    events::AppendRequest old;
+    old.streams.push_back(
+        {"host-" + id,
+         events::ExpectedVersion::NoStream(),
+         {{"HostRegistered",
+           R"({"host_id":")" + id +
+               R"(","name":"legacy","address":"10.9.9.9","cpu_count":16,"memory_mb":65536,)"
+               R"("disk_gb":1000,"hypervisor_kind":"cloud-hypervisor","hypervisor_version":"38.0"})",
+           R"({"actor":"host-)" + id + R"("})"}}});
+    REQUIRE(db.store().Append(std::move(old)).ok());
+    history.KnownHost(id);
+  }
   if (interleave) {
     history.Run(count / 2);
     REQUIRE((*runner)->CatchUp().ok());

@@ -13,9 +13,15 @@ RegisterHost Hv1() {
   return RegisterHost{"h-1", "hv-1", "10.0.0.5", 32, 131072, 2000, "cloud-hypervisor", "38.0"};
 }
 
+// A HostRegistered event as recorded before hosts said their accelerator and ratios.
 const char* kRegisteredJson =
     R"({"host_id":"h-1","name":"hv-1","address":"10.0.0.5","cpu_count":32,"memory_mb":131072,)"
     R"("disk_gb":2000,"hypervisor_kind":"cloud-hypervisor","hypervisor_version":"38.0"})";
+// The same registration as it is recorded now.
+const char* kRegisteredNowJson =
+    R"({"host_id":"h-1","name":"hv-1","address":"10.0.0.5","cpu_count":32,"memory_mb":131072,)"
+    R"("disk_gb":2000,"hypervisor_kind":"cloud-hypervisor","hypervisor_version":"38.0",)"
+    R"("accelerator":"","cpu_allocation_ratio":1,"memory_allocation_ratio":1})";
 
 HostState Registered() {
   return Given<HostState>({Ev("HostRegistered", kRegisteredJson)});
@@ -24,7 +30,7 @@ HostState Registered() {
 }  // namespace
 
 TEST_CASE("registering a host records its capacity and hypervisor and it starts reachable") {
-  CHECK(When(HostState{}, Hv1(), Ctx("h-1")) == Events{Ev("HostRegistered", kRegisteredJson)});
+  CHECK(When(HostState{}, Hv1(), Ctx("h-1")) == Events{Ev("HostRegistered", kRegisteredNowJson)});
   HostState s = Registered();
   CHECK(s.exists);
   CHECK(s.version == 1);
@@ -142,4 +148,75 @@ TEST_CASE("host evolve refuses unknown types and events out of order") {
   CHECK(Evolve(s, Ev("HostCapacityUpdated", R"({"cpu_count":1})")).code() == Code::kInternal);
   CHECK(s.capacity == Resources{32, 131072, 2000});
   CHECK(s.version == 1);
+}
+
+TEST_CASE("a host registers its accelerator and allocation ratios and changing them is recorded") {
+  RegisterHost q = Hv1();
+  q.hypervisor_kind = "qemu";
+  q.hypervisor_version = "7.2.19";
+  q.accelerator = "tcg";
+  q.cpu_allocation_ratio = 4;
+  q.memory_allocation_ratio = 2;
+  const Events e = When(HostState{}, q, Ctx("h-1"));
+  CHECK(e == Events{Ev("HostRegistered",
+                       R"({"host_id":"h-1","name":"hv-1","address":"10.0.0.5","cpu_count":32,)"
+                       R"("memory_mb":131072,"disk_gb":2000,"hypervisor_kind":"qemu",)"
+                       R"("hypervisor_version":"7.2.19","accelerator":"tcg",)"
+                       R"("cpu_allocation_ratio":4,"memory_allocation_ratio":2})")});
+  HostState s = Given<HostState>(e);
+  CHECK(s.hypervisor_kind == "qemu");
+  CHECK(s.hypervisor_version == "7.2.19");
+  CHECK(s.accelerator == "tcg");
+  CHECK(s.cpu_allocation_ratio == 4);
+  CHECK(s.memory_allocation_ratio == 2);
+  CHECK(SchedulableCapacity(s.capacity, s.cpu_allocation_ratio, s.memory_allocation_ratio) ==
+        Resources{128, 262144, 2000});
+  CHECK(When(s, q).empty());
+  RegisterHost kvm = q;
+  kvm.accelerator = "kvm";
+  CHECK(When(s, kvm).size() == 1);
+  RegisterHost denser = q;
+  denser.cpu_allocation_ratio = 8;
+  CHECK(After(s, denser).cpu_allocation_ratio == 8);
+  RegisterHost less_memory = q;
+  less_memory.memory_allocation_ratio = 1;
+  CHECK(After(s, less_memory).memory_allocation_ratio == 1);
+}
+
+TEST_CASE("a HostRegistered event from before accelerators and ratios means none said and 1 to 1") {
+  HostState s = Registered();
+  CHECK(s.accelerator.empty());
+  CHECK(s.cpu_allocation_ratio == 1);
+  CHECK(s.memory_allocation_ratio == 1);
+  // A host registering with what old events meant changes nothing.
+  CHECK(When(s, Hv1()).empty());
+  // A ratio of the wrong kind is a broken event, not a default.
+  HostState broken;
+  CHECK(
+      Evolve(broken, Ev("HostRegistered", R"({"host_id":"h-1","name":"hv-1","address":"10.0.0.5",)"
+                                          R"("cpu_count":32,"memory_mb":131072,"disk_gb":2000,)"
+                                          R"("hypervisor_kind":"qemu","hypervisor_version":"7.2",)"
+                                          R"("cpu_allocation_ratio":"four"})"))
+          .code() == Code::kInternal);
+}
+
+TEST_CASE("allocation ratios and the accelerator are validated with sentences") {
+  RegisterHost c = Hv1();
+  c.cpu_allocation_ratio = 0;
+  CHECK(Fails(HostState{}, c) ==
+        "invalid_argument: a host's cpu_allocation_ratio must be 1 to 64; got 0");
+  c.cpu_allocation_ratio = 65;
+  CHECK(Fails(HostState{}, c) ==
+        "invalid_argument: a host's cpu_allocation_ratio must be 1 to 64; got 65");
+  c = Hv1();
+  c.memory_allocation_ratio = 17;
+  CHECK(Fails(HostState{}, c) ==
+        "invalid_argument: a host's memory_allocation_ratio must be 1 to 16; got 17");
+  c = Hv1();
+  c.accelerator = "k v m";
+  CHECK(Fails(HostState{}, c) ==
+        "invalid_argument: an accelerator must be printable ASCII without spaces; got \"k v m\"");
+  c.accelerator = std::string(65, 'k');
+  CHECK(Fails(HostState{}, c) ==
+        "invalid_argument: an accelerator must be 1 to 64 characters long");
 }

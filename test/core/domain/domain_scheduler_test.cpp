@@ -108,3 +108,55 @@ TEST_CASE("placement without room says how big the largest free host is") {
 TEST_CASE("placement with no hosts says none is registered") {
   CHECK(Place({1, 512, 10}, {}) == "failed_precondition: no host is registered to run VMs on");
 }
+
+TEST_CASE("a 2-core host at 4 to 1 takes eight 1-vCPU VMs and refuses the ninth with a sentence") {
+  HostView laptop = Host("laptop", {2, 16384, 200});
+  laptop.name = "laptop";
+  laptop.cpu_allocation_ratio = 4;
+  std::vector<HostView> hosts = {laptop};
+  const VmSpec vm{1, 512, 10};
+  for (int i = 0; i < 8; ++i) {
+    CHECK_MESSAGE(Place(vm, hosts) == "laptop", "VM ", i + 1);
+    hosts[0].allocated.cpu_count += vm.cpu_count;
+    hosts[0].allocated.memory_mb += vm.memory_mb;
+    hosts[0].allocated.disk_gb += vm.disk_gb;
+  }
+  CHECK(Place(vm, hosts) ==
+        "failed_precondition: no host has room for 1 CPU, 512 MiB and 10 GiB: the largest free "
+        "is laptop with 0 CPUs, 12288 MiB and 120 GiB");
+  // At 1:1 (the ratio of hosts registered before ratios) the same host took two.
+  HostView one_to_one = Host("laptop", {2, 16384, 200}, {2, 1024, 20});
+  CHECK(Place(vm, {one_to_one}) ==
+        "failed_precondition: no host has room for 1 CPU, 512 MiB and 10 GiB: the largest free "
+        "is laptop with 0 CPUs, 15360 MiB and 180 GiB");
+}
+
+TEST_CASE("memory is placed up to the host's memory times its memory allocation ratio") {
+  HostView h = Host("h", {64, 8192, 1000});
+  CHECK(Place({1, 16384, 10}, {h})
+            .rfind("failed_precondition: no host has room for 1 CPU, "
+                   "16384 MiB",
+                   0) == 0);
+  h.memory_allocation_ratio = 2;
+  CHECK(Place({1, 16384, 10}, {h}) == "h");
+  h.allocated = {1, 16384, 10};
+  CHECK(Place({1, 1, 10}, {h}) ==
+        "failed_precondition: no host has room for 1 CPU, 1 MiB and 10 GiB: the largest free is "
+        "h with 63 CPUs, 0 MiB and 990 GiB");
+  // Disk is never overcommitted (1:1 until images report their real use).
+  h = Host("h", {64, 8192, 100});
+  h.cpu_allocation_ratio = 64;
+  h.memory_allocation_ratio = 16;
+  CHECK(Place({1, 512, 101}, {h}).rfind("failed_precondition: no host has room", 0) == 0);
+}
+
+TEST_CASE("placement compares free fractions of what each host may take after its ratios") {
+  // Memory ties, so the free CPU fraction after placement decides, counted against physical x
+  // ratio: 8 CPUs at 4:1 with 16 placed keep 15 of 32 free, 16 at 1:1 with 4 placed 11 of 16.
+  HostView dense = Host("dense", {8, 32768, 500}, {16, 16384, 0});
+  dense.cpu_allocation_ratio = 4;
+  HostView plain = Host("plain", {16, 32768, 500}, {4, 16384, 0});
+  CHECK(Place({1, 1024, 10}, {dense, plain}) == "plain");
+  dense.allocated.cpu_count = 4;  // 27 of 32 free after one more: more than plain's 11 of 16
+  CHECK(Place({1, 1024, 10}, {dense, plain}) == "dense");
+}

@@ -336,9 +336,34 @@ TEST_CASE("the hosts handlers show platform operators the hosts and admins what 
   CHECK(listed["vm_count"].GetInt64() == 3);
   CHECK(std::string(listed["hypervisor"]["kind"].GetString()) == "cloud-hypervisor");
 
+  // Physical at 1:1 unless the host says otherwise; no accelerator said.
+  CHECK(std::string(listed["hypervisor"]["accelerator"].GetString()).empty());
+  CHECK(listed["capacity"]["cpu_count"]["physical"].GetInt64() == 32);
+  CHECK(listed["capacity"]["cpu_count"]["allocation_ratio"].GetInt64() == 1);
+  CHECK(listed["capacity"]["cpu_count"]["total"].GetInt64() == 32);
+
   Answer dave = w.Call("GET", "/api/v1/hosts/" + host, "dave");
   REQUIRE(dave.status == 200);
   CHECK(dave.json["may_manage"].GetBool() == true);
+
+  // With its accelerator and ratios: totals are physical x ratio, disk 1:1.
+  row.accelerator = "kvm";
+  row.cpu_allocation_ratio = 4;
+  row.memory_allocation_ratio = 2;
+  w.queries().hosts[host] = row;
+  Answer dense = w.Call("GET", "/api/v1/hosts/" + host, "carol");
+  REQUIRE_MESSAGE(dense.status == 200, dense.body);
+  CHECK(std::string(dense.json["hypervisor"]["accelerator"].GetString()) == "kvm");
+  const auto& cpu = dense.json["capacity"]["cpu_count"];
+  CHECK(cpu["physical"].GetInt64() == 32);
+  CHECK(cpu["allocation_ratio"].GetInt64() == 4);
+  CHECK(cpu["total"].GetInt64() == 128);
+  CHECK(cpu["allocated"].GetInt64() == 40);
+  CHECK(cpu["free"].GetInt64() == 88);
+  CHECK(dense.json["capacity"]["memory_mb"]["total"].GetInt64() == 262144);
+  CHECK(dense.json["capacity"]["memory_mb"]["free"].GetInt64() == 262144 - 2048);
+  CHECK(dense.json["capacity"]["disk_gb"]["allocation_ratio"].GetInt64() == 1);
+  CHECK(dense.json["capacity"]["disk_gb"]["total"].GetInt64() == 2000);
 
   CHECK(w.Call("GET", "/api/v1/hosts", "alice").json["hosts"].Size() == 0);
   CHECK(w.Call("GET", "/api/v1/hosts/66666666-6666-4666-8666-666666666666", "dave").status == 404);

@@ -17,6 +17,8 @@
 #include "core/ids.h"
 #include "events/commands/domain_commands.h"
 #include "events/commands/scheduler_service.h"
+#include "events/hosts/host_protocol.h"
+#include "events/hosts/host_rpc.h"
 #include "projections/models/registry.h"
 #include "projections/runner/rebuild.h"
 #include "projections/runner/runner.h"
@@ -198,6 +200,104 @@ TEST_CASE("an admin cordons a host with a reason and the scheduler places no VM 
   CHECK(form_uncordon.status == 303);
   CHECK(Has(Page(alice, "/hosts").body, "takes new VMs"));
   CHECK_FALSE(Json(alice.Get(path).body)["cordoned"].GetBool());
+}
+
+TEST_CASE(
+    "a host registered over the host protocol shows its accelerator and ratios in the API and on "
+    "the page") {
+  WebFixture f;
+  SoftAuthenticator a("localhost", f.origin());
+  WebClient alice(f);
+  REQUIRE(alice.RegisterWith(a, "alice").status == 201);
+  auto [granted, granted_out] = Platform(f, "grant", "alice", "operator");
+  REQUIRE_MESSAGE(granted == 0, granted_out);
+
+  // What hostd sends at start on a 2-core laptop running QEMU under TCG at the default 4:1.
+  events::HostControlOptions options;
+  options.database_url = f.db().url();
+  events::HostControl control(f.db().store(), options);
+  const std::string host = "laptop-1";
+  events::HostRegistration reg;
+  reg.name = "laptop";
+  reg.address = "127.0.0.1";
+  reg.cpu_count = 2;
+  reg.memory_mb = 16384;
+  reg.disk_gb = 500;
+  reg.hypervisor_kind = "qemu";
+  reg.hypervisor_version = "7.2.19";
+  reg.heartbeat_interval_ms = 3000;
+  reg.accelerator = "tcg";
+  reg.cpu_allocation_ratio = 4;
+  reg.memory_allocation_ratio = 1;
+  Status registered =
+      events::ReplyStatus(control.HandleRegister(host, events::EncodeRegistration(reg)));
+  REQUIRE_MESSAGE(registered.ok(), registered.ToString());
+  CatchUp(f);
+  CHECK(f.Query("SELECT data->>'accelerator' || ' ' || (data->>'cpu_allocation_ratio') || ' ' || "
+                "(data->>'memory_allocation_ratio') FROM events WHERE type = 'HostRegistered'") ==
+        "tcg 4 1");
+
+  const std::string path = "/api/v1/hosts/" + host;
+  WebResponse got = alice.Get(path);
+  REQUIRE_MESSAGE(got.status == 200, got.body);
+  rapidjson::Document h = Json(got.body);
+  CHECK(std::string(h["hypervisor"]["kind"].GetString()) == "qemu");
+  CHECK(std::string(h["hypervisor"]["version"].GetString()) == "7.2.19");
+  CHECK(std::string(h["hypervisor"]["accelerator"].GetString()) == "tcg");
+  const auto& cpu = h["capacity"]["cpu_count"];
+  CHECK(cpu["physical"].GetInt64() == 2);
+  CHECK(cpu["allocation_ratio"].GetInt64() == 4);
+  CHECK(cpu["total"].GetInt64() == 8);
+  CHECK(cpu["allocated"].GetInt64() == 0);
+  CHECK(cpu["free"].GetInt64() == 8);
+  CHECK(h["capacity"]["memory_mb"]["allocation_ratio"].GetInt64() == 1);
+  CHECK(h["capacity"]["memory_mb"]["total"].GetInt64() == 16384);
+  CHECK(h["capacity"]["disk_gb"]["allocation_ratio"].GetInt64() == 1);
+  CHECK(h["capacity"]["disk_gb"]["total"].GetInt64() == 500);
+
+  WebResponse page = Page(alice, "/hosts");
+  REQUIRE(page.status == 200);
+  CHECK(Has(page.body, "<dd class=\"hypervisor\">qemu 7.2.19</dd>"));
+  CHECK(Has(page.body, "<dd class=\"accelerator\">tcg</dd>"));
+  CHECK(Has(page.body, "CPU 4:1, memory 1:1, disk 1:1"));
+  CHECK(Has(page.body, "<meter id=\"host-" + host + "-cpu\" min=\"0\" max=\"8\""));
+  CHECK(Has(page.body, "0 of 8 CPUs allocated (0%), 8 free"));
+  CHECK(Has(page.body, "(2 physical CPUs at 4:1; 0 allocated is 0% of physical)"));
+
+  // The laptop takes eight 1-vCPU VMs, not two, and says why it refuses the ninth.
+  std::string org = CreateOrg(alice, "Acme");
+  events::DomainCommands commands(f.db().store());
+  events::SchedulerService scheduler(f.db().store(), nullptr, commands);
+  std::vector<std::string> vms;
+  for (int i = 1; i <= 9; ++i)
+    vms.push_back(CreateVm(alice, org, "vm-" + std::to_string(i), false));
+  auto placed = scheduler.Step();
+  REQUIRE_MESSAGE(placed.ok(), placed.status().ToString());
+  CHECK(*placed == 8);
+  CatchUp(f);
+  rapidjson::Document full = Json(alice.Get(path).body);
+  CHECK(full["vm_count"].GetInt64() == 8);
+  CHECK(full["capacity"]["cpu_count"]["allocated"].GetInt64() == 8);
+  CHECK(full["capacity"]["cpu_count"]["free"].GetInt64() == 0);
+  CHECK(f.Query("SELECT placement_failure FROM vms WHERE host_id IS NULL") ==
+        "no host has room for 1 CPU, 512 MiB and 10 GiB: the largest free is laptop with 0 CPUs, "
+        "12288 MiB and 420 GiB");
+  WebResponse busy = Page(alice, "/hosts");
+  CHECK(Has(busy.body, "8 of 8 CPUs allocated (100%), 0 free"));
+  CHECK(Has(busy.body, "(2 physical CPUs at 4:1; 8 allocated is 400% of physical)"));
+  CHECK(Has(busy.body, "4096 of 16384 MiB allocated (25%), 12288 free"));
+
+  // Registering again at 1:1 (an operator lowered the ratio) is recorded; placed VMs stay, and
+  // nothing is free.
+  reg.cpu_allocation_ratio = 1;
+  REQUIRE(events::ReplyStatus(control.HandleRegister(host, events::EncodeRegistration(reg))).ok());
+  CatchUp(f);
+  rapidjson::Document lowered = Json(alice.Get(path).body);
+  CHECK(lowered["capacity"]["cpu_count"]["allocation_ratio"].GetInt64() == 1);
+  CHECK(lowered["capacity"]["cpu_count"]["total"].GetInt64() == 2);
+  CHECK(lowered["capacity"]["cpu_count"]["allocated"].GetInt64() == 8);
+  CHECK(lowered["capacity"]["cpu_count"]["free"].GetInt64() == 0);
+  CHECK(f.Query("SELECT count(*) FROM events WHERE type = 'HostRegistered'") == "2");
 }
 
 TEST_CASE("the dashboard counts the user's own VMs by state and sends strangers to sign in") {
