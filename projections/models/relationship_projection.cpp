@@ -1,7 +1,8 @@
 #include "projections/models/relationship_projection.h"
 
-#include <set>
-#include <tuple>
+#include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 #include "core/domain/domain_event.h"
 
@@ -141,48 +142,75 @@ namespace strato::projections {
 
 namespace {
 
-// The tuples as a sorted set (subject_relation is always ''), so an entity's tuples are a range.
+// The tuples grouped by entity (subject_relation is always ''): a hash map from
+// "entity_type\0entity_id" to the entity's few (relation, subject_type, subject_id), which a
+// VM's, user's or organization's changes touch without comparing whole tuples. Written sorted
+// by the primary key's columns (byte order, as their "C" collation sorts), so that
+// PostgreSQL's sort for the primary key finds its input in order.
 class RelationshipBulk final : public BulkFold {
  public:
   Status Add(const FoldEvent& fe) override {
-    domain::EventFields f(fe.event.type, fe.data);
-    auto changes = RelationshipChanges(fe.event, f);
+    const events::RecordedEvent& e = fe.event;
+    // Most of a log is VM lifecycle events that change no tuple.
+    if (e.Category() == "vm" && e.type != "VmCreated" && e.type != "VmDeleteRequested") {
+      return Status::Ok();
+    }
+    domain::EventFields f(e.type, fe.data);
+    auto changes = RelationshipChanges(e, f);
     if (!changes.ok()) return changes.status();
     for (TupleChange& c : *changes) {
       switch (c.kind) {
-        case TupleChange::Kind::kAdd:
-          tuples_.insert({std::move(c.entity_type), std::move(c.entity_id), std::move(c.relation),
-                          std::move(c.subject_type), std::move(c.subject_id)});
-          break;
-        case TupleChange::Kind::kRemoveEntity: {
-          auto it = tuples_.lower_bound({c.entity_type, c.entity_id, "", "", ""});
-          while (it != tuples_.end() && std::get<0>(*it) == c.entity_type &&
-                 std::get<1>(*it) == c.entity_id) {
-            it = tuples_.erase(it);
+        case TupleChange::Kind::kAdd: {
+          std::vector<Rel>& rels = entities_[Key(c.entity_type, c.entity_id)];
+          Rel r{std::move(c.relation), std::move(c.subject_type), std::move(c.subject_id)};
+          if (std::find(rels.begin(), rels.end(), r) == rels.end()) {
+            if (rels.empty()) rels.reserve(2);
+            rels.push_back(std::move(r));
           }
           break;
         }
+        case TupleChange::Kind::kRemoveEntity:
+          entities_.erase(Key(c.entity_type, c.entity_id));
+          break;
         case TupleChange::Kind::kRemoveMember:
-          tuples_.erase({"organization", c.entity_id, "owner", "user", c.subject_id});
-          tuples_.erase({"organization", c.entity_id, "member", "user", c.subject_id});
+          Erase("organization", c.entity_id, [&](const Rel& r) {
+            return (r.relation == "owner" || r.relation == "member") && r.subject_type == "user" &&
+                   r.subject_id == c.subject_id;
+          });
           break;
         case TupleChange::Kind::kRemove:
-          tuples_.erase({c.entity_type, c.entity_id, c.relation, c.subject_type, c.subject_id});
+          Erase(c.entity_type, c.entity_id, [&](const Rel& r) {
+            return r.relation == c.relation && r.subject_type == c.subject_type &&
+                   r.subject_id == c.subject_id;
+          });
           break;
       }
     }
     return Status::Ok();
   }
   Status Write(events::PgConnection& tx) override {
+    std::vector<std::pair<const std::string*, std::vector<Rel>*>> sorted;
+    sorted.reserve(entities_.size());
+    for (auto& [key, rels] : entities_) {
+      if (!rels.empty()) sorted.emplace_back(&key, &rels);
+    }
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return *a.first < *b.first; });
     events::PgCopyText rows;
-    for (const Tuple& t : tuples_) {
-      rows.Add(std::get<0>(t))
-          .Add(std::get<1>(t))
-          .Add(std::get<2>(t))
-          .Add(std::get<3>(t))
-          .Add(std::get<4>(t))
-          .Add("")
-          .EndRow();
+    for (const auto& [key, rels] : sorted) {
+      const size_t zero = key->find('\0');
+      const std::string_view type(key->data(), zero);
+      const std::string_view id(key->data() + zero + 1, key->size() - zero - 1);
+      if (rels->size() > 1) std::sort(rels->begin(), rels->end());
+      for (const Rel& r : *rels) {
+        rows.Add(type)
+            .Add(id)
+            .Add(r.relation)
+            .Add(r.subject_type)
+            .Add(r.subject_id)
+            .Add(std::string_view())
+            .EndRow();
+      }
     }
     return tx
         .CopyIn(
@@ -193,8 +221,29 @@ class RelationshipBulk final : public BulkFold {
   }
 
  private:
-  using Tuple = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-  std::set<Tuple> tuples_;
+  struct Rel {
+    std::string relation, subject_type, subject_id;
+    bool operator==(const Rel&) const = default;
+    auto operator<=>(const Rel&) const = default;
+  };
+  // Byte order of the key is the order of (entity_type, entity_id): '\0' sorts first, and
+  // neither holds one (PostgreSQL text cannot).
+  static std::string Key(std::string_view type, std::string_view id) {
+    std::string k;
+    k.reserve(type.size() + 1 + id.size());
+    k.append(type).push_back('\0');
+    k.append(id);
+    return k;
+  }
+  template <typename Match>
+  void Erase(std::string_view type, std::string_view id, Match match) {
+    auto it = entities_.find(Key(type, id));
+    if (it == entities_.end()) return;
+    std::erase_if(it->second, match);
+    if (it->second.empty()) entities_.erase(it);
+  }
+
+  std::unordered_map<std::string, std::vector<Rel>> entities_;
 };
 
 }  // namespace

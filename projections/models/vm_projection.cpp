@@ -3,6 +3,7 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/clock.h"
 #include "core/domain/domain_event.h"
@@ -112,7 +113,8 @@ class VmBulk final : public BulkFold {
     const events::RecordedEvent& e = fe.event;
     if (e.Category() != "vm") return Status::Ok();
     domain::EventFields f(e.type, fe.data);
-    const std::string id = StreamEntityId(e);
+    // The stream's entity id ("vm-<id>"), looked up without a copy.
+    const std::string_view id = std::string_view(e.stream_id).substr(3);
     // The row an update changes (nullptr: none, the update changes nothing).
     auto row = [&]() -> Vm* {
       auto it = vms_.find(id);
@@ -125,11 +127,11 @@ class VmBulk final : public BulkFold {
     if (e.type == "VmCreated") {
       Vm v;
       std::string vm_id = f.Str("vm_id");
-      v.org_id = f.Str("org_id");
-      v.owner_id = f.Str("owner_id");
+      v.org_id = Intern(f.Str("org_id"));
+      v.owner_id = Intern(f.Str("owner_id"));
       v.name = f.Str("name");
-      v.description = f.Str("description");
-      v.image = f.Str("image");
+      v.description = Intern(f.Str("description"));
+      v.image = Intern(f.Str("image"));
       v.cpu_count = f.Int("cpu_count");
       v.memory_mb = f.Int("memory_mb");
       v.disk_gb = f.Int("disk_gb");
@@ -241,8 +243,17 @@ class VmBulk final : public BulkFold {
   }
 
  private:
+  // Values many VMs share (organizations, owners, images, descriptions) are kept once.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::string_view Intern(const std::string& s) { return *interned_.insert(s).first; }
+
   struct Vm {
-    std::string org_id, owner_id, name, description, image;
+    std::string_view org_id, owner_id;  // in interned_
+    std::string name;
+    std::string_view description, image;  // in interned_
     int64_t cpu_count = 0, memory_mb = 0, disk_gb = 0;
     std::string desired;
     int64_t generation = 0;
@@ -253,7 +264,8 @@ class VmBulk final : public BulkFold {
     TimePoint created_at, updated_at;  // formatted once, when written
     int64_t last_position = 0;
   };
-  std::unordered_map<std::string, Vm> vms_;
+  std::unordered_set<std::string, Hash, std::equal_to<>> interned_;
+  std::unordered_map<std::string, Vm, Hash, std::equal_to<>> vms_;
 };
 
 }  // namespace
