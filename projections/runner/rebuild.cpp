@@ -1,6 +1,7 @@
 #include "projections/runner/rebuild.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -60,6 +61,9 @@ struct Table {
   std::string name;
   size_t projection = 0;  // index of its owner
 };
+
+// A table's row count and the sum of its rows' hashes, as text (Rebuilder::DigestColumns).
+using Digest = std::pair<std::string, std::string>;
 
 // The sessions that write a bulk fold's rows into the fresh tables and build their indexes,
 // kWriters at once (so that PostgreSQL copies one table while it indexes another, and copies
@@ -540,21 +544,32 @@ class Rebuilder {
   // matched up (EXCEPT ALL, which sorts both sides) to count the rows each side lacks.
   //
   // The fresh side's digest was summed up by a writer as soon as its table was written, when
-  // nothing was folded into the fresh tables since (`at` is where the fresh tables are).
-  Result<TableDifference> Compare(const std::string& table, int64_t at) {
+  // nothing was folded into the fresh tables since (`at` is where the fresh tables are); the
+  // live side's may have been summed up by another session already (`live`, LiveDigests).
+  Result<TableDifference> Compare(const std::string& table, int64_t at, const Digest* live) {
     const std::string a = Qualified(live_, table), b = Qualified(kRebuildSchema, table);
     auto digest = [](const std::string& t) {
       return "(SELECT " + DigestColumns() + " FROM " + t + " x)";
     };
     auto known = fresh_digests_.find(table);
-    auto same =
-        at == digested_at_ && known != fresh_digests_.end()
-            ? conn_->Exec("SELECT l.n = $1::bigint AND l.h = $2::numeric FROM " + digest(a) + " l",
-                          {known->second.first, known->second.second})
-            : conn_->Exec("SELECT l.n = r.n AND l.h = r.h FROM " + digest(a) + " l, " + digest(b) +
-                          " r");
-    if (!same.ok()) return same.status().WithContext("comparing " + table);
-    if (same->Get(0, 0) == "t") return TableDifference{table, 0, 0};
+    const bool fresh_known = at == digested_at_ && known != fresh_digests_.end();
+    bool equal = false;
+    if (live != nullptr && fresh_known) {
+      equal = *live == known->second;  // both as sum() and count() print them
+    } else {
+      auto same =
+          live != nullptr ? conn_->Exec("SELECT r.n = $1::bigint AND r.h = $2::numeric FROM " +
+                                            digest(b) + " r",
+                                        {live->first, live->second})
+          : fresh_known   ? conn_->Exec("SELECT l.n = $1::bigint AND l.h = $2::numeric FROM " +
+                                            digest(a) + " l",
+                                        {known->second.first, known->second.second})
+                        : conn_->Exec("SELECT l.n = r.n AND l.h = r.h FROM " + digest(a) + " l, " +
+                                      digest(b) + " r");
+      if (!same.ok()) return same.status().WithContext("comparing " + table);
+      equal = same->Get(0, 0) == "t";
+    }
+    if (equal) return TableDifference{table, 0, 0};
     auto r = conn_->Exec("SELECT (SELECT count(*) FROM (SELECT x::text FROM " + a +
                          " x EXCEPT ALL SELECT y::text FROM " + b +
                          " y) d), (SELECT count(*) FROM (SELECT y::text FROM " + b +
@@ -616,7 +631,38 @@ class Rebuilder {
     return Status::Ok();
   }
 
+  // The digests of the live tables `tables` (committed, unchanged while the checkpoints are
+  // locked), summed up by this session and a second one at once, each taking the next table.
+  Result<std::map<std::string, Digest>> LiveDigests(const std::vector<std::string>& tables) {
+    std::map<std::string, Digest> out;
+    std::mutex mu;
+    std::atomic<size_t> next{0};
+    auto work = [&](PgConnection& c) -> Status {
+      for (size_t i; (i = next.fetch_add(1)) < tables.size();) {
+        auto d =
+            c.Exec("SELECT " + DigestColumns() + " FROM " + Qualified(live_, tables[i]) + " x");
+        if (!d.ok()) return d.status().WithContext("summing up the rows of " + tables[i]);
+        std::lock_guard lock(mu);
+        out[tables[i]] = {std::string(d->Get(0, 0)), std::string(d->Get(0, 1))};
+      }
+      return Status::Ok();
+    };
+    std::future<Status> other;
+    if (tables.size() > 1 && helper_ != nullptr) {
+      other = std::async(std::launch::async, [&] { return work(*helper_); });
+    }
+    Status mine = work(*conn_);
+    Status theirs = other.valid() ? other.get() : Status::Ok();
+    STRATO_RETURN_IF_ERROR(mine);
+    STRATO_RETURN_IF_ERROR(theirs);
+    return out;
+  }
+
   Status Swap() {
+    // The second session LiveDigests uses (without one, this session sums up every table).
+    if (auto c = PgConnection::Connect(options_.database_url); c.ok()) {
+      if ((*c)->Run("SET statement_timeout = 0").ok()) helper_ = std::move(*c);
+    }
     STRATO_RETURN_IF_ERROR(conn_->Run("BEGIN"));
     STRATO_RETURN_IF_ERROR(conn_->Run("SET LOCAL synchronous_commit = on"));
     events::PgArray names;
@@ -636,13 +682,9 @@ class Rebuilder {
       if (row->rows() != 1) return Status::Internal("the checkpoint of " + p->name() + " is gone");
       live.push_back({row->GetInt64(0, 0), std::string(row->Get(0, 1)), row->GetInt64(0, 2)});
     }
-    if (!tables_.empty()) {
-      std::string lock = "LOCK TABLE ";
-      for (size_t i = 0; i < tables_.size(); ++i) {
-        lock += (i ? ", " : "") + Qualified(live_, tables_[i].name);
-      }
-      STRATO_RETURN_IF_ERROR(conn_->Run(lock + " IN ACCESS EXCLUSIVE MODE"));
-    }
+    // With every checkpoint row locked no runner can change the live tables (it locks a
+    // projection's checkpoint row before it writes its tables, and holds it to its COMMIT), so
+    // they are only locked against readers when they are replaced, after the comparison.
     auto end = conn_->Exec("SELECT coalesce(max(global_position), 0) FROM events");
     if (!end.ok()) return end.status().WithContext("reading the end of the log");
     int64_t target = end->GetInt64(0, 0);
@@ -652,6 +694,16 @@ class Rebuilder {
     Phase("catch up");
 
     Stage("comparing with the live tables");
+    // The live tables of the projections already at the target are summed up on two sessions
+    // at once (this one and another), before the rest is compared here.
+    std::vector<std::string> ready;
+    for (const Table& t : tables_) {
+      const Live& l = live[t.projection];
+      if (l.position != 0 && l.position == target) ready.push_back(t.name);
+    }
+    auto live_digests = LiveDigests(ready);
+    if (!live_digests.ok()) return live_digests.status();
+    Phase("compare");
     for (size_t i = 0; i < projections_.size(); ++i) {
       const std::string& name = projections_[i]->name();
       if (live[i].position == 0) {
@@ -680,7 +732,8 @@ class Rebuilder {
       }
       for (const Table& t : tables_) {
         if (t.projection != i) continue;
-        auto d = Compare(t.name, target);
+        auto known = live_digests->find(t.name);
+        auto d = Compare(t.name, target, known == live_digests->end() ? nullptr : &known->second);
         if (!d.ok()) return d.status();
         if (d->only_live != 0 || d->only_rebuilt != 0) report_.differences.push_back(*d);
       }
@@ -688,6 +741,13 @@ class Rebuilder {
     }
 
     Stage("swapping the tables in");
+    if (!tables_.empty()) {
+      std::string lock = "LOCK TABLE ";
+      for (size_t i = 0; i < tables_.size(); ++i) {
+        lock += (i ? ", " : "") + Qualified(live_, tables_[i].name);
+      }
+      STRATO_RETURN_IF_ERROR(conn_->Run(lock + " IN ACCESS EXCLUSIVE MODE"));
+    }
     for (const Table& t : tables_) {
       Status s = Replace(t.name);
       if (!s.ok()) return s.WithContext("replacing " + t.name);
@@ -712,10 +772,11 @@ class Rebuilder {
   // Each fresh table's digest (n, h as text) summed up by a writer (BulkFold), and the
   // position the fresh tables were at then (-1: none).
   std::mutex digests_mu_;
-  std::map<std::string, std::pair<std::string, std::string>> fresh_digests_;
+  std::map<std::string, Digest> fresh_digests_;
   int64_t digested_at_ = -1;
   std::vector<Table> tables_;
   std::unique_ptr<PgConnection> conn_;
+  std::unique_ptr<PgConnection> helper_;  // Swap's second session (LiveDigests)
   std::string live_;
   int64_t position_ = 0;  // the fresh tables hold every event up to here
   int64_t total_ = 0;

@@ -9,13 +9,15 @@
 //      One transaction per batch, synchronous_commit off: nothing is visible or needed until
 //      the swap. The next batch is read while the current one is applied.
 //   2. In ONE transaction: locks every projection's checkpoint row (FOR UPDATE, in registry
-//      order, as the runner does: the live runners wait), locks the live tables, folds the
-//      events appended meanwhile into the fresh tables, brings a live projection that was
+//      order, as the runner does: the live runners wait, and the live tables cannot change,
+//      since a runner writes a projection's tables only under its checkpoint row's lock), folds
+//      the events appended meanwhile into the fresh tables, brings a live projection that was
 //      behind up to the same position (so both sides are compared at one position), compares
-//      each table's rows both ways, replaces each live table by
-//      its fresh copy (index and constraint names kept), and sets the checkpoints to the
-//      rebuilt position with errors cleared. A failure anywhere rolls it all back: the live
-//      tables stay as they were.
+//      each table's rows both ways (the live tables of projections already at that position
+//      summed up on a second session at the same time), locks the live tables against
+//      readers, replaces each live table by its fresh copy (index and constraint names kept),
+//      and sets the checkpoints to the rebuilt position with errors cleared. A failure
+//      anywhere rolls it all back: the live tables stay as they were.
 //
 //   When every projection has a BulkFold (projection.h), step 1 instead reads the log once
 //   (events/pg/log_scan.h: one binary COPY on a session of its own), parses each event's data
@@ -39,7 +41,7 @@
 // them. Tables with foreign keys are refused (LIKE does not copy them).
 //
 // Threading: Rebuild runs on the caller's thread (plus one reader thread and, for the bulk
-// write, two writer threads of its own); the progress callback is called on the caller's
+// write, two writer threads of its own, and one for the comparison); the progress callback is called on the caller's
 // thread. The store is borrowed.
 #pragma once
 
