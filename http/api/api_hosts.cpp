@@ -2,7 +2,8 @@
 
 #include "core/domain/host.h"
 #include "core/json_writer.h"
-#include "http/app/ui_support.h"
+#include "http/app/app.h"
+#include "http/app/permissions.h"
 #include "http/server/json_body.h"
 
 namespace strato::http {

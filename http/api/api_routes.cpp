@@ -14,7 +14,8 @@
 #include "core/json_writer.h"
 #include "core/parse.h"
 #include "core/webauthn/base64url.h"
-#include "http/app/ui_support.h"
+#include "http/app/app.h"
+#include "http/app/permissions.h"
 #include "http/app/vm_directory.h"
 #include "http/server/json_body.h"
 

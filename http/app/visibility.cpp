@@ -11,7 +11,8 @@
 #include "core/ids.h"
 #include "core/parse.h"
 #include "events/log/event.h"
-#include "http/app/ui_support.h"
+#include "http/app/app.h"
+#include "http/app/permissions.h"
 
 namespace strato::http {
 
