@@ -93,8 +93,8 @@ Result<View> HostCapacityView(const App& app, const Principal& me) {
   domain::Resources total, allocated;
   int64_t unreachable = 0, cordoned = 0;
   for (const projections::HostRow& h : *hosts) {
-    total.cpu_count += h.capacity.cpu_count;
-    total.memory_mb += h.capacity.memory_mb;
+    total.cpu_count += h.schedulable().cpu_count;  // physical x the host's allocation ratio
+    total.memory_mb += h.schedulable().memory_mb;
     total.disk_gb += h.capacity.disk_gb;
     allocated.cpu_count += h.allocated.cpu_count;
     allocated.memory_mb += h.allocated.memory_mb;
