@@ -86,6 +86,14 @@ TEST_CASE("hostd on QEMU boots a real guest that reads its seed and survives a h
   CHECK(ReadAll(serial).find("strato-guest: instance-id=" + vm) != std::string::npos);
   const std::string hostd_log = s.root() + "/hostd-host-q.log";
   CHECK(ReadAll(hostd_log).find("chose the accelerator") != std::string::npos);
+  // What the host registered: its hypervisor, QEMU's own version, the accelerator it chose and
+  // the default allocation ratios.
+  const domain::HostState host = s.Host("host-q");
+  CHECK(host.hypervisor_kind == "qemu");
+  CHECK(host.hypervisor_version.rfind("7.", 0) == 0);
+  CHECK(host.accelerator == "tcg");
+  CHECK(host.cpu_allocation_ratio == 4);
+  CHECK(host.memory_allocation_ratio == 1);
   auto procs = test::VmmProcesses(s.StateDir("host-q"));
   REQUIRE(procs[vm].size() == 1);
   const pid_t qemu = procs[vm][0];
