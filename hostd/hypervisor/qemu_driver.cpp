@@ -126,6 +126,16 @@ Result<std::string> QemuDriver::Run(const std::string& socket_path, std::string_
   return client->Execute(command, arguments, options_.call_timeout);
 }
 
+Result<QemuDriver::Session> QemuDriver::Open(const std::string& socket_path) {
+  auto client = QmpClient::Connect(socket_path, options_.connect_timeout);
+  if (!client.ok()) return client.status();
+  auto answer = client->Execute("query-status", "", options_.call_timeout);
+  if (!answer.ok()) return answer.status();
+  auto status = StatusWord(*answer);
+  if (!status.ok()) return status.status();
+  return Session{std::move(*client), std::move(*status)};
+}
+
 Result<std::string> QemuDriver::QueryStatus(const std::string& socket_path) {
   auto answer = Run(socket_path, "query-status");
   if (!answer.ok()) return answer.status();
@@ -160,21 +170,19 @@ Status QemuDriver::Create(const std::string& socket_path, const VmSpec& spec) {
 }
 
 Status QemuDriver::Boot(const std::string& socket_path) {
-  auto client = QmpClient::Connect(socket_path, options_.connect_timeout);
-  if (!client.ok()) return client.status();
-  auto answer = client->Execute("query-status", "", options_.call_timeout);
-  if (!answer.ok()) return answer.status();
-  auto status = StatusWord(*answer);
-  if (!status.ok()) return status.status();
-  const std::string state = StateFromQemu(*status);
+  auto session = Open(socket_path);
+  if (!session.ok()) return session.status();
+  QmpClient& client = session->client;
+  const std::string& status = session->status;
+  const std::string state = StateFromQemu(status);
   if (state == "Shutdown") {
-    auto reset = client->Execute("system_reset", "", options_.call_timeout);
+    auto reset = client.Execute("system_reset", "", options_.call_timeout);
     if (!reset.ok()) return reset.status();
   } else if (state != "Created") {
     return Status::FailedPrecondition("QEMU at " + socket_path + " cannot boot its guest: it is " +
-                                      *status);
+                                      status);
   }
-  auto cont = client->Execute("cont", "", options_.call_timeout);
+  auto cont = client.Execute("cont", "", options_.call_timeout);
   return cont.ok() ? Status::Ok() : cont.status();
 }
 
@@ -184,17 +192,15 @@ Status QemuDriver::Shutdown(const std::string& socket_path) {
 }
 
 Status QemuDriver::PowerButton(const std::string& socket_path) {
-  auto client = QmpClient::Connect(socket_path, options_.connect_timeout);
-  if (!client.ok()) return client.status();
-  auto answer = client->Execute("query-status", "", options_.call_timeout);
-  if (!answer.ok()) return answer.status();
-  auto status = StatusWord(*answer);
-  if (!status.ok()) return status.status();
-  if (*status != "running") {
+  auto session = Open(socket_path);
+  if (!session.ok()) return session.status();
+  QmpClient& client = session->client;
+  const std::string& status = session->status;
+  if (status != "running") {
     return Status::FailedPrecondition("QEMU at " + socket_path +
-                                      ": the power button needs a running guest; it is " + *status);
+                                      ": the power button needs a running guest; it is " + status);
   }
-  auto r = client->Execute("system_powerdown", "", options_.call_timeout);
+  auto r = client.Execute("system_powerdown", "", options_.call_timeout);
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -209,18 +215,16 @@ Status QemuDriver::Pause(const std::string& socket_path) {
 }
 
 Status QemuDriver::Resume(const std::string& socket_path) {
-  auto client = QmpClient::Connect(socket_path, options_.connect_timeout);
-  if (!client.ok()) return client.status();
-  auto answer = client->Execute("query-status", "", options_.call_timeout);
-  if (!answer.ok()) return answer.status();
-  auto status = StatusWord(*answer);
-  if (!status.ok()) return status.status();
+  auto session = Open(socket_path);
+  if (!session.ok()) return session.status();
+  QmpClient& client = session->client;
+  const std::string& status = session->status;
   // `cont` would boot a guest that was never booted; resume only a paused one.
-  if (StateFromQemu(*status) != "Paused") {
+  if (StateFromQemu(status) != "Paused") {
     return Status::FailedPrecondition("QEMU at " + socket_path +
-                                      " has no paused guest to resume: it is " + *status);
+                                      " has no paused guest to resume: it is " + status);
   }
-  auto r = client->Execute("cont", "", options_.call_timeout);
+  auto r = client.Execute("cont", "", options_.call_timeout);
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -231,20 +235,18 @@ Status QemuDriver::Delete(const std::string& socket_path) {
 }
 
 Result<VmInfo> QemuDriver::Info(const std::string& socket_path) {
-  auto client = QmpClient::Connect(socket_path, options_.connect_timeout);
-  if (!client.ok()) return client.status();
-  auto answer = client->Execute("query-status", "", options_.call_timeout);
-  if (!answer.ok()) return answer.status();
-  auto status = StatusWord(*answer);
-  if (!status.ok()) return status.status();
+  auto session = Open(socket_path);
+  if (!session.ok()) return session.status();
+  QmpClient& client = session->client;
+  const std::string& status = session->status;
   VmInfo info;
-  info.state = StateFromQemu(*status);
-  auto cpus = client->Execute("query-cpus-fast", "", options_.call_timeout);
+  info.state = StateFromQemu(status);
+  auto cpus = client.Execute("query-cpus-fast", "", options_.call_timeout);
   if (!cpus.ok()) return cpus.status();
   rapidjson::Document doc;
   doc.Parse(cpus->c_str());
   if (!doc.HasParseError() && doc.IsArray()) info.cpus = static_cast<int>(doc.Size());
-  auto mem = client->Execute("query-memory-size-summary", "", options_.call_timeout);
+  auto mem = client.Execute("query-memory-size-summary", "", options_.call_timeout);
   if (!mem.ok()) return mem.status();
   doc.Parse(mem->c_str());
   if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("base-memory") &&

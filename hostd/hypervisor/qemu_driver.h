@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hostd/hypervisor/hypervisor.h"
+#include "hostd/hypervisor/qmp_client.h"
 
 namespace strato::hostd {
 
@@ -80,6 +81,13 @@ class QemuDriver : public Hypervisor {
   Result<std::string> Run(const std::string& socket_path, std::string_view command,
                           std::string_view arguments = "");
   Result<std::string> QueryStatus(const std::string& socket_path);
+  // A session on the VM's QMP socket with the run state word QEMU gives now ("prelaunch",
+  // "running", "paused", ...), for calls that act only in some states.
+  struct Session {
+    QmpClient client;
+    std::string status;
+  };
+  Result<Session> Open(const std::string& socket_path);
 
   QemuOptions options_;
   mutable std::mutex mu_;

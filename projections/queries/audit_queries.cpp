@@ -9,6 +9,18 @@ namespace strato::projections {
 
 namespace {
 
+// One row of (position, recorded_at, actor, stream_id, type, data) as an entry with its sentence.
+AuditEntry AuditEntryAt(const events::PgResult& r, int i, domain::JsonParser& parser) {
+  AuditEntry e;
+  e.position = r.GetInt64(i, 0);
+  e.recorded_at = std::string(r.Get(i, 1));
+  e.actor = std::string(r.Get(i, 2));
+  e.stream_id = std::string(r.Get(i, 3));
+  e.type = std::string(r.Get(i, 4));
+  e.summary = domain::AuditSummary(e.type, parser.Parse(std::string(r.Get(i, 5))));
+  return e;
+}
+
 // The audit trail is the log itself (schema/migrations/0010): the actor as
 // strato_event_actor(metadata) gives it, the summary computed here from the data.
 constexpr const char* kEntryColumns =
@@ -111,14 +123,7 @@ Result<AuditEntriesPage> ReadAuditEntries(events::PgConnection& db, const AuditR
   out.entries.reserve(static_cast<size_t>(rows));
   domain::JsonParser parser;
   for (int i = 0; i < rows; ++i) {
-    AuditEntry e;
-    e.position = r->GetInt64(i, 0);
-    e.recorded_at = std::string(r->Get(i, 1));
-    e.actor = std::string(r->Get(i, 2));
-    e.stream_id = std::string(r->Get(i, 3));
-    e.type = std::string(r->Get(i, 4));
-    e.summary = domain::AuditSummary(e.type, parser.Parse(std::string(r->Get(i, 5))));
-    out.entries.push_back(std::move(e));
+    out.entries.push_back(AuditEntryAt(*r, i, parser));
   }
   return out;
 }
@@ -155,14 +160,7 @@ Result<std::vector<AuditEntry>> ReadStreamHistory(events::PgConnection& db,
   out.reserve(static_cast<size_t>(r->rows()));
   domain::JsonParser parser;
   for (int i = 0; i < r->rows(); ++i) {
-    AuditEntry e;
-    e.position = r->GetInt64(i, 0);
-    e.recorded_at = std::string(r->Get(i, 1));
-    e.actor = std::string(r->Get(i, 2));
-    e.stream_id = std::string(r->Get(i, 3));
-    e.type = std::string(r->Get(i, 4));
-    e.summary = domain::AuditSummary(e.type, parser.Parse(std::string(r->Get(i, 5))));
-    out.push_back(std::move(e));
+    out.push_back(AuditEntryAt(*r, i, parser));
   }
   return out;
 }
