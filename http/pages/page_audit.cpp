@@ -27,7 +27,7 @@ View WhenView(const std::string& rfc3339) {
   }
   View v = ViewObject();
   v.set("datetime", rfc3339);
-  v.set("shown", shown);
+  Put(v, "shown", std::move(shown));
   return v;
 }
 
@@ -133,16 +133,16 @@ void SetFilterFormView(const AuditFilterText& t, View& v) {
   v.set("actor", t.actor);
   v.set("stream", t.stream);
   View options = ViewList();
-  options.push_back(OptionView("", "any type", t.type.empty()));
+  Append(options, OptionView("", "any type", t.type.empty()));
   bool listed = t.type.empty();
   for (const std::string& type : AuditEventTypes()) {
-    options.push_back(OptionView(type, type, t.type == type));
+    Append(options, OptionView(type, type, t.type == type));
     listed = listed || t.type == type;
   }
-  if (!listed) options.push_back(OptionView(t.type, t.type, true));
-  v.set("type_options", options);
-  v.set("from_value", LocalValue(t.from));
-  v.set("to_value", LocalValue(t.to));
+  if (!listed) Append(options, OptionView(t.type, t.type, true));
+  Put(v, "type_options", std::move(options));
+  Put(v, "from_value", LocalValue(t.from));
+  Put(v, "to_value", LocalValue(t.to));
 }
 
 struct AsOf {
@@ -191,20 +191,20 @@ AsOf StateAsOfView(App& app, const Principal& me, std::string vm, const std::str
     return "";
   };
   View state = ViewObject();
-  state.set("position", Number(*position));
-  state.set("vm", vm);
-  state.set("when", WhenView(*when));
+  Put(state, "position", Number(*position));
+  Put(state, "vm", std::move(vm));
+  Put(state, "when", WhenView(*when));
   auto exists = d.FindMember("exists");
   const bool existed = exists != d.MemberEnd() && exists->value.IsBool() && exists->value.GetBool();
-  state.set("exists", Flag(existed));
+  Put(state, "exists", Flag(existed));
   state.set("name", str("name"));
   View facts = ViewList();
   auto fact = [&facts](const char* label, const char* id, const std::string& value) {
     View f = ViewObject();
-    f.set("label", Text(label));
-    f.set("id", Text(id));
-    f.set("value", Maybe(value));
-    facts.push_back(f);
+    Put(f, "label", Text(label));
+    Put(f, "id", Text(id));
+    Put(f, "value", Maybe(value));
+    Append(facts, std::move(f));
   };
   if (existed) {
     fact("Name", "name", str("name"));
@@ -227,7 +227,7 @@ AsOf StateAsOfView(App& app, const Principal& me, std::string vm, const std::str
                " GiB disk");
     }
   }
-  state.set("facts", facts);
+  Put(state, "facts", std::move(facts));
   out.state = std::move(state);
   return out;
 }
@@ -245,13 +245,13 @@ void SetStateFormView(const std::string& vm, const std::string& at, const AuditF
                                                                {"to", &t.to}}) {
     if (value->empty()) continue;
     View field = ViewObject();
-    field.set("name", Text(name));
+    Put(field, "name", Text(name));
     field.set("value", *value);
-    hidden.push_back(field);
+    Append(hidden, std::move(field));
   }
-  v.set("hidden", hidden);
-  v.set("state_vm", vm);
-  v.set("state_at", LocalValue(at));
+  Put(v, "hidden", std::move(hidden));
+  Put(v, "state_vm", std::move(vm));
+  Put(v, "state_at", LocalValue(at));
 }
 
 // The entries' part of the view: the table, or a sentence when none match, and the links to
@@ -269,24 +269,24 @@ Status SetEntriesView(App& app, const Principal& me, const AuditFilterText& text
                                                  ? "No entry you may read matches these filters."
                                                  : "There is nothing you may read in the log yet.")
                                       : Flag(false));
-  v.set("has_entries", Flag(!entries.empty()));
-  v.set("count", Number(static_cast<int64_t>(entries.size())));
+  Put(v, "has_entries", Flag(!entries.empty()));
+  Put(v, "count", Number(static_cast<int64_t>(entries.size())));
   View rows = ViewList();
   std::map<std::string, StreamLabel> memo;
   for (const AuditEntry& e : entries) {
     View row = ViewObject();
-    row.set("position", Number(e.position));
+    Put(row, "position", Number(e.position));
     row.set("type", e.type);
-    row.set("when", WhenView(e.recorded_at));
+    Put(row, "when", WhenView(e.recorded_at));
     SetActorView(e.actor, *names, row);
     StreamLabel stream = LabelStream(app, me, e.stream_id, *names, memo);
-    row.set("stream_label", Maybe(stream.label));
-    row.set("stream_href", Maybe(stream.href));
+    Put(row, "stream_label", Maybe(stream.label));
+    Put(row, "stream_href", Maybe(stream.href));
     row.set("stream_id", e.stream_id);
     row.set("summary", e.summary);
-    rows.push_back(row);
+    Append(rows, std::move(row));
   }
-  v.set("entries", rows);
+  Put(v, "entries", std::move(rows));
   const std::string filters = FilterQuery(text);
   std::string newest, older;
   if (!text.before.empty()) newest = "/audit" + (filters.empty() ? "" : "?" + filters);
@@ -294,9 +294,9 @@ Status SetEntriesView(App& app, const Principal& me, const AuditFilterText& text
     older = "/audit?" + filters + (filters.empty() ? "" : "&") +
             "before=" + std::to_string(entries.back().position);
   }
-  v.set("pager", Flag(!newest.empty() || !older.empty()));
-  v.set("newest_href", Maybe(newest));
-  v.set("older_href", Maybe(older));
+  Put(v, "pager", Flag(!newest.empty() || !older.empty()));
+  Put(v, "newest_href", Maybe(newest));
+  Put(v, "older_href", Maybe(older));
   return Status::Ok();
 }
 
@@ -325,9 +325,9 @@ Response AuditPage(App& app, Request& req) {
   v.set("state_error", as_of.error);
   v.set("as_of", as_of.state);
   // The entries, when the filters make sense.
-  v.set("no_entries", Flag(false));
-  v.set("has_entries", Flag(false));
-  v.set("pager", Flag(false));
+  Put(v, "no_entries", Flag(false));
+  Put(v, "has_entries", Flag(false));
+  Put(v, "pager", Flag(false));
   if (query.ok()) {
     Status read = SetEntriesView(app, me, text, *query, v);
     if (!read.ok()) return UiErrorPage(req, read);

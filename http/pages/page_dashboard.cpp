@@ -27,7 +27,7 @@ constexpr const char* kDesiredStates[] = {"running", "stopped", "paused"};
 View CountView(const std::string& href, int64_t n, const std::string& label) {
   View v = ViewObject();
   v.set("href", href);
-  v.set("n", Number(n));
+  Put(v, "n", Number(n));
   v.set("label", label);
   return v;
 }
@@ -58,25 +58,25 @@ Result<VmCounts> CountVms(const App& app, const Principal& me) {
 void SetVmCountsView(const VmCounts& c, View& v) {
   v.set("vm_total",
         CountView("/vms", c.total, c.total == 1 ? "VM you may see" : "VMs you may see"));
-  v.set("has_vms", Flag(c.total > 0));
+  Put(v, "has_vms", Flag(c.total > 0));
   View observed = ViewList();
   for (const char* s : kObservedStates) {
     auto it = c.observed.find(s);
     if (it == c.observed.end()) continue;
     View item = CountView("/vms?state=" + UrlEncode(s), it->second, s);
-    item.set("state", Text(s));
-    observed.push_back(item);
+    Put(item, "state", Text(s));
+    Append(observed, std::move(item));
   }
-  v.set("observed", observed);
+  Put(v, "observed", std::move(observed));
   View desired = ViewList();
   for (const char* s : kDesiredStates) {
     auto it = c.desired.find(s);
     if (it == c.desired.end()) continue;
     View item = CountView("/vms?desired=" + UrlEncode(s), it->second, s);
-    item.set("state", Text(s));
-    desired.push_back(item);
+    Put(item, "state", Text(s));
+    Append(desired, std::move(item));
   }
-  v.set("desired", desired);
+  Put(v, "desired", std::move(desired));
 }
 
 // The capacity of the hosts the user may read, summed; false for users who may read none and
@@ -103,11 +103,12 @@ Result<View> HostCapacityView(const App& app, const Principal& me) {
     cordoned += h.cordoned ? 1 : 0;
   }
   View v = ViewObject();
-  v.set("host_total", CountView("/hosts", static_cast<int64_t>(hosts->size()),
-                                hosts->size() == 1 ? "host" : "hosts"));
-  v.set("unreachable", Number(unreachable));
-  v.set("cordoned", Number(cordoned));
-  v.set("has_hosts", Flag(!hosts->empty()));
+  Put(v, "host_total",
+      CountView("/hosts", static_cast<int64_t>(hosts->size()),
+                hosts->size() == 1 ? "host" : "hosts"));
+  Put(v, "unreachable", Number(unreachable));
+  Put(v, "cordoned", Number(cordoned));
+  Put(v, "has_hosts", Flag(!hosts->empty()));
   View capacity = ViewList();
   capacity.push_back(
       CapacityView("capacity-cpu", "CPUs", total.cpu_count, allocated.cpu_count, "CPUs"));
@@ -115,7 +116,7 @@ Result<View> HostCapacityView(const App& app, const Principal& me) {
       CapacityView("capacity-memory", "Memory", total.memory_mb, allocated.memory_mb, "MiB"));
   capacity.push_back(
       CapacityView("capacity-disk", "Disk", total.disk_gb, allocated.disk_gb, "GiB"));
-  v.set("capacity", capacity);
+  Put(v, "capacity", std::move(capacity));
   return v;
 }
 
@@ -158,8 +159,8 @@ std::map<std::string, std::string> ActorNames(const App& app,
 void SetRecentActivityView(const App& app, const Principal& me, View& v) {
   auto page = ReadableAuditEntries(app, me, AuditQuery{.limit = 10});
   v.set("activity_error", page.ok() ? Flag(false) : Text(page.status().message()));
-  v.set("activity_empty", Flag(page.ok() && page->entries.empty()));
-  v.set("has_activity", Flag(page.ok() && !page->entries.empty()));
+  Put(v, "activity_empty", Flag(page.ok() && page->entries.empty()));
+  Put(v, "has_activity", Flag(page.ok() && !page->entries.empty()));
   View list = ViewList();
   if (page.ok() && !page->entries.empty()) {
     const std::map<std::string, std::string> names = ActorNames(app, page->entries);
@@ -170,16 +171,16 @@ void SetRecentActivityView(const App& app, const Principal& me, View& v) {
       if (summary.rfind(e.type, 0) == 0) summary = summary.substr(e.type.size());
       while (!summary.empty() && summary.front() == ' ') summary.erase(0, 1);
       View item = ViewObject();
-      item.set("position", Number(e.position));
-      item.set("when", TimeView(e.recorded_at));
-      item.set("href", Maybe(StreamHref(e.stream_id)));
+      Put(item, "position", Number(e.position));
+      Put(item, "when", TimeView(e.recorded_at));
+      Put(item, "href", Maybe(StreamHref(e.stream_id)));
       item.set("type", e.type);
       item.set("who", name != names.end() ? name->second : e.actor);
-      item.set("summary", Maybe(summary));
-      list.push_back(item);
+      Put(item, "summary", Maybe(summary));
+      Append(list, std::move(item));
     }
   }
-  v.set("activity", list);
+  Put(v, "activity", std::move(list));
 }
 
 Response Dashboard(App& app, Request& req) {
@@ -204,10 +205,10 @@ Response Dashboard(App& app, Request& req) {
   View v = PageView(&me);
   v.set("display_name", display);
   v.set("username", me.username);
-  v.set("live", LiveView("dashboard", "/", {"change"}));
+  Put(v, "live", LiveView("dashboard", "/", {"change"}));
   SetVmCountsView(*vms, v);
   const int64_t n_orgs = static_cast<int64_t>((*orgs)->size());
-  v.set("org_total", CountView("/orgs", n_orgs, n_orgs == 1 ? "organization" : "organizations"));
+  Put(v, "org_total", CountView("/orgs", n_orgs, n_orgs == 1 ? "organization" : "organizations"));
   v.set("hosts", *hosts);
   SetRecentActivityView(app, me, v);
   return TemplatePage(200, {"Dashboard", &me, "home", {}, ""}, "dashboard", v);

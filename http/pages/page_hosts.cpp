@@ -50,36 +50,36 @@ View HostView(const App& app, const Principal& me, const projections::HostRow& h
   const std::string id = "host-" + h.id;
   View v = ViewObject();
   v.set("id", h.id);
-  v.set("id_url", UrlEncode(h.id));
+  Put(v, "id_url", UrlEncode(h.id));
   v.set("name", h.name);
-  v.set("reachable", Flag(h.reachable));
-  v.set("unreachable_reason", Maybe(h.unreachable_reason));
-  v.set("cordoned", Flag(h.cordoned));
-  v.set("cordon_reason", Maybe(h.cordon_reason));
-  v.set("vm_count", Number(h.vm_count));
+  Put(v, "reachable", Flag(h.reachable));
+  Put(v, "unreachable_reason", Maybe(h.unreachable_reason));
+  Put(v, "cordoned", Flag(h.cordoned));
+  Put(v, "cordon_reason", Maybe(h.cordon_reason));
+  Put(v, "vm_count", Number(h.vm_count));
   v.set("address", h.address);
   v.set("hypervisor", h.hypervisor_kind + " " + h.hypervisor_version);
-  v.set("accelerator", Maybe(h.accelerator));
-  v.set("cpu_ratio", Number(h.cpu_allocation_ratio));
-  v.set("memory_ratio", Number(h.memory_allocation_ratio));
-  v.set("registered", TimeView(h.registered_at));
+  Put(v, "accelerator", Maybe(h.accelerator));
+  Put(v, "cpu_ratio", Number(h.cpu_allocation_ratio));
+  Put(v, "memory_ratio", Number(h.memory_allocation_ratio));
+  Put(v, "registered", TimeView(h.registered_at));
   // Bars of what the scheduler may place (physical x ratio), each with its physical basis.
   const domain::Resources total = h.schedulable();
   View capacity = ViewList();
-  capacity.push_back(CapacityView(
-      id + "-cpu", "CPUs", total.cpu_count, h.allocated.cpu_count, "CPUs",
-      Basis(h.capacity.cpu_count, h.cpu_allocation_ratio, h.allocated.cpu_count, "physical CPUs")));
-  capacity.push_back(CapacityView(id + "-memory", "Memory", total.memory_mb, h.allocated.memory_mb,
-                                  "MiB",
-                                  Basis(h.capacity.memory_mb, h.memory_allocation_ratio,
-                                        h.allocated.memory_mb, "MiB physical")));
+  Append(capacity, CapacityView(id + "-cpu", "CPUs", total.cpu_count, h.allocated.cpu_count, "CPUs",
+                                Basis(h.capacity.cpu_count, h.cpu_allocation_ratio,
+                                      h.allocated.cpu_count, "physical CPUs")));
+  Append(capacity,
+         CapacityView(id + "-memory", "Memory", total.memory_mb, h.allocated.memory_mb, "MiB",
+                      Basis(h.capacity.memory_mb, h.memory_allocation_ratio, h.allocated.memory_mb,
+                            "MiB physical")));
   capacity.push_back(
       CapacityView(id + "-disk", "Disk", total.disk_gb, h.allocated.disk_gb, "GiB",
                    Basis(h.capacity.disk_gb, 1, h.allocated.disk_gb, "GiB physical")));
-  v.set("capacity", capacity);
-  v.set("manage", Flag(UserMay(app, me, "host", h.id, "manage")));
+  Put(v, "capacity", std::move(capacity));
+  Put(v, "manage", Flag(UserMay(app, me, "host", h.id, "manage")));
   const bool failed = error != nullptr && error->host_id == h.id;
-  v.set("reason_max", Number(kMaxReasonChars));
+  Put(v, "reason_max", Number(kMaxReasonChars));
   v.set("reason_value", failed ? error->reason : std::string());
   v.set("reason_error",
         FieldErrorView("reason-" + h.id + "-error", failed ? error->sentence : std::string()));
@@ -109,19 +109,19 @@ Response HostsPage(App& app, Request& req, int status, const std::string& error_
 
   // Step 3: the view of ui/templates/hosts.mustache.
   View v = PageView(&me);
-  v.set("notice", HostsNotice(req, error_sentence));
+  Put(v, "notice", HostsNotice(req, error_sentence));
   // The list refreshes itself when a host or a VM changes (capacity, reachability, cordon).
-  v.set("live", LiveView("host-list", "/hosts", {"host", "vm"}));
-  v.set("no_hosts", Flag(hosts->empty()));
+  Put(v, "live", LiveView("host-list", "/hosts", {"host", "vm"}));
+  Put(v, "no_hosts", Flag(hosts->empty()));
   v.set("operator",
         Flag(hosts->empty() && UserMay(app, me, "platform", domain::kPlatformId, "operate")));
   v.set("username", me.username);
-  v.set("has_hosts", Flag(!hosts->empty()));
-  v.set("host_count", Number(static_cast<int64_t>(hosts->size())));
-  v.set("host_word", Text(hosts->size() == 1 ? "host" : "hosts"));
+  Put(v, "has_hosts", Flag(!hosts->empty()));
+  Put(v, "host_count", Number(static_cast<int64_t>(hosts->size())));
+  Put(v, "host_word", Text(hosts->size() == 1 ? "host" : "hosts"));
   View list = ViewList();
-  for (const projections::HostRow& row : *hosts) list.push_back(HostView(app, me, row, form_error));
-  v.set("hosts", list);
+  for (const projections::HostRow& row : *hosts) Append(list, HostView(app, me, row, form_error));
+  Put(v, "hosts", std::move(list));
   return TemplatePage(status, {"Hosts", &me, "hosts", {}, ""}, "hosts", v);
 }
 
@@ -182,16 +182,16 @@ View CapacityView(std::string_view id, std::string_view label, int64_t total, in
                   std::string_view unit, std::string_view basis) {
   const std::string t = std::to_string(total), a = std::to_string(allocated);
   View v = ViewObject();
-  v.set("id", Text(id));
-  v.set("label", Text(label));
+  Put(v, "id", Text(id));
+  Put(v, "label", Text(label));
   v.set("total", t);
   v.set("allocated", a);
-  v.set("low", Number(total * 7 / 10));
-  v.set("high", Number(total * 9 / 10));
+  Put(v, "low", Number(total * 7 / 10));
+  Put(v, "high", Number(total * 9 / 10));
   v.set("words", a + " of " + t + " " + std::string(unit) + " allocated (" +
                      Percent(allocated, total) + "), " +
                      std::to_string(projections::FreeOf(total, allocated)) + " free");
-  v.set("basis", Maybe(std::string(basis)));
+  Put(v, "basis", Maybe(std::string(basis)));
   return v;
 }
 

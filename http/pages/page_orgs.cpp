@@ -34,20 +34,20 @@ Response OrgsPage(App& app, Request& req, int status, const std::string& name_va
         req.Query("notice") == "left"
             ? NoticeView(NoticeKind::kDone, "You are no longer a member of that organization.")
             : Flag(false));
-  v.set("live", LiveView("org-list", "/orgs", {"org"}));
-  v.set("has_orgs", Flag(!orgs->empty()));
+  Put(v, "live", LiveView("org-list", "/orgs", {"org"}));
+  Put(v, "has_orgs", Flag(!orgs->empty()));
   View list = ViewList();
   for (const projections::OrgListItem& o : *orgs) {
     View item = ViewObject();
     item.set("id", o.id);
-    item.set("id_url", UrlEncode(o.id));
+    Put(item, "id_url", UrlEncode(o.id));
     item.set("name", o.name);
     item.set("role", o.role.empty() ? "viewer" : o.role);
-    list.push_back(item);
+    Append(list, std::move(item));
   }
-  v.set("orgs", list);
+  Put(v, "orgs", std::move(list));
   v.set("name_value", name_value);
-  v.set("name_error", FieldErrorView("org-name-error", name_error));
+  Put(v, "name_error", FieldErrorView("org-name-error", name_error));
   return TemplatePage(status, {"Organizations", &me, "orgs", {}, ""}, "orgs", v);
 }
 
@@ -99,9 +99,9 @@ Response OrgPage(App& app, Request& req, int status, const std::string& error,
 
   View v = PageView(&me);
   v.set("org_name", org.name);
-  v.set("org_id_url", UrlEncode(org_id));
+  Put(v, "org_id_url", UrlEncode(org_id));
   if (!error.empty()) {
-    v.set("notice", NoticeView(NoticeKind::kError, error));
+    Put(v, "notice", NoticeView(NoticeKind::kError, error));
   } else {
     const std::string notice = req.Query("notice");
     v.set("notice", notice == "created"
@@ -110,30 +110,30 @@ Response OrgPage(App& app, Request& req, int status, const std::string& error,
                     : notice == "removed" ? NoticeView(NoticeKind::kDone, "The member was removed.")
                                           : Flag(false));
   }
-  v.set("live_vms", LiveView("org-vms", base, {"vm"}));
-  v.set("vm_count", Number(org.vm_count));
+  Put(v, "live_vms", LiveView("org-vms", base, {"vm"}));
+  Put(v, "vm_count", Number(org.vm_count));
   v.set("vm_word", org.vm_count == 1 ? "VM" : "VMs");
-  v.set("live_members", LiveView("org-members", base, {"org-" + org_id}));
-  v.set("manage", Flag(manage));
+  Put(v, "live_members", LiveView("org-members", base, {"org-" + org_id}));
+  Put(v, "manage", Flag(manage));
   View members = ViewList();
   for (const projections::OrgMember& m : org.members) {
     View item = ViewObject();
     item.set("user_id", m.user_id);
-    item.set("user_id_url", UrlEncode(m.user_id));
+    Put(item, "user_id_url", UrlEncode(m.user_id));
     item.set("who", m.username.empty() ? m.user_id : m.username);
-    item.set("display_name", Maybe(m.display_name != m.username ? m.display_name : std::string()));
-    item.set("you", Flag(m.user_id == me.user_id));
+    Put(item, "display_name", Maybe(m.display_name != m.username ? m.display_name : std::string()));
+    Put(item, "you", Flag(m.user_id == me.user_id));
     item.set("role", m.role);
-    members.push_back(item);
+    Append(members, std::move(item));
   }
-  v.set("members", members);
+  Put(v, "members", std::move(members));
   v.set("username_value", username_value);
   View roles = ViewList();
-  roles.push_back(OptionView("member", "member: sees and operates the organization's VMs",
-                             role_value != "owner"));
+  Append(roles, OptionView("member", "member: sees and operates the organization's VMs",
+                           role_value != "owner"));
   roles.push_back(
       OptionView("owner", "owner: also manages members and deletes any VM", role_value == "owner"));
-  v.set("role_options", roles);
+  Put(v, "role_options", std::move(roles));
   return TemplatePage(status, {org.name, &me, "orgs", {}, ""}, "org", v);
 }
 

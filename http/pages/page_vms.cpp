@@ -45,8 +45,8 @@ View StateView(std::string_view observed, std::string_view placement_failure, bo
     words += " (its last report; the host is unreachable now)";
   }
   View v = ViewObject();
-  v.set("observed", Text(observed));
-  v.set("words", words);
+  Put(v, "observed", Text(observed));
+  Put(v, "words", std::move(words));
   return v;
 }
 
@@ -73,7 +73,7 @@ View OptionsView(std::initializer_list<std::pair<std::string, std::string>> opti
                  const std::string& chosen) {
   View list = ViewList();
   for (const auto& [value, label] : options)
-    list.push_back(OptionView(value, label, chosen == value));
+    Append(list, OptionView(value, label, chosen == value));
   return list;
 }
 
@@ -183,64 +183,65 @@ View VmListView(const Principal& me, const VmListRequest& r, const std::vector<O
                 const VmListPage& listed) {
   View v = PageView(&me);
   View notices = ViewList();
-  if (r.deleted_notice) notices.push_back(NoticeView(NoticeKind::kDone, "The VM was deleted."));
-  if (!r.filter_error.empty()) notices.push_back(NoticeView(NoticeKind::kError, r.filter_error));
-  v.set("notices", notices);
+  if (r.deleted_notice) Append(notices, NoticeView(NoticeKind::kDone, "The VM was deleted."));
+  if (!r.filter_error.empty()) Append(notices, NoticeView(NoticeKind::kError, r.filter_error));
+  Put(v, "notices", std::move(notices));
   v.set("q", r.q);
 
   View states = ViewList();
-  states.push_back(OptionView("", "any state", r.state.empty()));
+  Append(states, OptionView("", "any state", r.state.empty()));
   for (const char* s : {"pending", "scheduled", "starting", "running", "stopping", "stopped",
                         "paused", "crashed", "failed", "unknown"}) {
-    states.push_back(OptionView(s, s, r.state == s));
+    Append(states, OptionView(s, s, r.state == s));
   }
-  v.set("state_options", states);
+  Put(v, "state_options", std::move(states));
   View desired = ViewList();
-  desired.push_back(OptionView("", "anything", r.desired.empty()));
+  Append(desired, OptionView("", "anything", r.desired.empty()));
   for (const char* s : {"running", "stopped", "paused"}) {
-    desired.push_back(OptionView(s, s, r.desired == s));
+    Append(desired, OptionView(s, s, r.desired == s));
   }
-  v.set("desired_options", desired);
+  Put(v, "desired_options", std::move(desired));
   View org_options = ViewList();
-  org_options.push_back(OptionView("", "any organization", r.org.empty()));
-  for (const OrgChoice& o : orgs) org_options.push_back(OptionView(o.id, o.name, r.org == o.id));
-  v.set("org_options", org_options);
-  v.set("sort_options", OptionsView({{"name", "name"}, {"created", "newest first"}}, r.sort));
+  Append(org_options, OptionView("", "any organization", r.org.empty()));
+  for (const OrgChoice& o : orgs) Append(org_options, OptionView(o.id, o.name, r.org == o.id));
+  Put(v, "org_options", std::move(org_options));
+  Put(v, "sort_options", OptionsView({{"name", "name"}, {"created", "newest first"}}, r.sort));
 
   // The results refresh themselves when a VM or organization the user may read changes.
-  v.set("live", LiveView("vm-list", r.PageUrl(r.page), {"vm", "org"}));
+  Put(v, "live", LiveView("vm-list", r.PageUrl(r.page), {"vm", "org"}));
   const std::vector<VmListRow>& rows = listed.rows;
-  v.set("no_such_page", Flag(rows.empty() && r.page > 1));
-  v.set("page_number", Number(r.page));
+  Put(v, "no_such_page", Flag(rows.empty() && r.page > 1));
+  Put(v, "page_number", Number(r.page));
   v.set("first_page_href", r.FiltersUrl());
-  v.set("none_match", Flag(rows.empty() && r.page == 1 && r.Filtered()));
-  v.set("none_yet", Flag(rows.empty() && r.page == 1 && !r.Filtered()));
-  v.set("list", Flag(!rows.empty()));
-  v.set("count", Number(static_cast<int64_t>(rows.size())));
+  Put(v, "none_match", Flag(rows.empty() && r.page == 1 && r.Filtered()));
+  Put(v, "none_yet", Flag(rows.empty() && r.page == 1 && !r.Filtered()));
+  Put(v, "list", Flag(!rows.empty()));
+  Put(v, "count", Number(static_cast<int64_t>(rows.size())));
   View list = ViewList();
   for (const VmListRow& row : rows) {
     View item = ViewObject();
     item.set("id", row.id);
-    item.set("id_url", UrlEncode(row.id));
+    Put(item, "id_url", UrlEncode(row.id));
     item.set("name", row.name);
     item.set("org_name", row.org_name);
     item.set("desired", row.desired);
-    item.set("state", StateView(row.observed, row.placement_failure,
-                                row.host_reachable || row.host_name.empty()));
-    item.set("host_name", Maybe(row.host_name));
-    item.set("host_reachable", Flag(row.host_reachable));
-    item.set("generation", Number(row.generation));
-    item.set("behind", Flag(row.observed_generation < row.generation));
-    item.set("observed_generation", Number(row.observed_generation));
-    item.set("created", TimeView(row.created_at));
-    list.push_back(item);
+    Put(item, "state",
+        StateView(row.observed, row.placement_failure,
+                  row.host_reachable || row.host_name.empty()));
+    Put(item, "host_name", Maybe(row.host_name));
+    Put(item, "host_reachable", Flag(row.host_reachable));
+    Put(item, "generation", Number(row.generation));
+    Put(item, "behind", Flag(row.observed_generation < row.generation));
+    Put(item, "observed_generation", Number(row.observed_generation));
+    Put(item, "created", TimeView(row.created_at));
+    Append(list, std::move(item));
   }
-  v.set("rows", list);
+  Put(v, "rows", std::move(list));
   const int64_t first = (r.page - 1) * kVmsPerPage + 1;
   const int64_t last = first + static_cast<int64_t>(rows.size()) - 1;
-  v.set("first", Number(first));
-  v.set("last", Number(last));
-  v.set("total", Number(listed.total));
+  Put(v, "first", Number(first));
+  Put(v, "last", Number(last));
+  Put(v, "total", Number(listed.total));
   v.set("prev_href", r.page > 1 ? Text(r.PageUrl(r.page - 1)) : Flag(false));
   v.set("next_href", last < listed.total ? Text(r.PageUrl(r.page + 1)) : Flag(false));
   return v;
@@ -280,19 +281,19 @@ Response NewVmPage(App& app, Request& req, int status, const VmForm& f) {
 
   View v = PageView(&me);
   View notices = ViewList();
-  if (!f.error.empty()) notices.push_back(NoticeView(NoticeKind::kError, f.error));
+  if (!f.error.empty()) Append(notices, NoticeView(NoticeKind::kError, f.error));
   if (!f.errors.empty()) {
-    notices.push_back(NoticeView(NoticeKind::kError,
-                                 "The VM was not created: correct the fields marked "
-                                 "below and submit again."));
+    Append(notices, NoticeView(NoticeKind::kError,
+                               "The VM was not created: correct the fields marked "
+                               "below and submit again."));
   }
-  v.set("notices", notices);
-  v.set("orgs", Flag(!orgs->empty()));
+  Put(v, "notices", std::move(notices));
+  Put(v, "orgs", Flag(!orgs->empty()));
   const std::string chosen = f.org_id.empty() && orgs->size() == 1 ? (*orgs)[0].id : f.org_id;
   View options = ViewList();
-  if (orgs->size() > 1) options.push_back(OptionView("", "Choose an organization", chosen.empty()));
-  for (const OrgChoice& o : *orgs) options.push_back(OptionView(o.id, o.name, chosen == o.id));
-  v.set("org_options", options);
+  if (orgs->size() > 1) Append(options, OptionView("", "Choose an organization", chosen.empty()));
+  for (const OrgChoice& o : *orgs) Append(options, OptionView(o.id, o.name, chosen == o.id));
+  Put(v, "org_options", std::move(options));
   for (const char* field :
        {"org_id", "name", "description", "image", "cpu_count", "memory_mb", "disk_gb"}) {
     auto err = f.errors.find(field);
@@ -305,7 +306,7 @@ Response NewVmPage(App& app, Request& req, int status, const VmForm& f) {
   v.set("cpu_value", f.cpu);
   v.set("memory_value", f.memory);
   v.set("disk_value", f.disk);
-  v.set("start", Flag(f.start));
+  Put(v, "start", Flag(f.start));
   return TemplatePage(status, {"Create a VM", &me, "vms", {}, ""}, "vm_new", v);
 }
 
@@ -466,8 +467,8 @@ void SetHistoryView(App& app, const std::string& vm_id, View& v) {
   v.set("history_error",
         history.ok() ? Flag(false)
                      : NoticeView(NoticeKind::kError, "The history cannot be read right now."));
-  v.set("history_empty", Flag(history.ok() && history->entries.empty()));
-  v.set("history_table", Flag(history.ok() && !history->entries.empty()));
+  Put(v, "history_empty", Flag(history.ok() && history->entries.empty()));
+  Put(v, "history_table", Flag(history.ok() && !history->entries.empty()));
   View rows = ViewList();
   if (history.ok()) {
     for (const projections::AuditEntry& e : history->entries) {
@@ -479,14 +480,14 @@ void SetHistoryView(App& app, const std::string& vm_id, View& v) {
                                                               : actor;
       View row = ViewObject();
       row.set("type", e.type);
-      row.set("when", TimeView(e.recorded_at));
-      row.set("who", who);
-      row.set("what", EventWords(e.type));
+      Put(row, "when", TimeView(e.recorded_at));
+      Put(row, "who", std::move(who));
+      Put(row, "what", EventWords(e.type));
       row.set("summary", e.summary);
-      rows.push_back(row);
+      Append(rows, std::move(row));
     }
   }
-  v.set("history", rows);
+  Put(v, "history", std::move(rows));
 }
 
 // "Force stop" -> "force-stop": a stable id, so keyboard focus survives a live refresh.
@@ -499,11 +500,11 @@ std::string ActionId(std::string_view label) {
 // The view of {{> _vm_action}}: one action's form.
 View ActionView(std::string_view action, std::string_view label, bool force = false) {
   View v = ViewObject();
-  v.set("action", Text(action));
-  v.set("action_id", ActionId(label));
-  v.set("label", Text(label));
-  v.set("force", Flag(force));
-  v.set("danger", Flag(force));
+  Put(v, "action", Text(action));
+  Put(v, "action_id", ActionId(label));
+  Put(v, "label", Text(label));
+  Put(v, "force", Flag(force));
+  Put(v, "danger", Flag(force));
   return v;
 }
 
@@ -552,19 +553,19 @@ View VmView(const Principal& me, const projections::VmDetail& v, VmActions actio
   View view = PageView(&me);
   view.set("name", v.name);
   view.set("id", v.id);
-  view.set("vm_id_url", UrlEncode(v.id));
+  Put(view, "vm_id_url", UrlEncode(v.id));
   if (!error.empty()) {
-    view.set("notice", NoticeView(NoticeKind::kError, error));
+    Put(view, "notice", NoticeView(NoticeKind::kError, error));
   } else if (std::string done = NoticeForAction(notice_code); !done.empty()) {
-    view.set("notice", NoticeView(NoticeKind::kDone, done));
+    Put(view, "notice", NoticeView(NoticeKind::kDone, done));
   } else {
-    view.set("notice", Flag(false));
+    Put(view, "notice", Flag(false));
   }
   view.set("deleted_notice",
            v.deleted ? NoticeView(NoticeKind::kInfo,
                                   "VM " + v.name + " was deleted; its host destroys it.")
                      : Flag(false));
-  view.set("live", LiveView("vm-live", "/vms/" + UrlEncode(v.id), {"vm-" + v.id}, "#history"));
+  Put(view, "live", LiveView("vm-live", "/vms/" + UrlEncode(v.id), {"vm-" + v.id}, "#history"));
   view.set("desired", v.desired);
   view.set("state",
            StateView(v.observed, v.placement_failure, v.host_reachable || v.host_id.empty()));
@@ -575,29 +576,29 @@ View VmView(const Principal& me, const projections::VmDetail& v, VmActions actio
                      ? "its host has not yet acted on the latest request"
                      : "its host has acted on the latest request but reports another state";
   }
-  view.set("converging", Maybe(converging));
+  Put(view, "converging", Maybe(converging));
   view.set("host",
            v.host_id.empty() ? Flag(false) : Text(v.host_name.empty() ? v.host_id : v.host_name));
-  view.set("host_reachable", Flag(v.host_reachable));
-  view.set("generation", Number(v.generation));
-  view.set("observed_generation", Number(v.observed_generation));
-  view.set("observed_error", Maybe(v.observed_error));
-  view.set("has_actions", Flag(actions.any));
+  Put(view, "host_reachable", Flag(v.host_reachable));
+  Put(view, "generation", Number(v.generation));
+  Put(view, "observed_generation", Number(v.observed_generation));
+  Put(view, "observed_error", Maybe(v.observed_error));
+  Put(view, "has_actions", Flag(actions.any));
   view.set("actions", actions.buttons);
   view.set("force_stop", actions.force_stop ? ActionView("stop", "Force stop", true) : Flag(false));
-  view.set("may_delete", Flag(actions.delete_vm));
-  view.set("delete_open", Flag(delete_open));
-  view.set("org_id_url", UrlEncode(v.org_id));
+  Put(view, "may_delete", Flag(actions.delete_vm));
+  Put(view, "delete_open", Flag(delete_open));
+  Put(view, "org_id_url", UrlEncode(v.org_id));
   view.set("org_name", v.org_name.empty() ? v.org_id : v.org_name);
   view.set("owner", v.owner.empty() ? v.owner_id : v.owner);
-  view.set("description", Maybe(v.description));
+  Put(view, "description", Maybe(v.description));
   view.set("image", v.image);
-  view.set("cpu", Number(v.cpu));
-  view.set("memory", Number(v.memory));
-  view.set("disk", Number(v.disk));
-  view.set("created", TimeView(v.created_at));
-  view.set("updated", TimeView(v.updated_at));
-  view.set("stream_url", UrlEncode("vm-" + v.id));
+  Put(view, "cpu", Number(v.cpu));
+  Put(view, "memory", Number(v.memory));
+  Put(view, "disk", Number(v.disk));
+  Put(view, "created", TimeView(v.created_at));
+  Put(view, "updated", TimeView(v.updated_at));
+  Put(view, "stream_url", UrlEncode("vm-" + v.id));
   return view;
 }
 

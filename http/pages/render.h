@@ -55,6 +55,19 @@ inline View Number(int64_t n) {
   return View(std::to_string(n));
 }
 
+// kainjow's set() and push_back() take only const references and copy deeply (a list of rows
+// is copied with every row and string in it). These move instead: `list` must be a list and
+// `object` an object (both made here), so the library's own containers are reached through its
+// const accessors and moved into; nothing else holds them.
+inline void Append(View& list, View&& item) {
+  using List = kainjow::mustache::list;
+  const_cast<List&>(list.list_value()).push_back(std::move(item));
+}
+inline void Put(View& object, const std::string& key, View&& value) {
+  object.set(key, View(false));  // a cheap placeholder, replaced by a move
+  *const_cast<View*>(object.get(key)) = std::move(value);
+}
+
 // One embedded template: its name (the file name without ".mustache") and its text as written.
 struct UiTemplate {
   std::string_view name;

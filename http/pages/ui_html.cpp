@@ -10,33 +10,33 @@ std::string AssetRef(std::string_view name) {
 
 View PageView(const Principal* principal) {
   View v = ViewObject();
-  v.set("csrf_token", Text(principal != nullptr ? principal->csrf_token : ""));
+  Put(v, "csrf_token", Text(principal != nullptr ? principal->csrf_token : ""));
   return v;
 }
 
 std::string RenderPage(const Page& page) {
   View v = PageView(page.principal);
-  v.set("title", Text(page.title));
-  v.set("app_css", AssetRef("app.css"));
-  v.set("htmx_js", AssetRef("htmx.min.js"));
-  v.set("live_js", AssetRef("live.js"));
+  Put(v, "title", Text(page.title));
+  Put(v, "app_css", AssetRef("app.css"));
+  Put(v, "htmx_js", AssetRef("htmx.min.js"));
+  Put(v, "live_js", AssetRef("live.js"));
   const bool signed_in = page.principal != nullptr;
-  v.set("signed_in", Flag(signed_in));
-  v.set("csrf_meta", Flag(signed_in && !page.principal->csrf_token.empty()));
-  v.set("live_after", Number(signed_in ? page.principal->live_after : 0));
-  v.set("username", Text(signed_in ? page.principal->username : ""));
+  Put(v, "signed_in", Flag(signed_in));
+  Put(v, "csrf_meta", Flag(signed_in && !page.principal->csrf_token.empty()));
+  Put(v, "live_after", Number(signed_in ? page.principal->live_after : 0));
+  Put(v, "username", Text(signed_in ? page.principal->username : ""));
   View scripts = ViewList();
   for (const std::string& s : page.scripts) {
     View script = ViewObject();
-    script.set("src", AssetRef(s));
-    scripts.push_back(script);
+    Put(script, "src", AssetRef(s));
+    Append(scripts, std::move(script));
   }
-  v.set("scripts", scripts);
+  Put(v, "scripts", std::move(scripts));
   for (const char* key :
        {"home", "vms", "orgs", "hosts", "audit", "account", "signin", "register"}) {
     v.set(std::string("nav_") + key, Flag(page.current == key));
   }
-  v.set("main", Text(page.main_html));
+  Put(v, "main", Text(page.main_html));
   return Render("layout", v) + "\n";
 }
 
@@ -51,15 +51,17 @@ Response TemplatePage(int status, Page page, std::string_view template_name, con
 
 View NoticeView(NoticeKind kind, std::string_view sentence, std::string_view id) {
   View v = ViewObject();
-  v.set("kind", Text(kind == NoticeKind::kError  ? "error"
-                     : kind == NoticeKind::kDone ? "done"
-                                                 : "info"));
-  v.set("role", Text(kind == NoticeKind::kError ? "alert" : "status"));
-  v.set("label", Text(kind == NoticeKind::kError  ? "Error:"
-                      : kind == NoticeKind::kDone ? "Done:"
-                                                  : "Note:"));
-  v.set("sentence", Maybe(sentence));
-  v.set("id", Maybe(id));
+  Put(v, "kind",
+      Text(kind == NoticeKind::kError  ? "error"
+           : kind == NoticeKind::kDone ? "done"
+                                       : "info"));
+  Put(v, "role", Text(kind == NoticeKind::kError ? "alert" : "status"));
+  Put(v, "label",
+      Text(kind == NoticeKind::kError  ? "Error:"
+           : kind == NoticeKind::kDone ? "Done:"
+                                       : "Note:"));
+  Put(v, "sentence", Maybe(sentence));
+  Put(v, "id", Maybe(id));
   return v;
 }
 
@@ -72,8 +74,8 @@ View CeremonyView() {
   v.set("noscript",
         NoticeView(NoticeKind::kInfo,
                    "Passkeys need JavaScript: allow scripts from this site to continue."));
-  v.set("error", NoticeView(NoticeKind::kError, "", "ceremony-error"));
-  v.set("status", NoticeView(NoticeKind::kInfo, "", "ceremony-status"));
+  Put(v, "error", NoticeView(NoticeKind::kError, "", "ceremony-error"));
+  Put(v, "status", NoticeView(NoticeKind::kInfo, "", "ceremony-status"));
   return v;
 }
 
@@ -81,9 +83,9 @@ Response ErrorPageResponse(const Request& req, int status, std::string_view head
                            std::string_view sentence, std::string_view back) {
   const Principal* me = req.principal ? &*req.principal : nullptr;
   View v = PageView(me);
-  v.set("heading", Text(heading));
-  v.set("notice", NoticeView(NoticeKind::kError, sentence));
-  v.set("back", Text(back));
+  Put(v, "heading", Text(heading));
+  Put(v, "notice", NoticeView(NoticeKind::kError, sentence));
+  Put(v, "back", Text(back));
   return TemplatePage(status, {std::string(heading), me, "", {}, ""}, "error", v);
 }
 
@@ -104,8 +106,8 @@ View TimeView(std::string_view t) {
   if (shown.size() >= 16 && shown[10] == 'T')
     shown = shown.substr(0, 10) + " " + shown.substr(11, 5) + " UTC";
   View v = ViewObject();
-  v.set("datetime", Text(t));
-  v.set("shown", shown);
+  Put(v, "datetime", Text(t));
+  Put(v, "shown", std::move(shown));
   return v;
 }
 
@@ -116,17 +118,17 @@ std::string TimeHtml(std::string_view t, std::string_view missing) {
 
 View OptionView(std::string_view value, std::string_view label, bool selected) {
   View v = ViewObject();
-  v.set("value", Text(value));
-  v.set("label", Text(label));
-  v.set("selected", Flag(selected));
+  Put(v, "value", Text(value));
+  Put(v, "label", Text(label));
+  Put(v, "selected", Flag(selected));
   return v;
 }
 
 View FieldErrorView(std::string_view id, std::string_view sentence) {
   if (sentence.empty()) return Flag(false);
   View v = ViewObject();
-  v.set("id", Text(id));
-  v.set("sentence", Text(sentence));
+  Put(v, "id", Text(id));
+  Put(v, "sentence", Text(sentence));
   return v;
 }
 
@@ -136,10 +138,10 @@ View LiveView(std::string_view id, std::string_view url, std::initializer_list<s
   for (const std::string& s : streams) trigger += "live-" + s + " from:body, ";
   trigger += "live-reset from:body";
   View v = ViewObject();
-  v.set("id", Text(id));
-  v.set("href", Text(url));
-  v.set("trigger", trigger);
-  v.set("oob", Maybe(oob));
+  Put(v, "id", Text(id));
+  Put(v, "href", Text(url));
+  Put(v, "trigger", std::move(trigger));
+  Put(v, "oob", Maybe(oob));
   return v;
 }
 

@@ -32,9 +32,9 @@ Response SignIn(App&, Request& req) {
   v.set("notice", req.Query("signed_out") == "1"
                       ? NoticeView(NoticeKind::kDone, "You are signed out.")
                       : Flag(false));
-  v.set("ceremony", CeremonyView());
+  Put(v, "ceremony", CeremonyView());
   v.set("next", next);
-  v.set("next_field", Flag(next != "/"));
+  Put(v, "next_field", Flag(next != "/"));
   v.set("username", req.Query("username"));
   return TemplatePage(200, {"Sign in", nullptr, "signin", {"passkeys.js"}, ""}, "signin", v);
 }
@@ -44,7 +44,7 @@ Response SignIn(App&, Request& req) {
 Response Register(App&, Request& req) {
   if (req.principal) return Response::Redirect("/account");
   View v = PageView(nullptr);
-  v.set("ceremony", CeremonyView());
+  Put(v, "ceremony", CeremonyView());
   v.set("username", req.Query("username"));
   v.set("display_name", req.Query("display_name"));
   return TemplatePage(200, {"Register", nullptr, "register", {"passkeys.js"}, ""}, "register", v);
@@ -72,34 +72,34 @@ View AccountView(const Principal& me, const std::vector<PasskeyRow>& passkeys,
                  const std::vector<SessionRow>& sessions, View notice) {
   View v = PageView(&me);
   v.set("notice", std::move(notice));
-  v.set("ceremony", CeremonyView());
+  Put(v, "ceremony", CeremonyView());
   const bool only_one = passkeys.size() <= 1;
   View keys = ViewList();
   for (const PasskeyRow& k : passkeys) {
     View key = ViewObject();
     key.set("credential_id", k.credential_id);
-    key.set("credential_id_url", UrlEncode(k.credential_id));
+    Put(key, "credential_id_url", UrlEncode(k.credential_id));
     key.set("name", k.name.empty() ? std::string("Unnamed passkey") : k.name);
-    key.set("created", TimeView(k.created_at));
-    key.set("last_used", TimeView(k.last_used_at.value_or("")));
-    key.set("synced", Text(k.backup_state ? "yes" : "no"));
-    key.set("only_one", Flag(only_one));
-    keys.push_back(key);
+    Put(key, "created", TimeView(k.created_at));
+    Put(key, "last_used", TimeView(k.last_used_at.value_or("")));
+    Put(key, "synced", Text(k.backup_state ? "yes" : "no"));
+    Put(key, "only_one", Flag(only_one));
+    Append(keys, std::move(key));
   }
-  v.set("passkeys", keys);
+  Put(v, "passkeys", std::move(keys));
   View rows = ViewList();
   for (const SessionRow& s : sessions) {
     View row = ViewObject();
     row.set("session_id", s.session_id);
-    row.set("session_id_url", UrlEncode(s.session_id));
-    row.set("current", Flag(s.current));
-    row.set("created", TimeView(s.created_at));
-    row.set("last_seen", TimeView(s.last_seen_at));
+    Put(row, "session_id_url", UrlEncode(s.session_id));
+    Put(row, "current", Flag(s.current));
+    Put(row, "created", TimeView(s.created_at));
+    Put(row, "last_seen", TimeView(s.last_seen_at));
     row.set("address", s.client_address);
     row.set("agent", s.user_agent);
-    rows.push_back(row);
+    Append(rows, std::move(row));
   }
-  v.set("sessions", rows);
+  Put(v, "sessions", std::move(rows));
   return v;
 }
 
