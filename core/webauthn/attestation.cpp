@@ -501,8 +501,9 @@ Result<AttestationOutcome> VerifyTpm(const AttestationInput& in) {
   if (type != 0x8017) return Invalid(in.fmt, "certInfo type is not TPM_ST_ATTEST_CERTIFY");
   const char* hash = DigestNameForAlg(alg.value());
   if (hash == nullptr) {
-    return WebAuthnError(ErrorKind::kUnsupportedAlgorithm,
-                  "tpm attestation alg " + std::to_string(alg.value()) + " is not supported");
+    return WebAuthnError(
+        ErrorKind::kUnsupportedAlgorithm,
+        "tpm attestation alg " + std::to_string(alg.value()) + " is not supported");
   }
   Bytes att_to_be_signed = Concat(in.auth_data_bytes, in.client_data_hash);
   if (!SameBytes(extra, Digest(hash, att_to_be_signed))) {

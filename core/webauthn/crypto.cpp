@@ -107,8 +107,8 @@ Status VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan sig, Er
   if (key == nullptr) {
     // X509_get0_pubkey gives nullptr for key types OpenSSL cannot decode.
     return WebAuthnError(on_mismatch, std::string(what) +
-                                   " cannot be checked: the certificate "
-                                   "has no public key OpenSSL can use");
+                                          " cannot be checked: the certificate "
+                                          "has no public key OpenSSL can use");
   }
   int base = EVP_PKEY_get_base_id(key);
   bool suits = false;
@@ -146,8 +146,9 @@ Status VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan sig, Er
                                ", which is not supported");
   }
   if (!suits) {
-    return WebAuthnError(on_mismatch, std::string(what) + " names COSE algorithm " + std::to_string(alg) +
-                                   " but the key is " + KeyTypeName(key));
+    return WebAuthnError(on_mismatch, std::string(what) + " names COSE algorithm " +
+                                          std::to_string(alg) + " but the key is " +
+                                          KeyTypeName(key));
   }
   const EVP_MD* md = nullptr;
   if (const char* name = DigestNameForAlg(alg)) md = EVP_get_digestbyname(name);
@@ -155,8 +156,9 @@ Status VerifyWithEvp(EVP_PKEY* key, int64_t alg, ByteSpan data, ByteSpan sig, Er
   EVP_PKEY_CTX* pctx = nullptr;
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key) != 1) {
     ERR_clear_error();
-    return WebAuthnError(ErrorKind::kInternal,
-                  "OpenSSL could not set up signature verification for " + std::string(what));
+    return WebAuthnError(
+        ErrorKind::kInternal,
+        "OpenSSL could not set up signature verification for " + std::string(what));
   }
   if (IsPss(alg)) {
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||

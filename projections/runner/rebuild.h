@@ -41,8 +41,8 @@
 // them. Tables with foreign keys are refused (LIKE does not copy them).
 //
 // Threading: Rebuild runs on the caller's thread (plus one reader thread and, for the bulk
-// write, two writer threads of its own, and one for the comparison); the progress callback is called on the caller's
-// thread. The store is borrowed.
+// write, two writer threads of its own, and one for the comparison); the progress callback is
+// called on the caller's thread. The store is borrowed.
 #pragma once
 
 #include <chrono>
